@@ -1,0 +1,144 @@
+import { hostname } from 'node:os';
+import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
+
+/** Lookout's settings, parsed and validated once at start. */
+export interface Config {
+  /** Empty means headless: no Telegram, alerts as JSON log lines. */
+  botToken?: string;
+  telegramApiRoot: string;
+  allowedChatIds: number[];
+  adminUserIds: number[];
+  dataDir: string;
+  /** 0 turns the HTTP server off. */
+  httpPort: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  logLevel: LogLevel;
+  sourceLabel: string;
+  targetsFile?: string;
+  statusToken?: string;
+  checkConcurrency: number;
+  allowMetadataTargets: boolean;
+}
+
+/** The environment as a plain object (tests pass their own, never `process.env`). */
+export type Env = Record<string, string | undefined>;
+
+/** Either the config or one message per bad variable. */
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** Thrown by {@link loadConfig} when a setting is bad; its message lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const TOKEN_RE = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
+const CHAT_ID_RE = /^-?\d{1,20}$/;
+
+/** Pure: reads and validates every setting of product.md from `env`. */
+export function parseEnv(env: Env): ConfigResult {
+  const errors: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const idList = (name: string): number[] => {
+    const raw = text(name);
+    if (raw === undefined) return [];
+    const ids: number[] = [];
+    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+      if (!CHAT_ID_RE.test(part) || !Number.isSafeInteger(Number(part))) {
+        errors.push(`${name} must be comma-separated numeric ids like -1001234567890,42, got "${part}"`);
+      } else {
+        ids.push(Number(part));
+      }
+    }
+    return ids;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      errors.push(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    errors.push(`${name} must be true or false, got "${env[name]}"`);
+    return fallback;
+  };
+
+  const url = (name: string, fallback?: string, httpsOnly = false): string | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    try {
+      const u = new URL(raw);
+      if (u.protocol !== 'https:' && (httpsOnly || u.protocol !== 'http:')) throw new Error('protocol');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      errors.push(`${name} must be ${httpsOnly ? 'an https://' : 'an http:// or https://'} URL, got "${raw}"`);
+      return fallback;
+    }
+  };
+
+  const botToken = text('BOT_TOKEN');
+  // The token itself never appears in an error: it is a secret even when malformed.
+  if (botToken !== undefined && !TOKEN_RE.test(botToken)) {
+    errors.push('BOT_TOKEN must look like 123456789:AA... (the token BotFather gave you)');
+  }
+  const allowedChatIds = idList('ALLOWED_CHAT_IDS');
+  if (botToken !== undefined && allowedChatIds.length === 0 && text('ALLOWED_CHAT_IDS') === undefined) {
+    errors.push('ALLOWED_CHAT_IDS is required with BOT_TOKEN: the comma-separated ids of the chats Lookout serves');
+  }
+  const adminUserIds = idList('ADMIN_USER_IDS');
+  const telegramApiRoot = url('TELEGRAM_API_ROOT', 'https://api.telegram.org')!;
+  const webhookUrl = url('WEBHOOK_URL', undefined, true);
+  const webhookSecret = text('WEBHOOK_SECRET');
+  if (webhookSecret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
+    errors.push('WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "_" or "-"');
+  }
+  if (webhookUrl !== undefined && webhookSecret === undefined) {
+    errors.push('WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post updates');
+  }
+  const logLevelRaw = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
+    errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+
+  const config: Config = {
+    ...(botToken !== undefined ? { botToken } : {}),
+    telegramApiRoot,
+    allowedChatIds,
+    adminUserIds,
+    dataDir: text('DATA_DIR') ?? './data',
+    httpPort: integer('HTTP_PORT', 8080, 0, 65535),
+    ...(webhookUrl !== undefined ? { webhookUrl } : {}),
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    logLevel: ((LOG_LEVELS as readonly string[]).includes(logLevelRaw) ? logLevelRaw : 'info') as LogLevel,
+    sourceLabel: text('SOURCE_LABEL') ?? hostname(),
+    ...(text('TARGETS_FILE') !== undefined ? { targetsFile: text('TARGETS_FILE') } : {}),
+    ...(text('STATUS_TOKEN') !== undefined ? { statusToken: text('STATUS_TOKEN') } : {}),
+    checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
+    allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
+  };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+/** Reads the settings from `env`, throwing a {@link ConfigError} that lists every bad variable. */
+export function loadConfig(env: Env): Config {
+  const result = parseEnv(env);
+  if (!result.ok) throw new ConfigError(result.errors);
+  return result.config;
+}

@@ -1,0 +1,30 @@
+/** Why a check failed, as a category: alerts, traces and reports group by it. */
+export type FailureKind =
+  | 'timeout'
+  | 'refused'
+  | 'reset'
+  | 'dns'
+  | 'tls'
+  | 'unreachable'
+  | 'status'
+  | 'keyword'
+  | 'protocol'
+  | 'error';
+
+/** Failures at the network level: for these an alert gets a trace attached. */
+export const NETWORK_FAILURES: ReadonlySet<FailureKind> = new Set(['timeout', 'refused', 'reset', 'dns', 'tls', 'unreachable']);
+
+/** The outcome of one check of one target. Probes return it; they never throw for an expected failure. */
+export interface CheckResult {
+  ok: boolean;
+  /** When the check started (epoch ms). */
+  at: number;
+  /** Time from start to the full answer (or to the failure). */
+  latencyMs: number;
+  /** HTTP status, when a response arrived. */
+  status?: number;
+  /** Failure category, set when `ok` is false. */
+  failure?: FailureKind;
+  /** The failure in words, as alerts show it: `HTTP 503, expected 200-299`, `timeout after 10s`. */
+  reason?: string;
+}

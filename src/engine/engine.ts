@@ -1,0 +1,304 @@
+import type { CheckResult } from '../domain/check.js';
+import { initialState, nextState, pauseState, resumeState, type StateChange, type StateRecord, type Step } from '../domain/state.js';
+import type { Target } from '../domain/target.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { ProbeRegistry } from '../probes/registry.js';
+import type { StateRepository } from '../store/states.js';
+import type { TargetRepository } from '../store/targets.js';
+import { createLimiter } from './limiter.js';
+import { phaseOffset } from './jitter.js';
+import { createScheduler } from './scheduler.js';
+
+/** One finished check, as subscribers see it. */
+export interface CheckEvent {
+  target: Target;
+  result: CheckResult;
+  record: StateRecord;
+  /** When the check was due. */
+  scheduledAt: number;
+  /** Probe start minus due time: how late the scheduler was (ms). */
+  latenessMs: number;
+  /** True for checks asked for by a user (`/check`), false for scheduled ones. */
+  manual: boolean;
+}
+
+/** Everything the engine needs, passed in (never imported). */
+export interface EngineDeps {
+  targets: TargetRepository;
+  states: StateRepository;
+  probes: ProbeRegistry;
+  clock: Clock;
+  logger?: Logger;
+  /** At most this many checks run at once (`CHECK_CONCURRENCY`). */
+  concurrency?: number;
+  /** Overdue targets after a restart are spread over at most this long (ms). */
+  restartSpreadMs?: number;
+}
+
+/** The check engine: schedules every target, runs probes, keeps states, emits changes. */
+export interface Engine {
+  /** Loads targets and states from the store and starts scheduling where it stopped. */
+  start(): Promise<void>;
+  /** Stops scheduling, waits for running checks (bounded by their timeouts) and flushes states. */
+  stop(): Promise<void>;
+  /** Starts checking a new target or applies changed settings of a known one. */
+  upsert(target: Target): Promise<void>;
+  /** Stops checking a target and forgets its state. */
+  remove(targetId: string): Promise<void>;
+  pause(targetId: string): Promise<StateRecord | undefined>;
+  resume(targetId: string): Promise<StateRecord | undefined>;
+  /** Checks a target now, outside its schedule, and returns what happened. */
+  checkNow(targetId: string): Promise<CheckEvent | undefined>;
+  state(targetId: string): StateRecord | undefined;
+  target(targetId: string): Target | undefined;
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onChange(listener: (change: StateChange, target: Target) => void): () => void;
+  /** Subscribes to every finished check (metrics, history, benchmarks). */
+  onCheck(listener: (event: CheckEvent) => void): () => void;
+  readonly running: boolean;
+  stats(): EngineStats;
+}
+
+/** Counters for health and metrics. */
+export interface EngineStats {
+  targets: number;
+  scheduled: number;
+  inFlight: number;
+  queued: number;
+  checks: number;
+}
+
+interface Entry {
+  target: Target;
+  record: StateRecord;
+  /** The check in progress, so a target never has two at once. */
+  inFlight?: Promise<CheckEvent>;
+  /** The record differs from what the store holds. */
+  dirty: boolean;
+}
+
+/** Creates the engine; nothing runs until `start()`. */
+export function createEngine(deps: EngineDeps): Engine {
+  const { clock, probes } = deps;
+  const log = deps.logger;
+  const limiter = createLimiter(deps.concurrency ?? 100);
+  const restartSpreadMs = deps.restartSpreadMs ?? 60_000;
+  const entries = new Map<string, Entry>();
+  const changeListeners = new Set<(change: StateChange, target: Target) => void>();
+  const checkListeners = new Set<(event: CheckEvent) => void>();
+  const pendingWrites = new Set<Promise<void>>();
+  let running = false;
+  let checks = 0;
+
+  const scheduler = createScheduler(clock, (id, scheduledAt) => {
+    const entry = entries.get(id);
+    if (!entry || entry.inFlight) return;
+    void runCheck(entry, scheduledAt, false);
+  });
+
+  const persist = (record: StateRecord): void => {
+    const write = deps.states.put(record).then(
+      () => undefined,
+      (err: unknown) => log?.error({ err, target: record.targetId, event: 'store_write_failed' }, 'could not save state'),
+    );
+    pendingWrites.add(write);
+    void write.finally(() => pendingWrites.delete(write));
+  };
+
+  const emitChange = (change: StateChange, target: Target): void => {
+    log?.info({ target: target.id, chat: target.chatId, event: 'state_change', from: change.from, to: change.to, reason: change.result?.reason }, `${target.name} is ${change.to}`);
+    for (const listener of changeListeners) {
+      try {
+        listener(change, target);
+      } catch (err) {
+        log?.error({ err, target: target.id, event: 'listener_failed' }, 'a state change listener threw');
+      }
+    }
+  };
+
+  const apply = (entry: Entry, step: Step): void => {
+    entry.record = step.record;
+    if (step.change) {
+      entry.dirty = false;
+      persist(step.record);
+      emitChange(step.change, entry.target);
+    } else {
+      entry.dirty = true;
+    }
+  };
+
+  /** The next due time: keeps the target's phase on the regular cadence, retries after `delay`. */
+  const nextDue = (entry: Entry, scheduledAt: number, delayMs: number, finishedAt: number): number => {
+    const every = entry.target.everyMs;
+    if (delayMs < every) return finishedAt + delayMs;
+    let next = scheduledAt + every;
+    if (next <= finishedAt) next += Math.ceil((finishedAt - next + 1) / every) * every;
+    return next;
+  };
+
+  const runCheck = (entry: Entry, scheduledAt: number, manual: boolean): Promise<CheckEvent> => {
+    const promise = limiter.run(async () => {
+      const target = entry.target;
+      const startedAt = clock.now();
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), target.timeoutMs);
+      let result: CheckResult;
+      try {
+        result = await probes.get(target.kind).run(target as never, { signal: controller.signal, now: clock.now });
+      } catch (err) {
+        // A probe that throws has a bug; the target is not blamed for it but the failure is visible.
+        log?.error({ err, target: target.id, event: 'probe_bug' }, 'probe threw');
+        result = { ok: false, at: startedAt, latencyMs: 0, failure: 'error', reason: 'internal error in the check' };
+      } finally {
+        clearTimeout(timer);
+      }
+      checks++;
+      const step = nextState(entry.record, result, entry.target);
+      // The target may have been removed while the check ran; then its result is dropped.
+      if (entries.get(target.id) === entry) apply(entry, step);
+      const event: CheckEvent = { target, result, record: entry.record, scheduledAt, latenessMs: startedAt - scheduledAt, manual };
+      for (const listener of checkListeners) listener(event);
+      if (running && entries.get(target.id) === entry && entry.record.state !== 'PAUSED') {
+        scheduler.schedule(target.id, nextDue(entry, scheduledAt, step.nextDelayMs, clock.now()));
+      }
+      return event;
+    });
+    entry.inFlight = promise;
+    void promise.finally(() => {
+      if (entry.inFlight === promise) entry.inFlight = undefined;
+    });
+    return promise;
+  };
+
+  const scheduleFirst = (entry: Entry, now: number): void => {
+    if (!running || entry.record.state === 'PAUSED' || entry.target.paused) return;
+    const every = entry.target.everyMs;
+    const last = entry.record.lastCheckAt;
+    if (last !== undefined && last + every > now) {
+      scheduler.schedule(entry.target.id, last + every);
+    } else if (last !== undefined) {
+      scheduler.schedule(entry.target.id, now + phaseOffset(entry.target.id, Math.min(every, restartSpreadMs)));
+    } else {
+      scheduler.schedule(entry.target.id, now + phaseOffset(entry.target.id, every));
+    }
+  };
+
+  const settle = async (): Promise<void> => {
+    while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
+  };
+
+  return {
+    async start() {
+      if (running) return;
+      const [targets, states] = await Promise.all([deps.targets.list(), deps.states.all()]);
+      const now = clock.now();
+      running = true;
+      for (const target of targets) {
+        const stored = states.get(target.id);
+        let record = stored ?? initialState(target.id, now, target.paused);
+        if (target.paused && record.state !== 'PAUSED') record = pauseState(record, now).record;
+        entries.set(target.id, { target, record, dirty: stored === undefined });
+        scheduleFirst(entries.get(target.id)!, now);
+      }
+      log?.info({ event: 'engine_started', targets: targets.length }, `checking ${targets.length} targets`);
+    },
+
+    async stop() {
+      if (!running) return;
+      running = false;
+      scheduler.stop();
+      await Promise.allSettled([...entries.values()].map((e) => e.inFlight));
+      const dirty = [...entries.values()].filter((e) => e.dirty).map((e) => e.record);
+      await settle();
+      try {
+        await deps.states.putMany(dirty);
+      } catch (err) {
+        log?.error({ err, event: 'store_flush_failed' }, 'could not save states at shutdown');
+      }
+      log?.info({ event: 'engine_stopped', flushed: dirty.length }, 'engine stopped');
+    },
+
+    async upsert(target) {
+      const existing = entries.get(target.id);
+      const now = clock.now();
+      if (existing) {
+        const timingChanged = existing.target.everyMs !== target.everyMs;
+        existing.target = target;
+        if (timingChanged) {
+          scheduler.cancel(target.id);
+          scheduleFirst(existing, now);
+        }
+        return;
+      }
+      const stored = await deps.states.get(target.id);
+      const record = stored ?? initialState(target.id, now, target.paused);
+      const entry: Entry = { target, record, dirty: false };
+      entries.set(target.id, entry);
+      if (!stored) persist(record);
+      scheduleFirst(entry, now);
+    },
+
+    async remove(targetId) {
+      const entry = entries.get(targetId);
+      entries.delete(targetId);
+      scheduler.cancel(targetId);
+      if (entry?.inFlight) await entry.inFlight.catch(() => undefined);
+      await settle();
+      await deps.states.delete(targetId);
+    },
+
+    async pause(targetId) {
+      const entry = entries.get(targetId);
+      if (!entry) return undefined;
+      scheduler.cancel(targetId);
+      entry.target = { ...entry.target, paused: true };
+      apply(entry, pauseState(entry.record, clock.now()));
+      await settle();
+      return entry.record;
+    },
+
+    async resume(targetId) {
+      const entry = entries.get(targetId);
+      if (!entry) return undefined;
+      entry.target = { ...entry.target, paused: false };
+      apply(entry, resumeState(entry.record, clock.now()));
+      if (running && !entry.inFlight) scheduler.schedule(targetId, clock.now());
+      await settle();
+      return entry.record;
+    },
+
+    async checkNow(targetId) {
+      const entry = entries.get(targetId);
+      if (!entry) return undefined;
+      if (entry.inFlight) return entry.inFlight;
+      scheduler.cancel(targetId);
+      return runCheck(entry, clock.now(), true);
+    },
+
+    state: (id) => entries.get(id)?.record,
+    target: (id) => entries.get(id)?.target,
+
+    onChange(listener) {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
+    },
+
+    onCheck(listener) {
+      checkListeners.add(listener);
+      return () => checkListeners.delete(listener);
+    },
+
+    get running() {
+      return running;
+    },
+
+    stats: () => ({
+      targets: entries.size,
+      scheduled: scheduler.size,
+      inFlight: limiter.active,
+      queued: limiter.queued,
+      checks,
+    }),
+  };
+}

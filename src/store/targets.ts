@@ -1,0 +1,35 @@
+import type { Keyv } from 'keyv';
+import type { Target } from '../domain/target.js';
+import type { KeyvStore } from './keyv.js';
+
+/** Targets by id. */
+export interface TargetRepository {
+  list(): Promise<Target[]>;
+  listByChat(chatId: number): Promise<Target[]>;
+  get(id: string): Promise<Target | undefined>;
+  put(target: Target): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
+async function all<T>(keyv: Keyv<T>): Promise<T[]> {
+  const values: T[] = [];
+  if (!keyv.iterator) throw new Error('the store cannot list its keys');
+  for await (const [, value] of keyv.iterator(undefined)) values.push(value as T);
+  return values;
+}
+
+/** The target repository over the `targets` namespace. */
+export function createTargetRepository(store: KeyvStore): TargetRepository {
+  const keyv = store.namespace<Target>('targets');
+  return {
+    list: async () => (await all(keyv)).sort((a, b) => a.id.localeCompare(b.id)),
+    listByChat: async (chatId) => (await all(keyv)).filter((t) => t.chatId === chatId).sort((a, b) => a.name.localeCompare(b.name)),
+    get: (id) => keyv.get(id),
+    put: async (target) => {
+      await keyv.set(target.id, target);
+    },
+    delete: (id) => keyv.delete(id),
+  };
+}
+
+export { all as listAll };
