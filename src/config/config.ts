@@ -50,13 +50,12 @@ export function parseEnv(env: Env): ConfigResult {
     const raw = text(name);
     if (raw === undefined) return [];
     const ids: number[] = [];
+    const bad: string[] = [];
     for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
-      if (!CHAT_ID_RE.test(part) || !Number.isSafeInteger(Number(part))) {
-        errors.push(`${name} must be comma-separated numeric ids like -1001234567890,42, got "${part}"`);
-      } else {
-        ids.push(Number(part));
-      }
+      if (!CHAT_ID_RE.test(part) || !Number.isSafeInteger(Number(part))) bad.push(JSON.stringify(part));
+      else ids.push(Number(part));
     }
+    if (bad.length > 0) errors.push(`${name} must be comma-separated numeric ids like -1001234567890,42, got ${bad.join(', ')}`);
     return ids;
   };
 
@@ -65,7 +64,7 @@ export function parseEnv(env: Env): ConfigResult {
     if (raw === undefined) return fallback;
     const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
-      errors.push(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+      errors.push(`${name} must be a whole number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
       return fallback;
     }
     return n;
@@ -76,7 +75,7 @@ export function parseEnv(env: Env): ConfigResult {
     if (raw === undefined) return fallback;
     if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
     if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-    errors.push(`${name} must be true or false, got "${env[name]}"`);
+    errors.push(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
     return fallback;
   };
 
@@ -88,7 +87,7 @@ export function parseEnv(env: Env): ConfigResult {
       if (u.protocol !== 'https:' && (httpsOnly || u.protocol !== 'http:')) throw new Error('protocol');
       return raw.replace(/\/+$/, '');
     } catch {
-      errors.push(`${name} must be ${httpsOnly ? 'an https://' : 'an http:// or https://'} URL, got "${raw}"`);
+      errors.push(`${name} must be ${httpsOnly ? 'an https://' : 'an http:// or https://'} URL, got ${JSON.stringify(raw)}`);
       return fallback;
     }
   };
@@ -98,8 +97,10 @@ export function parseEnv(env: Env): ConfigResult {
   if (botToken !== undefined && !TOKEN_RE.test(botToken)) {
     errors.push('BOT_TOKEN must look like 123456789:AA... (the token BotFather gave you)');
   }
+  const errorsBeforeIds = errors.length;
   const allowedChatIds = idList('ALLOWED_CHAT_IDS');
-  if (botToken !== undefined && allowedChatIds.length === 0 && text('ALLOWED_CHAT_IDS') === undefined) {
+  // A value of only commas (`,`) yields no ids and no id error: it must not pass as "given".
+  if (botToken !== undefined && allowedChatIds.length === 0 && errors.length === errorsBeforeIds) {
     errors.push('ALLOWED_CHAT_IDS is required with BOT_TOKEN: the comma-separated ids of the chats Lookout serves');
   }
   const adminUserIds = idList('ADMIN_USER_IDS');
@@ -114,7 +115,7 @@ export function parseEnv(env: Env): ConfigResult {
   }
   const logLevelRaw = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
-    errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+    errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
 
   const config: Config = {

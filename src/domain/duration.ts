@@ -20,8 +20,10 @@ export function parseDuration(text: string, label = 'duration'): Parsed<number> 
 
 /** Formats milliseconds the way users type them: `1h30m`, `45s`, `250ms`, `0s`. */
 export function formatDuration(ms: number): string {
-  if (ms <= 0) return '0s';
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
+  // Rounded first: a measured 999.6ms is `1s`, not `1000ms`.
+  const whole = Math.round(ms);
+  if (whole <= 0) return '0s';
+  if (whole < 1_000) return `${whole}ms`;
   let rest = Math.round(ms / 1_000);
   const parts: string[] = [];
   for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {

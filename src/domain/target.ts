@@ -99,7 +99,8 @@ export interface TargetContext {
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-const METADATA_HOSTS = new Set(['169.254.169.254', 'fd00:ec2::254']);
+/** Canonical (WHATWG URL) forms; `::ffff:a9fe:a9fe` is 169.254.169.254 reached over IPv6. */
+const METADATA_HOSTS = new Set(['169.254.169.254', 'fd00:ec2::254', '::ffff:a9fe:a9fe']);
 
 /** The id of the target called `name` in chat `chatId`. */
 export const targetId = (chatId: number, name: string): string => `${chatId}/${name}`;
@@ -161,9 +162,20 @@ export function parseHostPort(text: string, allowMetadata = false): Parsed<{ hos
 }
 
 function metadataError(host: string, allowMetadata: boolean): string | undefined {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const bare = canonicalHost(host);
   if (allowMetadata || !METADATA_HOSTS.has(bare)) return undefined;
   return `${bare} is a cloud metadata address and is refused (set ALLOW_METADATA_TARGETS=true to allow it)`;
+}
+
+// The resolver accepts `2852039166`, `0xa9fea9fe`, `169.254.169.254.` and uncompressed IPv6 too,
+// so the address is compared in the form the URL parser gives it, not as typed.
+function canonicalHost(host: string): string {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  try {
+    return new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return bare;
+  }
 }
 
 /** Validates an http(s) URL for a target. */
@@ -304,7 +316,10 @@ const OPTIONS: Record<string, OptionSpec> = {
       const name = colon > 0 ? v.slice(0, colon).trim() : '';
       const value = colon > 0 ? v.slice(colon + 1).trim() : '';
       if (!HEADER_NAME_RE.test(name) || /[\r\n\0]/.test(value) || value.length > LIMITS.headerValueMaxChars) {
-        return `header must look like "Name: value" (quote it when the value has spaces), got "${name || v.slice(0, 40)}${colon > 0 ? ': …' : ''}"`;
+        // The value is never echoed: it is usually a credential.
+        return HEADER_NAME_RE.test(name)
+          ? `header "${name}" has a value that is too long or spans lines (at most ${LIMITS.headerValueMaxChars} characters on one line)`
+          : 'header must look like "Name: value" (quote it when the value has spaces, like header="Authorization: Bearer …")';
       }
       const headers = (d.headers ?? []).filter((h) => h.name.toLowerCase() !== name.toLowerCase());
       // `header="X-Name:"` with an empty value removes the header.
@@ -350,9 +365,15 @@ function applyOptions(draft: Draft, options: CommandArgs['options'], ctx: Target
   return errors;
 }
 
+/** The timeout a target gets when none is given: 10s, or 80% of a shorter interval. */
+export const defaultTimeoutMs = (everyMs: number): number => Math.min(LIMITS.timeoutDefaultMs, Math.floor((everyMs * 0.8) / 1_000) * 1_000);
+
 /** Rules between fields, checked after every option is applied. */
 function crossCheck(t: Target): string[] {
   const errors: string[] = [];
+  if (t.kind === 'http' && t.method === 'HEAD' && t.keyword !== undefined) {
+    errors.push('keyword cannot be used with method=HEAD: a HEAD response has no body');
+  }
   if (t.timeoutMs >= t.everyMs) {
     errors.push(`timeout must be shorter than the interval (${formatDuration(t.everyMs)}), got "${formatDuration(t.timeoutMs)}"`);
   }
@@ -369,7 +390,7 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     ...(ctx.threadId !== undefined ? { threadId: ctx.threadId } : {}),
     name: draft.name as string,
     everyMs: draft.everyMs ?? LIMITS.everyDefaultMs,
-    timeoutMs: draft.timeoutMs ?? LIMITS.timeoutDefaultMs,
+    timeoutMs: draft.timeoutMs ?? defaultTimeoutMs(draft.everyMs ?? LIMITS.everyDefaultMs),
     retryMs: draft.retryMs ?? Math.min(LIMITS.retryDefaultMs, draft.everyMs ?? LIMITS.everyDefaultMs),
     confirm: draft.confirm ?? LIMITS.confirmDefault,
     recover: draft.recover ?? LIMITS.recoverDefault,
@@ -435,9 +456,13 @@ export function editTarget(target: Target, options: CommandArgs['options'], ctx:
   const draft: Draft = structuredClone(target);
   const errors = applyOptions(draft, options, { ...ctx, chatId: target.chatId });
   if (errors.length > 0) return invalid(...errors);
-  // A retry delay that was the default follows a shorter interval instead of blocking the edit.
-  if (!options.some((o) => o.key === 'retry') && draft.retryMs !== undefined && draft.everyMs !== undefined && draft.retryMs > draft.everyMs) {
+  // A timeout or retry delay not given in this edit follows a shorter interval instead of blocking it.
+  const given = new Set(options.map((o) => ALIASES[o.key] ?? o.key));
+  if (!given.has('retry') && draft.retryMs !== undefined && draft.everyMs !== undefined && draft.retryMs > draft.everyMs) {
     draft.retryMs = draft.everyMs;
+  }
+  if (!given.has('timeout') && draft.timeoutMs !== undefined && draft.everyMs !== undefined && draft.timeoutMs >= draft.everyMs) {
+    draft.timeoutMs = defaultTimeoutMs(draft.everyMs);
   }
   const edited = finish(draft, { chatId: target.chatId, ...(target.threadId !== undefined ? { threadId: target.threadId } : {}), now: ctx.now }, target.createdAt);
   const cross = crossCheck(edited);

@@ -32,6 +32,11 @@ export interface EngineDeps {
   logger?: Logger;
   /** At most this many checks run at once (`CHECK_CONCURRENCY`). */
   concurrency?: number;
+  /**
+   * Scheduler wake-up granularity (ms). Checks due within one slot start together, which saves an
+   * event-loop wake-up per check at high rates; lateness grows by at most this much. Default 1.
+   */
+  timerResolutionMs?: number;
   /** Overdue targets after a restart are spread over at most this long (ms). */
   restartSpreadMs?: number;
 }
@@ -95,7 +100,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const entry = entries.get(id);
     if (!entry || entry.inFlight) return;
     void runCheck(entry, scheduledAt, false);
-  });
+  }, deps.timerResolutionMs ?? 1);
 
   const persist = (record: StateRecord): void => {
     const write = deps.states.put(record).then(

@@ -58,8 +58,9 @@ export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarge
           reset,
         });
         let body = '';
+        // dump() gets the signal: without it an abort that cuts a slow body short resolves, and the check would pass.
         if (target.keyword !== undefined && target.method !== 'HEAD') body = await readText(res.body, maxBodyBytes);
-        else await res.body.dump();
+        else await res.body.dump({ signal: ctx.signal, limit: 128 * 1024 });
         const latencyMs = performance.now() - started;
         const status = res.statusCode;
         if (!statusExpected(target.expect, status)) {

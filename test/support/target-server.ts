@@ -20,6 +20,8 @@ export interface TargetServer {
   setBody(text: string): void;
   /** Wait this long before answering (0: answer at once). */
   setDelay(ms: number): void;
+  /** Send the status line and headers at once but the body this much later (0: together). */
+  setBodyDelay(ms: number): void;
   /** Response headers sent with every answer. */
   setHeaders(headers: Record<string, string>): void;
   /** When on, the server destroys the socket of each request without answering. */
@@ -46,16 +48,34 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   let status = 200;
   let body = 'ok';
   let delayMs = 0;
+  let bodyDelayMs = 0;
   let headers: Record<string, string> = {};
   let destroySocket = false;
   let connections = 0;
   const recorded: RecordedRequest[] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
 
+  const later = (res: ServerResponse, ms: number, fn: () => void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!res.destroyed) fn();
+    }, ms);
+    timers.add(timer);
+    res.once('close', () => {
+      clearTimeout(timer);
+      timers.delete(timer);
+    });
+  };
+
   const answer = (res: ServerResponse): void => {
-    if (res.destroyed) return;
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
-    res.end(body);
+    if (bodyDelayMs <= 0) {
+      res.end(body);
+      return;
+    }
+    res.flushHeaders();
+    const delayedBody = body;
+    later(res, bodyDelayMs, () => res.end(delayedBody));
   };
 
   const server = createServer((req, res) => {
@@ -66,19 +86,8 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
       req.socket.destroy();
       return;
     }
-    if (delayMs <= 0) {
-      answer(res);
-      return;
-    }
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      answer(res);
-    }, delayMs);
-    timers.add(timer);
-    res.once('close', () => {
-      clearTimeout(timer);
-      timers.delete(timer);
-    });
+    if (delayMs <= 0) answer(res);
+    else later(res, delayMs, () => answer(res));
   });
   server.on('connection', () => {
     connections += 1;
@@ -102,6 +111,7 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
     setStatus: (code) => void (status = code),
     setBody: (text) => void (body = text),
     setDelay: (ms) => void (delayMs = ms),
+    setBodyDelay: (ms) => void (bodyDelayMs = ms),
     setHeaders: (h) => void (headers = { ...h }),
     setDestroySocket: (on) => void (destroySocket = on),
     requests: {

@@ -1,0 +1,415 @@
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseEnv, type Config, type ConfigResult, type Env } from '../../src/config/config.js';
+
+const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
+const BOT: Env = { BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: '-1001234567890' };
+
+const DEFAULTS: Config = {
+  telegramApiRoot: 'https://api.telegram.org',
+  allowedChatIds: [],
+  adminUserIds: [],
+  dataDir: './data',
+  httpPort: 8080,
+  logLevel: 'info',
+  sourceLabel: hostname(),
+  checkConcurrency: 100,
+  allowMetadataTargets: false,
+};
+
+function configOf(result: ConfigResult): Config {
+  if (!result.ok) throw new Error(`expected a valid config, got: ${result.errors.join(' | ')}`);
+  return result.config;
+}
+
+const TOKEN_ERROR = 'BOT_TOKEN must look like 123456789:AA... (the token BotFather gave you)';
+const ALLOWED_REQUIRED = 'ALLOWED_CHAT_IDS is required with BOT_TOKEN: the comma-separated ids of the chats Lookout serves';
+const IDS_ERROR = (name: string, got: string): string => `${name} must be comma-separated numeric ids like -1001234567890,42, got ${got}`;
+const SECRET_ERROR = 'WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "_" or "-"';
+const SECRET_REQUIRED = 'WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post updates';
+
+describe('parseEnv', () => {
+  describe('defaults', () => {
+    it('runs headless with every default when nothing is set', () => {
+      expect(parseEnv({})).toStrictEqual({ ok: true, config: DEFAULTS });
+    });
+
+    it.each(['', ' ', '  \t ', undefined])('treats every variable set to %j as unset', (blank) => {
+      const names = [
+        'BOT_TOKEN',
+        'TELEGRAM_API_ROOT',
+        'ALLOWED_CHAT_IDS',
+        'ADMIN_USER_IDS',
+        'DATA_DIR',
+        'HTTP_PORT',
+        'WEBHOOK_URL',
+        'WEBHOOK_SECRET',
+        'LOG_LEVEL',
+        'SOURCE_LABEL',
+        'TARGETS_FILE',
+        'STATUS_TOKEN',
+        'CHECK_CONCURRENCY',
+        'ALLOW_METADATA_TARGETS',
+      ];
+      expect(parseEnv(Object.fromEntries(names.map((n) => [n, blank])))).toStrictEqual({ ok: true, config: DEFAULTS });
+    });
+
+    it('ignores variables it does not know', () => {
+      expect(parseEnv({ PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'test' })).toStrictEqual({ ok: true, config: DEFAULTS });
+    });
+
+    it('reads every variable when all are set', () => {
+      const env: Env = {
+        BOT_TOKEN: ` ${TOKEN} `,
+        TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
+        ALLOWED_CHAT_IDS: ' -1001234567890, 42 ,',
+        ADMIN_USER_IDS: '7,8',
+        DATA_DIR: '/var/lib/lookout',
+        HTTP_PORT: '0',
+        WEBHOOK_URL: 'https://lookout.fly.dev/telegram/',
+        WEBHOOK_SECRET: 'S3cret_-x',
+        LOG_LEVEL: 'DEBUG',
+        SOURCE_LABEL: 'fra1',
+        TARGETS_FILE: './targets.yaml',
+        STATUS_TOKEN: 'status-token',
+        CHECK_CONCURRENCY: '8',
+        ALLOW_METADATA_TARGETS: 'yes',
+      };
+      expect(parseEnv(env)).toStrictEqual({
+        ok: true,
+        config: {
+          botToken: TOKEN,
+          telegramApiRoot: 'http://127.0.0.1:8081',
+          allowedChatIds: [-1001234567890, 42],
+          adminUserIds: [7, 8],
+          dataDir: '/var/lib/lookout',
+          httpPort: 0,
+          webhookUrl: 'https://lookout.fly.dev/telegram',
+          webhookSecret: 'S3cret_-x',
+          logLevel: 'debug',
+          sourceLabel: 'fra1',
+          targetsFile: './targets.yaml',
+          statusToken: 'status-token',
+          checkConcurrency: 8,
+          allowMetadataTargets: true,
+        },
+      });
+    });
+  });
+
+  describe('BOT_TOKEN', () => {
+    it.each([
+      '123:' + 'a'.repeat(30),
+      '12345678901234567890:' + 'Z'.repeat(64),
+      TOKEN,
+      '123456789:AA-_' + '0'.repeat(30),
+    ])('accepts %j', (token) => {
+      expect(configOf(parseEnv({ ...BOT, BOT_TOKEN: token })).botToken).toBe(token);
+    });
+
+    it.each([
+      'not-a-token',
+      '987654321',
+      `12:${'a'.repeat(35)}`,
+      `123456789012345678901:${'a'.repeat(35)}`,
+      '123456789:short',
+      `123456789:${'a'.repeat(29)}`,
+      `123456789:${'a'.repeat(65)}`,
+      `123456789:AAH!${'a'.repeat(30)}`,
+      `123456789:AAH ${'a'.repeat(30)}`,
+      `bot${TOKEN}`,
+      `${TOKEN}\nextra`,
+    ])('refuses %j without repeating it', (token) => {
+      const result = parseEnv({ ...BOT, BOT_TOKEN: token });
+      expect(result).toEqual({ ok: false, errors: [TOKEN_ERROR] });
+      expect(JSON.stringify(result)).not.toContain(token.trim());
+      const thrown = (() => {
+        try {
+          loadConfig({ ...BOT, BOT_TOKEN: token });
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect(String((thrown as ConfigError).message)).not.toContain(token.trim());
+      expect(String((thrown as ConfigError).stack)).not.toContain(token.trim());
+    });
+
+    it('leaves botToken out when headless', () => {
+      expect(configOf(parseEnv({}))).not.toHaveProperty('botToken');
+    });
+  });
+
+  describe('ALLOWED_CHAT_IDS and ADMIN_USER_IDS', () => {
+    it.each([
+      [{ BOT_TOKEN: TOKEN }],
+      [{ BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: '' }],
+      [{ BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: '   ' }],
+      [{ BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: ',' }],
+      [{ BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: ' , ,, ' }],
+    ])('requires ALLOWED_CHAT_IDS with BOT_TOKEN: %j', (env) => {
+      expect(parseEnv(env)).toEqual({ ok: false, errors: [ALLOWED_REQUIRED] });
+    });
+
+    it('does not require ALLOWED_CHAT_IDS when headless', () => {
+      expect(configOf(parseEnv({ ALLOWED_CHAT_IDS: '' })).allowedChatIds).toEqual([]);
+    });
+
+    it('reports bad ids instead of "required" when ids were given', () => {
+      expect(parseEnv({ BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: 'general' })).toEqual({
+        ok: false,
+        errors: [IDS_ERROR('ALLOWED_CHAT_IDS', '"general"')],
+      });
+    });
+
+    describe.each(['ALLOWED_CHAT_IDS', 'ADMIN_USER_IDS'])('%s', (name) => {
+      it.each<[string, number[]]>([
+        ['42', [42]],
+        ['-1001234567890', [-1001234567890]],
+        ['-1001234567890,42', [-1001234567890, 42]],
+        [' -1001234567890 , 42 ', [-1001234567890, 42]],
+        ['1,,2,', [1, 2]],
+        ['0', [0]],
+        ['9007199254740991', [9_007_199_254_740_991]],
+        ['-9007199254740991', [-9_007_199_254_740_991]],
+      ])('reads %j as %j', (raw, ids) => {
+        const field = name === 'ALLOWED_CHAT_IDS' ? 'allowedChatIds' : 'adminUserIds';
+        expect(configOf(parseEnv({ ...BOT, [name]: raw }))[field]).toEqual(ids);
+      });
+
+      it.each([
+        ['abc', '"abc"'],
+        ['1.5', '"1.5"'],
+        ['12e3', '"12e3"'],
+        ['--1', '"--1"'],
+        ['+42', '"+42"'],
+        ['0x10', '"0x10"'],
+        ['@channel', '"@channel"'],
+        ['123456789012345678901', '"123456789012345678901"'],
+        ['9007199254740992', '"9007199254740992"'],
+        ['42;43', '"42;43"'],
+        ['42,x,7,y', '"x", "y"'],
+      ])('refuses %j in one message', (raw, got) => {
+        expect(parseEnv({ ...BOT, [name]: raw })).toEqual({ ok: false, errors: [IDS_ERROR(name, got)] });
+      });
+    });
+  });
+
+  describe.each<[string, keyof Config, number, number, number]>([
+    ['HTTP_PORT', 'httpPort', 8080, 0, 65535],
+    ['CHECK_CONCURRENCY', 'checkConcurrency', 100, 1, 10_000],
+  ])('%s', (name, field, fallback, min, max) => {
+    it('has a default', () => {
+      expect(configOf(parseEnv({}))[field]).toBe(fallback);
+    });
+
+    it.each([
+      [String(min), min],
+      [String(max), max],
+      [` ${min + 1} `, min + 1],
+      ['42', 42],
+      ['0042', 42],
+    ])('reads %j as %i', (raw, value) => {
+      expect(configOf(parseEnv({ [name]: raw }))[field]).toBe(value);
+    });
+
+    it.each([String(min - 1), String(max + 1), '-1', '80.5', '1e3', 'http', '8080x', '0x50', '99999999999999999999'])('refuses %j', (raw) => {
+      expect(parseEnv({ [name]: raw })).toEqual({
+        ok: false,
+        errors: [`${name} must be a whole number between ${min} and ${max}, got "${raw}"`],
+      });
+    });
+  });
+
+  describe('TELEGRAM_API_ROOT', () => {
+    it.each([
+      ['https://api.telegram.org', 'https://api.telegram.org'],
+      ['http://127.0.0.1:8081/', 'http://127.0.0.1:8081'],
+      ['https://bot-api.internal//', 'https://bot-api.internal'],
+      ['http://localhost:8081/root/', 'http://localhost:8081/root'],
+    ])('reads %j as %j', (raw, value) => {
+      expect(configOf(parseEnv({ TELEGRAM_API_ROOT: raw })).telegramApiRoot).toBe(value);
+    });
+
+    it.each(['ftp://api.telegram.org', 'api.telegram.org', 'localhost:8081', 'not a url'])('refuses %j', (raw) => {
+      expect(parseEnv({ TELEGRAM_API_ROOT: raw })).toEqual({
+        ok: false,
+        errors: [`TELEGRAM_API_ROOT must be an http:// or https:// URL, got "${raw}"`],
+      });
+    });
+  });
+
+  describe('WEBHOOK_URL and WEBHOOK_SECRET', () => {
+    it('uses long polling when both are empty', () => {
+      const config = configOf(parseEnv(BOT));
+      expect(config).not.toHaveProperty('webhookUrl');
+      expect(config).not.toHaveProperty('webhookSecret');
+    });
+
+    it('reads an https URL with its secret', () => {
+      expect(configOf(parseEnv({ ...BOT, WEBHOOK_URL: 'https://lookout.fly.dev/hook/', WEBHOOK_SECRET: 'abc' }))).toMatchObject({
+        webhookUrl: 'https://lookout.fly.dev/hook',
+        webhookSecret: 'abc',
+      });
+    });
+
+    it.each(['http://lookout.fly.dev/hook', 'ftp://lookout.fly.dev/', 'lookout.fly.dev/hook', 'not a url'])('refuses the non-https URL %j', (raw) => {
+      expect(parseEnv({ ...BOT, WEBHOOK_URL: raw, WEBHOOK_SECRET: 'abc' })).toEqual({
+        ok: false,
+        errors: [`WEBHOOK_URL must be an https:// URL, got "${raw}"`],
+      });
+    });
+
+    it('requires WEBHOOK_SECRET with WEBHOOK_URL', () => {
+      expect(parseEnv({ ...BOT, WEBHOOK_URL: 'https://lookout.fly.dev/hook' })).toEqual({ ok: false, errors: [SECRET_REQUIRED] });
+      expect(parseEnv({ ...BOT, WEBHOOK_URL: 'https://lookout.fly.dev/hook', WEBHOOK_SECRET: '  ' })).toEqual({
+        ok: false,
+        errors: [SECRET_REQUIRED],
+      });
+    });
+
+    it.each(['a', 'A-z_0-9', 'x'.repeat(256)])('accepts the secret %j', (secret) => {
+      expect(configOf(parseEnv({ WEBHOOK_URL: 'https://x.example/', WEBHOOK_SECRET: secret })).webhookSecret).toBe(secret);
+    });
+
+    it.each(['has space', 'sl/ash', 'dot.ted', 'ümlaut', 'x'.repeat(257)])('refuses the secret %j without repeating it', (secret) => {
+      const result = parseEnv({ WEBHOOK_URL: 'https://x.example/', WEBHOOK_SECRET: secret });
+      expect(result).toEqual({ ok: false, errors: [SECRET_ERROR] });
+      expect(JSON.stringify(result)).not.toContain(secret);
+    });
+
+    it('accepts a secret without a URL', () => {
+      expect(configOf(parseEnv({ WEBHOOK_SECRET: 'abc' }))).toMatchObject({ webhookSecret: 'abc' });
+    });
+  });
+
+  describe('LOG_LEVEL', () => {
+    it.each([
+      ['fatal', 'fatal'],
+      ['error', 'error'],
+      ['warn', 'warn'],
+      ['info', 'info'],
+      ['debug', 'debug'],
+      ['trace', 'trace'],
+      ['silent', 'silent'],
+      ['WARN', 'warn'],
+      [' Debug ', 'debug'],
+    ])('reads %j as %j', (raw, level) => {
+      expect(configOf(parseEnv({ LOG_LEVEL: raw })).logLevel).toBe(level);
+    });
+
+    it.each(['verbose', 'warning', 'off', '3'])('refuses %j', (raw) => {
+      expect(parseEnv({ LOG_LEVEL: raw })).toEqual({
+        ok: false,
+        errors: [`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${raw}"`],
+      });
+    });
+  });
+
+  describe('ALLOW_METADATA_TARGETS', () => {
+    it.each([
+      ['1', true],
+      ['true', true],
+      ['TRUE', true],
+      ['yes', true],
+      ['on', true],
+      [' True ', true],
+      ['0', false],
+      ['false', false],
+      ['no', false],
+      ['OFF', false],
+    ])('reads %j as %s', (raw, value) => {
+      expect(configOf(parseEnv({ ALLOW_METADATA_TARGETS: raw })).allowMetadataTargets).toBe(value);
+    });
+
+    it.each(['maybe', 'y', '2', 'enabled'])('refuses %j', (raw) => {
+      expect(parseEnv({ ALLOW_METADATA_TARGETS: raw })).toEqual({
+        ok: false,
+        errors: [`ALLOW_METADATA_TARGETS must be true or false, got "${raw}"`],
+      });
+    });
+  });
+
+  describe.each<[string, keyof Config, string]>([
+    ['DATA_DIR', 'dataDir', '/var/lib/lookout'],
+    ['SOURCE_LABEL', 'sourceLabel', 'fly-fra'],
+    ['TARGETS_FILE', 'targetsFile', '/etc/lookout/targets.yaml'],
+    ['STATUS_TOKEN', 'statusToken', 'read-only-token'],
+  ])('%s', (name, field, value) => {
+    it('is read as given, trimmed', () => {
+      expect(configOf(parseEnv({ [name]: ` ${value} ` }))[field]).toBe(value);
+    });
+  });
+
+  it('leaves targetsFile and statusToken out when unset', () => {
+    const config = configOf(parseEnv({}));
+    expect(config).not.toHaveProperty('targetsFile');
+    expect(config).not.toHaveProperty('statusToken');
+  });
+});
+
+describe('loadConfig', () => {
+  it('returns the config when every setting is valid', () => {
+    expect(loadConfig({ ...BOT, HTTP_PORT: '9090' })).toStrictEqual({
+      ...DEFAULTS,
+      botToken: TOKEN,
+      allowedChatIds: [-1001234567890],
+      httpPort: 9090,
+    });
+  });
+
+  it('throws one ConfigError listing every bad variable, one per line', () => {
+    const badToken = '123456789:this-token-is-too-short';
+    const env: Env = {
+      BOT_TOKEN: badToken,
+      ALLOWED_CHAT_IDS: 'general',
+      ADMIN_USER_IDS: '7,me',
+      TELEGRAM_API_ROOT: 'ftp://api',
+      WEBHOOK_URL: 'http://lookout.fly.dev/hook',
+      WEBHOOK_SECRET: 'bad secret',
+      LOG_LEVEL: 'loud',
+      HTTP_PORT: '99999',
+      CHECK_CONCURRENCY: '0',
+      ALLOW_METADATA_TARGETS: 'maybe',
+    };
+    const problems = [
+      TOKEN_ERROR,
+      IDS_ERROR('ALLOWED_CHAT_IDS', '"general"'),
+      IDS_ERROR('ADMIN_USER_IDS', '"me"'),
+      'TELEGRAM_API_ROOT must be an http:// or https:// URL, got "ftp://api"',
+      'WEBHOOK_URL must be an https:// URL, got "http://lookout.fly.dev/hook"',
+      SECRET_ERROR,
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      'HTTP_PORT must be a whole number between 0 and 65535, got "99999"',
+      'CHECK_CONCURRENCY must be a whole number between 1 and 10000, got "0"',
+      'ALLOW_METADATA_TARGETS must be true or false, got "maybe"',
+    ];
+    expect(parseEnv(env)).toEqual({ ok: false, errors: problems });
+
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toBeInstanceOf(Error);
+    const error = thrown as ConfigError;
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems).toEqual(problems);
+    expect(error.message).toBe(['invalid settings:', ...problems.map((p) => `  - ${p}`)].join('\n'));
+    expect(error.message.split('\n')).toHaveLength(problems.length + 1);
+    expect(error.message).not.toContain(badToken);
+    expect(error.message).not.toContain('bad secret');
+  });
+
+  it('reports a missing ALLOWED_CHAT_IDS together with the other problems', () => {
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, HTTP_PORT: 'x' })).toThrow(
+      new ConfigError([ALLOWED_REQUIRED, 'HTTP_PORT must be a whole number between 0 and 65535, got "x"']),
+    );
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, HTTP_PORT: 'x' })).toThrow(
+      `invalid settings:\n  - ${ALLOWED_REQUIRED}\n  - HTTP_PORT must be a whole number between 0 and 65535, got "x"`,
+    );
+  });
+});

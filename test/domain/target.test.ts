@@ -1,0 +1,905 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs, type CommandArgs } from '../../src/domain/options.js';
+import type { Parsed } from '../../src/domain/result.js';
+import {
+  buildTarget,
+  editTarget,
+  formatExpect,
+  nameError,
+  nameFromHost,
+  parseExpect,
+  parseHostPort,
+  parseTargetUrl,
+  statusExpected,
+  targetAddress,
+  type HttpTarget,
+  type StatusRange,
+  type Target,
+  type TargetContext,
+  type TcpTarget,
+} from '../../src/domain/target.js';
+
+const NOW = 1_700_000_000_000;
+const CHAT = -1001234567890;
+const CTX: TargetContext = { chatId: CHAT, now: NOW };
+
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, method, expect, keyword, latency, header';
+const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note';
+const URL_ERROR = (text: string): string =>
+  `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
+const CREDENTIALS_ERROR =
+  'URL must not contain a user name or password: send credentials with header="Authorization: ..." instead';
+const HOST_PORT_ERROR = (text: string): string =>
+  `tcp target must be host:port with a port between 1 and 65535, like db.internal:5432, got "${text}"`;
+const METADATA_ERROR = (host: string): string =>
+  `${host} is a cloud metadata address and is refused (set ALLOW_METADATA_TARGETS=true to allow it)`;
+const NAME_ERROR = (name: string): string =>
+  `name must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "${name}"`;
+const EXPECT_ERROR = (text: string): string =>
+  `expect must be status codes or ranges between 100 and 599 like 200-299 or 200,204,301-302, got "${text}"`;
+// The raw text is never echoed back: a malformed header is usually a credential.
+const HEADER_ERROR = (_shown?: string): string =>
+  'header must look like "Name: value" (quote it when the value has spaces, like header="Authorization: Bearer …")';
+const HEADER_VALUE_ERROR = (name: string): string =>
+  `header "${name}" has a value that is too long or spans lines (at most 4096 characters on one line)`;
+const LATENCY_ERROR = (text: string): string =>
+  `latency must be a threshold in milliseconds between 1 and 300000 (like 800 or 2s), or 0 for none, got "${text}"`;
+
+/** Command text as the bot would receive it after `/add` or `/edit <name>`. */
+function args(text: string): CommandArgs {
+  const parsed = parseArgs(text);
+  if (!parsed.ok) throw new Error(`test input does not tokenize: ${parsed.errors.join('; ')}`);
+  return parsed.value;
+}
+
+function valueOf<T>(parsed: Parsed<T>): T {
+  if (!parsed.ok) throw new Error(`expected a valid result, got: ${parsed.errors.join(' | ')}`);
+  return parsed.value;
+}
+
+function errorsOf(parsed: Parsed<unknown>): string[] {
+  if (parsed.ok) throw new Error(`expected errors, got ${JSON.stringify(parsed.value)}`);
+  return parsed.errors;
+}
+
+const build = (text: string, ctx: TargetContext = CTX): Parsed<Target> => buildTarget(args(text), ctx);
+
+function buildHttp(text: string, ctx: TargetContext = CTX): HttpTarget {
+  const target = valueOf(build(text, ctx));
+  if (target.kind !== 'http') throw new Error(`expected an http target, got ${target.kind}`);
+  return target;
+}
+
+function buildTcp(text: string, ctx: TargetContext = CTX): TcpTarget {
+  const target = valueOf(build(text, ctx));
+  if (target.kind !== 'tcp') throw new Error(`expected a tcp target, got ${target.kind}`);
+  return target;
+}
+
+const headerArgs = (count: number, prefix = 'X-H'): string =>
+  Array.from({ length: count }, (_, i) => `header="${prefix}${i}: v${i}"`).join(' ');
+
+describe('nameError', () => {
+  it.each(['a', '0', 'api', 'api-example-com', 'a_b-c', '0-db_x', 'x'.repeat(32)])('accepts %j', (name) => {
+    expect(nameError(name)).toBeUndefined();
+  });
+
+  it.each(['', 'A', 'Api', '-a', '_a', 'a b', 'a.b', 'a/b', 'é', 'x'.repeat(33)])('refuses %j', (name) => {
+    expect(nameError(name)).toBe(NAME_ERROR(name));
+  });
+});
+
+describe('nameFromHost', () => {
+  it.each([
+    ['api.example.com', 'api-example-com'],
+    ['API.Example.COM', 'api-example-com'],
+    ['10.0.0.5', '10-0-0-5'],
+    ['[::1]', '1'],
+    ['::1', '1'],
+    ['[fd00::1]', 'fd00-1'],
+    ['my_host.local', 'my_host-local'],
+    ['-x-', 'x'],
+    ['___', 'target'],
+    ['', 'target'],
+    ['a'.repeat(40), 'a'.repeat(32)],
+    ['abcdefghijklmnopqrstuvwxyz01234.example', 'abcdefghijklmnopqrstuvwxyz01234'],
+  ])('makes %j into %j', (host, name) => {
+    expect(nameFromHost(host)).toBe(name);
+    expect(nameError(nameFromHost(host))).toBeUndefined();
+  });
+});
+
+describe('parseExpect', () => {
+  it.each<[string, StatusRange[]]>([
+    ['200-299', [{ from: 200, to: 299 }]],
+    ['200', [{ from: 200, to: 200 }]],
+    ['599', [{ from: 599, to: 599 }]],
+    ['100-599', [{ from: 100, to: 599 }]],
+    [
+      '200,204,301-302',
+      [
+        { from: 200, to: 200 },
+        { from: 204, to: 204 },
+        { from: 301, to: 302 },
+      ],
+    ],
+    [
+      ' 200 - 204 , 500 ',
+      [
+        { from: 200, to: 204 },
+        { from: 500, to: 500 },
+      ],
+    ],
+  ])('parses %j', (text, ranges) => {
+    expect(parseExpect(text)).toEqual({ ok: true, value: ranges });
+  });
+
+  it.each(['', '99', '099', '600', '100-600', '300-200', '200-', '-200', '2xx', '200,', ',200', '200;204', '1000', '200-299-300'])(
+    'refuses %j',
+    (text) => {
+      expect(parseExpect(text)).toEqual({ ok: false, errors: [EXPECT_ERROR(text)] });
+    },
+  );
+});
+
+describe('formatExpect', () => {
+  it.each<[StatusRange[], string]>([
+    [[], ''],
+    [[{ from: 200, to: 299 }], '200-299'],
+    [[{ from: 204, to: 204 }], '204'],
+    [
+      [
+        { from: 200, to: 200 },
+        { from: 204, to: 204 },
+        { from: 301, to: 302 },
+      ],
+      '200,204,301-302',
+    ],
+  ])('formats %j as %j', (ranges, text) => {
+    expect(formatExpect(ranges)).toBe(text);
+  });
+
+  it.each(['200-299', '200', '200,204,301-302', '100-199,400-599'])('is the inverse of parseExpect for %j', (text) => {
+    expect(formatExpect(valueOf(parseExpect(text)))).toBe(text);
+  });
+});
+
+describe('statusExpected', () => {
+  const ranges = valueOf(parseExpect('200-299,304,400-401'));
+  it.each([
+    [199, false],
+    [200, true],
+    [250, true],
+    [299, true],
+    [300, false],
+    [303, false],
+    [304, true],
+    [305, false],
+    [400, true],
+    [401, true],
+    [402, false],
+    [503, false],
+  ])('status %i expected: %s', (status, expected) => {
+    expect(statusExpected(ranges, status)).toBe(expected);
+  });
+
+  it('expects nothing from an empty set', () => {
+    expect(statusExpected([], 200)).toBe(false);
+  });
+});
+
+describe('parseHostPort', () => {
+  it.each([
+    ['db.internal:5432', 'db.internal', 5432],
+    ['DB.Internal:1', 'db.internal', 1],
+    ['localhost:6379', 'localhost', 6379],
+    ['10.0.0.5:65535', '10.0.0.5', 65535],
+    ['[::1]:443', '::1', 443],
+    ['[2001:DB8::1]:22', '2001:db8::1', 22],
+    ['[::ffff:10.0.0.1]:80', '::ffff:10.0.0.1', 80],
+  ])('parses %j', (text, host, port) => {
+    expect(parseHostPort(text)).toEqual({ ok: true, value: { host, port } });
+  });
+
+  it.each([
+    'db.internal',
+    'db.internal:',
+    'db.internal:0',
+    'db.internal:65536',
+    'db.internal:123456',
+    'db.internal:80x',
+    ':80',
+    '::1:443',
+    '[::1]',
+    '[::1]:',
+    '[db.internal]:80',
+    '[1.2.3.4]:80',
+    '[::1::2]:80',
+    'bad_host:80',
+    '-bad.example:80',
+    'db internal:80',
+    'https://db.internal:80',
+    '',
+  ])('refuses %j', (text) => {
+    expect(parseHostPort(text)).toEqual({ ok: false, errors: [HOST_PORT_ERROR(text)] });
+  });
+
+  it.each([
+    ['169.254.169.254:80', '169.254.169.254'],
+    ['[fd00:ec2::254]:80', 'fd00:ec2::254'],
+    ['[FD00:EC2::254]:80', 'fd00:ec2::254'],
+    // Other spellings of the same addresses that the resolver or the socket accepts.
+    ['[fd00:ec2:0:0:0:0:0:254]:80', 'fd00:ec2::254'],
+    ['169.254.169.254.:80', '169.254.169.254'],
+    ['2852039166:80', '169.254.169.254'],
+    ['0xa9fea9fe:80', '169.254.169.254'],
+    ['169.254.43518:80', '169.254.169.254'],
+    ['[::ffff:169.254.169.254]:80', '::ffff:a9fe:a9fe'],
+  ])('refuses the metadata address %j unless allowed', (text, shown) => {
+    expect(parseHostPort(text)).toEqual({ ok: false, errors: [METADATA_ERROR(shown)] });
+    expect(parseHostPort(text, true).ok).toBe(true);
+  });
+});
+
+describe('parseTargetUrl', () => {
+  it.each([
+    ['https://api.example.com/health', 'https://api.example.com/health'],
+    ['http://API.Example.com:8080/x?y=1', 'http://api.example.com:8080/x?y=1'],
+    ['http://[::1]:8080/', 'http://[::1]:8080/'],
+    ['https://10.0.0.5', 'https://10.0.0.5/'],
+  ])('accepts %j', (text, href) => {
+    expect(valueOf(parseTargetUrl(text)).href).toBe(href);
+  });
+
+  it.each(['ftp://files.example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'api.example.com/health', 'https://', 'not a url', ''])(
+    'refuses the non-http URL %j',
+    (text) => {
+      expect(parseTargetUrl(text)).toEqual({ ok: false, errors: [URL_ERROR(text)] });
+    },
+  );
+
+  it.each(['https://user:pa55@api.example.com/', 'https://user@api.example.com/', 'https://:pa55@api.example.com/'])(
+    'refuses credentials in %j without repeating them',
+    (text) => {
+      expect(parseTargetUrl(text)).toEqual({ ok: false, errors: [CREDENTIALS_ERROR] });
+    },
+  );
+
+  it('refuses a URL longer than 2048 characters', () => {
+    const base = 'https://api.example.com/';
+    expect(parseTargetUrl(base + 'a'.repeat(2048 - base.length)).ok).toBe(true);
+    expect(parseTargetUrl(base + 'a'.repeat(2049 - base.length))).toEqual({
+      ok: false,
+      errors: ['URL must be at most 2048 characters, got 2049'],
+    });
+  });
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254'],
+    ['http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254'],
+    ['http://[fd00:ec2:0::254]/', 'fd00:ec2::254'],
+    ['http://2852039166/', '169.254.169.254'],
+    ['http://169.254.169.254./', '169.254.169.254'],
+    ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe'],
+  ])('refuses the metadata address in %j unless allowed', (text, shown) => {
+    expect(parseTargetUrl(text)).toEqual({ ok: false, errors: [METADATA_ERROR(shown)] });
+    expect(parseTargetUrl(text, true).ok).toBe(true);
+  });
+});
+
+describe('targetAddress', () => {
+  it.each([
+    ['https://api.example.com/health', 'https://api.example.com/health'],
+    ['tcp db.internal:5432', 'db.internal:5432'],
+    ['tcp [::1]:443', '[::1]:443'],
+    ['tcp [2001:db8::1]:22', '[2001:db8::1]:22'],
+  ])('shows %j as %j', (command, address) => {
+    expect(targetAddress(valueOf(build(command)))).toBe(address);
+  });
+});
+
+describe('buildTarget', () => {
+  describe('defaults', () => {
+    it('builds an http target with every default of product.md', () => {
+      expect(build('https://api.example.com/health')).toStrictEqual({
+        ok: true,
+        value: {
+          id: `${CHAT}/api-example-com`,
+          chatId: CHAT,
+          name: 'api-example-com',
+          everyMs: 60_000,
+          timeoutMs: 10_000,
+          retryMs: 5_000,
+          confirm: 2,
+          recover: 1,
+          paused: false,
+          createdAt: NOW,
+          updatedAt: NOW,
+          kind: 'http',
+          url: 'https://api.example.com/health',
+          method: 'GET',
+          expect: [{ from: 200, to: 299 }],
+          headers: [],
+        },
+      });
+    });
+
+    it('builds a tcp target with every default of product.md', () => {
+      expect(build('tcp db.internal:5432')).toStrictEqual({
+        ok: true,
+        value: {
+          id: `${CHAT}/db-internal`,
+          chatId: CHAT,
+          name: 'db-internal',
+          everyMs: 60_000,
+          timeoutMs: 10_000,
+          retryMs: 5_000,
+          confirm: 2,
+          recover: 1,
+          paused: false,
+          createdAt: NOW,
+          updatedAt: NOW,
+          kind: 'tcp',
+          host: 'db.internal',
+          port: 5432,
+        },
+      });
+    });
+
+    it('keeps the forum topic it was added in', () => {
+      expect(valueOf(build('https://api.example.com/', { ...CTX, threadId: 42 })).threadId).toBe(42);
+      expect(valueOf(build('https://api.example.com/'))).not.toHaveProperty('threadId');
+    });
+
+    it.each(['http https://api.example.com/', 'HTTP https://api.example.com/'])('accepts the explicit kind in %j', (command) => {
+      expect(buildHttp(command).url).toBe('https://api.example.com/');
+    });
+
+    it.each(['tcp db.internal:5432', 'TCP db.internal:5432'])('accepts the tcp kind in %j', (command) => {
+      expect(buildTcp(command).port).toBe(5432);
+    });
+  });
+
+  describe('name derived from the host', () => {
+    it.each([
+      ['https://api.example.com/health', 'api-example-com'],
+      ['https://API.Example.com/', 'api-example-com'],
+      ['http://10.0.0.5:8080/', '10-0-0-5'],
+      ['http://[::1]:8080/', '1'],
+      ['https://a-very-long-subdomain-name.of-some-service.example.com/', 'a-very-long-subdomain-name-of-so'],
+      ['tcp db.internal:5432', 'db-internal'],
+      ['tcp [::1]:443', '1'],
+      ['https://api.example.com/ name=my-api', 'my-api'],
+    ])('%j is called %j', (command, name) => {
+      const target = valueOf(build(command));
+      expect(target.name).toBe(name);
+      expect(target.id).toBe(`${CHAT}/${name}`);
+    });
+  });
+
+  describe('valid options', () => {
+    it.each<[string, Partial<HttpTarget>]>([
+      ['name=api', { name: 'api', id: `${CHAT}/api` }],
+      ['name=0-db_x', { name: '0-db_x' }],
+      [`name=${'n'.repeat(32)}`, { name: 'n'.repeat(32) }],
+      ['every=30s', { everyMs: 30_000 }],
+      ['interval=30s', { everyMs: 30_000 }],
+      ['INTERVAL=2m', { everyMs: 120_000 }],
+      ['every=10s timeout=9s', { everyMs: 10_000, timeoutMs: 9_000 }],
+      ['every=1d', { everyMs: 86_400_000 }],
+      ['every=1h30m', { everyMs: 5_400_000 }],
+      ['timeout=1s', { timeoutMs: 1_000 }],
+      ['timeout=59s', { timeoutMs: 59_000 }],
+      ['timeout=5m every=10m', { timeoutMs: 300_000, everyMs: 600_000 }],
+      ['retry=1s', { retryMs: 1_000 }],
+      ['retry=1m', { retryMs: 60_000 }],
+      ['retry=1d every=1d', { retryMs: 86_400_000 }],
+      ['confirm=1', { confirm: 1 }],
+      ['confirm=10', { confirm: 10 }],
+      ['recover=1', { recover: 1 }],
+      ['recover=10', { recover: 10 }],
+      ['note="Runbook: https://wiki.example/api, call Ana"', { note: 'Runbook: https://wiki.example/api, call Ana' }],
+      [`note="${'n'.repeat(500)}"`, { note: 'n'.repeat(500) }],
+      ['method=post', { method: 'POST' }],
+      ['method=GET', { method: 'GET' }],
+      ['method=head', { method: 'HEAD' }],
+      ['method=Put', { method: 'PUT' }],
+      ['method=patch', { method: 'PATCH' }],
+      ['method=delete', { method: 'DELETE' }],
+      ['method=options', { method: 'OPTIONS' }],
+      ['expect=200', { expect: [{ from: 200, to: 200 }] }],
+      [
+        'expect=200,204,301-302',
+        {
+          expect: [
+            { from: 200, to: 200 },
+            { from: 204, to: 204 },
+            { from: 301, to: 302 },
+          ],
+        },
+      ],
+      ['keyword="Service OK"', { keyword: 'Service OK' }],
+      [`keyword="${'k'.repeat(200)}"`, { keyword: 'k'.repeat(200) }],
+      ['latency=800', { latencyMs: 800 }],
+      ['latency=1', { latencyMs: 1 }],
+      ['latency=2s', { latencyMs: 2_000 }],
+      ['latency=300000', { latencyMs: 300_000 }],
+      ['latency=5m', { latencyMs: 300_000 }],
+      ['header="X-Api-Key: abc123"', { headers: [{ name: 'X-Api-Key', value: 'abc123' }] }],
+      ['header="Authorization: Bearer a b"', { headers: [{ name: 'Authorization', value: 'Bearer a b' }] }],
+      ['header=X-Flag:1', { headers: [{ name: 'X-Flag', value: '1' }] }],
+      ['header="X-Url: https://a.example/x:y"', { headers: [{ name: 'X-Url', value: 'https://a.example/x:y' }] }],
+    ])('applies %j', (options, fields) => {
+      expect(buildHttp(`https://api.example.com/ ${options}`)).toMatchObject(fields);
+    });
+
+    it.each(['note=""', 'note="   "', 'keyword=""', 'latency=0', 'latency=off'])('leaves the optional field out for %j', (options) => {
+      const target = buildHttp(`https://api.example.com/ ${options}`);
+      expect(target).not.toHaveProperty('note');
+      expect(target).not.toHaveProperty('keyword');
+      expect(target).not.toHaveProperty('latencyMs');
+    });
+
+    it.each<[string, Partial<TcpTarget>]>([
+      ['name=db', { name: 'db' }],
+      ['every=30s', { everyMs: 30_000 }],
+      ['interval=30s', { everyMs: 30_000 }],
+      ['timeout=2s', { timeoutMs: 2_000 }],
+      ['retry=3s', { retryMs: 3_000 }],
+      ['confirm=3', { confirm: 3 }],
+      ['recover=2', { recover: 2 }],
+      ['note=primary', { note: 'primary' }],
+    ])('applies %j to a tcp target', (options, fields) => {
+      expect(buildTcp(`tcp db.internal:5432 ${options}`)).toMatchObject(fields);
+    });
+  });
+
+  describe('invalid options', () => {
+    it.each([
+      ['name=Api', NAME_ERROR('Api')],
+      ['name=-x', NAME_ERROR('-x')],
+      ['name=_x', NAME_ERROR('_x')],
+      ['name=', NAME_ERROR('')],
+      ['name="a b"', NAME_ERROR('a b')],
+      [`name=${'n'.repeat(33)}`, NAME_ERROR('n'.repeat(33))],
+      ['every=9s', 'interval must be between 10s and 1d, got "9s"'],
+      ['every=2d', 'interval must be between 10s and 1d, got "2d"'],
+      ['interval=5s', 'interval must be between 10s and 1d, got "5s"'],
+      ['every=30', 'interval must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "30"'],
+      ['every=', 'interval must be a duration like 30s, 5m, 2h, 1d or 1h30m, got ""'],
+      ['timeout=500ms', 'timeout must be between 1s and 5m, got "500ms"'],
+      ['timeout=6m', 'timeout must be between 1s and 5m, got "6m"'],
+      ['timeout=fast', 'timeout must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "fast"'],
+      ['retry=999ms', 'retry must be between 1s and 1d, got "999ms"'],
+      ['retry=2d', 'retry must be between 1s and 1d, got "2d"'],
+      ['retry=soon', 'retry must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "soon"'],
+      ['confirm=0', 'confirm must be a whole number between 1 and 10, got "0"'],
+      ['confirm=11', 'confirm must be a whole number between 1 and 10, got "11"'],
+      ['confirm=1.5', 'confirm must be a whole number between 1 and 10, got "1.5"'],
+      ['confirm=-1', 'confirm must be a whole number between 1 and 10, got "-1"'],
+      ['confirm=two', 'confirm must be a whole number between 1 and 10, got "two"'],
+      ['confirm=', 'confirm must be a whole number between 1 and 10, got ""'],
+      ['recover=0', 'recover must be a whole number between 1 and 10, got "0"'],
+      ['recover=11', 'recover must be a whole number between 1 and 10, got "11"'],
+      [`note="${'n'.repeat(501)}"`, 'note must be at most 500 characters, got 501'],
+      ['method=FETCH', 'method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got "FETCH"'],
+      ['method=', 'method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got ""'],
+      ['expect=99', EXPECT_ERROR('99')],
+      ['expect=600', EXPECT_ERROR('600')],
+      ['expect=300-200', EXPECT_ERROR('300-200')],
+      ['expect=2xx', EXPECT_ERROR('2xx')],
+      ['expect=', EXPECT_ERROR('')],
+      [`keyword="${'k'.repeat(201)}"`, 'keyword must be at most 200 characters, got 201'],
+      ['latency=abc', LATENCY_ERROR('abc')],
+      ['latency=0ms', LATENCY_ERROR('0ms')],
+      ['latency=300001', LATENCY_ERROR('300001')],
+      ['latency=6m', LATENCY_ERROR('6m')],
+      ['latency=-5', LATENCY_ERROR('-5')],
+      ['latency=', LATENCY_ERROR('')],
+      ['header=NoColon', HEADER_ERROR('NoColon')],
+      ['header=": value"', HEADER_ERROR(': value')],
+      ['header="Bad Name: value"', HEADER_ERROR('Bad Name: …')],
+      ['header="X-Multi: a\nb"', HEADER_VALUE_ERROR('X-Multi')],
+      [`header="X-Long: ${'v'.repeat(4097)}"`, HEADER_VALUE_ERROR('X-Long')],
+      ['foo=1', `unknown option "foo" for a http target; expected one of ${HTTP_KEYS}`],
+      ['host=db.internal:5432', `unknown option "host" for a http target; expected one of ${HTTP_KEYS}`],
+      ['region=eu-west-1', `unknown option "region" for a http target; expected one of ${HTTP_KEYS}`],
+    ])('refuses %j', (options, error) => {
+      expect(build(`https://api.example.com/ ${options}`)).toEqual({ ok: false, errors: [error] });
+    });
+
+    it('never repeats a header value in its error', () => {
+      const errors = errorsOf(build('https://api.example.com/ header="Bad Name: s3cr3t-value"'));
+      expect(errors.join('\n')).not.toContain('s3cr3t');
+    });
+
+    it.each([
+      ['method=POST', `unknown option "method" for a tcp target; expected one of ${TCP_KEYS}`],
+      ['header="A: b"', `unknown option "header" for a tcp target; expected one of ${TCP_KEYS}`],
+      ['url=https://a.example/', `unknown option "url" for a tcp target; expected one of ${TCP_KEYS}`],
+      ['every=1s', 'interval must be between 10s and 1d, got "1s"'],
+      ['confirm=0', 'confirm must be a whole number between 1 and 10, got "0"'],
+    ])('refuses %j for a tcp target', (options, error) => {
+      expect(build(`tcp db.internal:5432 ${options}`)).toEqual({ ok: false, errors: [error] });
+    });
+  });
+
+  describe('duplicate options', () => {
+    it.each([
+      ['every=30s every=1m', 'option "every" is given twice'],
+      ['every=30s interval=1m', 'option "interval" is given twice'],
+      ['interval=30s every=1m', 'option "every" is given twice'],
+      ['name=a name=b', 'option "name" is given twice'],
+      ['Name=a name=b', 'option "name" is given twice'],
+      ['keyword=a keyword=b', 'option "keyword" is given twice'],
+      ['latency=0 latency=800', 'option "latency" is given twice'],
+    ])('refuses %j', (options, error) => {
+      expect(build(`https://api.example.com/ ${options}`)).toEqual({ ok: false, errors: [error] });
+    });
+
+    it('reports a duplicate even when the first value was refused', () => {
+      expect(errorsOf(build('https://api.example.com/ every=1s every=1m'))).toEqual([
+        'interval must be between 10s and 1d, got "1s"',
+        'option "every" is given twice',
+      ]);
+    });
+  });
+
+  describe('headers', () => {
+    it('sends repeated headers in the order given', () => {
+      expect(buildHttp('https://api.example.com/ header="A: 1" header="B: 2"').headers).toEqual([
+        { name: 'A', value: '1' },
+        { name: 'B', value: '2' },
+      ]);
+    });
+
+    it('replaces a header given twice, ignoring the case of its name', () => {
+      expect(buildHttp('https://api.example.com/ header="X-Key: 1" header="B: 2" header="x-key: 3"').headers).toEqual([
+        { name: 'B', value: '2' },
+        { name: 'x-key', value: '3' },
+      ]);
+    });
+
+    it('removes a header given with an empty value', () => {
+      expect(buildHttp('https://api.example.com/ header="A: 1" header="B: 2" header="a:"').headers).toEqual([{ name: 'B', value: '2' }]);
+      expect(buildHttp('https://api.example.com/ header="A:   "').headers).toEqual([]);
+    });
+
+    it('accepts 20 headers and refuses the 21st', () => {
+      expect(buildHttp(`https://api.example.com/ ${headerArgs(20)}`).headers).toHaveLength(20);
+      expect(build(`https://api.example.com/ ${headerArgs(21)}`)).toEqual({
+        ok: false,
+        errors: ['at most 20 headers are allowed'],
+      });
+    });
+
+    it('lets a 21st header line replace one of 20', () => {
+      const headers = buildHttp(`https://api.example.com/ ${headerArgs(20)} header="X-H0: again"`).headers;
+      expect(headers).toHaveLength(20);
+      expect(headers.at(-1)).toEqual({ name: 'X-H0', value: 'again' });
+    });
+  });
+
+  describe('the address', () => {
+    it.each([
+      ['', 'a target needs a URL, like /add https://api.example.com/health'],
+      ['every=30s', 'a target needs a URL, like /add https://api.example.com/health'],
+      ['http', 'a target needs a URL, like /add https://api.example.com/health'],
+      ['tcp', 'a tcp target needs host:port, like /add tcp db.internal:5432'],
+      ['tcp every=30s', 'a tcp target needs host:port, like /add tcp db.internal:5432'],
+    ])('refuses %j without an address', (command, error) => {
+      expect(build(command)).toEqual({ ok: false, errors: [error] });
+    });
+
+    it.each(['ftp://files.example.com/', 'file:///etc/passwd', 'api.example.com/health', 'javascript:alert(1)', 'not-a-url'])(
+      'refuses the non-http URL %j',
+      (url) => {
+        expect(build(url)).toEqual({ ok: false, errors: [URL_ERROR(url)] });
+      },
+    );
+
+    it.each(['https://user:pa55@api.example.com/', 'https://user@api.example.com/'])('refuses the credentials in %j', (url) => {
+      const errors = errorsOf(build(url));
+      expect(errors).toEqual([CREDENTIALS_ERROR]);
+      expect(errors.join()).not.toContain('pa55');
+    });
+
+    it.each([
+      ['http://169.254.169.254/latest/meta-data/', '169.254.169.254'],
+      ['http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254'],
+      ['tcp 169.254.169.254:80', '169.254.169.254'],
+      ['tcp [fd00:ec2::254]:80', 'fd00:ec2::254'],
+      ['tcp 2852039166:80', '169.254.169.254'],
+    ])('refuses the cloud metadata address %j unless allowMetadata', (command, host) => {
+      expect(build(command)).toEqual({ ok: false, errors: [METADATA_ERROR(host)] });
+      expect(build(command, { ...CTX, allowMetadata: false })).toEqual({ ok: false, errors: [METADATA_ERROR(host)] });
+      expect(build(command, { ...CTX, allowMetadata: true }).ok).toBe(true);
+    });
+
+    it('builds a metadata target when allowed', () => {
+      expect(buildHttp('http://169.254.169.254/latest/meta-data/', { ...CTX, allowMetadata: true })).toMatchObject({
+        name: '169-254-169-254',
+        url: 'http://169.254.169.254/latest/meta-data/',
+      });
+      expect(buildTcp('tcp [fd00:ec2::254]:80', { ...CTX, allowMetadata: true })).toMatchObject({
+        name: 'fd00-ec2-254',
+        host: 'fd00:ec2::254',
+        port: 80,
+      });
+    });
+
+    it.each([
+      ['tcp db.internal:5432', 'db.internal', 5432],
+      ['tcp [::1]:443', '::1', 443],
+      ['tcp 10.0.0.5:22', '10.0.0.5', 22],
+    ])('reads host and port from %j', (command, host, port) => {
+      expect(buildTcp(command)).toMatchObject({ host, port });
+    });
+
+    it.each(['db.internal', 'db.internal:0', 'db.internal:65536', '::1:443', '[::1]', 'bad_host:80'])(
+      'refuses the tcp address %j',
+      (address) => {
+        expect(build(`tcp ${address}`)).toEqual({ ok: false, errors: [HOST_PORT_ERROR(address)] });
+      },
+    );
+
+    it('refuses words that are not key=value options', () => {
+      expect(build('https://api.example.com/ 30s more')).toEqual({
+        ok: false,
+        errors: ['unexpected "30s": options are written key=value, like every=30s'],
+      });
+    });
+  });
+
+  describe('rules between fields', () => {
+    it.each([
+      ['timeout=10s every=10s', ['timeout must be shorter than the interval (10s), got "10s"']],
+      // The default timeout follows a short interval: 80% of it, in whole seconds.
+      ['every=10s', []],
+      ['every=10s keyword=ok method=HEAD', ['keyword cannot be used with method=HEAD: a HEAD response has no body']],
+      ['timeout=1m', ['timeout must be shorter than the interval (1m), got "1m"']],
+      ['timeout=2m', ['timeout must be shorter than the interval (1m), got "2m"']],
+      ['timeout=59s', []],
+      ['retry=1m', []],
+      ['retry=61s', ['retry must not be longer than the interval (1m), got "1m1s"']],
+      ['retry=1h every=30m', ['retry must not be longer than the interval (30m), got "1h"']],
+      [
+        'every=10s timeout=30s retry=20s',
+        [
+          'timeout must be shorter than the interval (10s), got "30s"',
+          'retry must not be longer than the interval (10s), got "20s"',
+        ],
+      ],
+    ])('%j gives %j', (options, errors) => {
+      const parsed = build(`https://api.example.com/ ${options}`);
+      if (errors.length === 0) expect(parsed.ok).toBe(true);
+      else expect(parsed).toEqual({ ok: false, errors });
+    });
+
+    it('checks a tcp target too', () => {
+      expect(build('tcp db.internal:5432 every=10s timeout=10s')).toEqual({
+        ok: false,
+        errors: ['timeout must be shorter than the interval (10s), got "10s"'],
+      });
+    });
+  });
+
+  it('reports every problem at once, in the order given', () => {
+    const command = 'ftp://x.example extra name=Bad every=1s foo=1 every=2m confirm=0 header=oops';
+    expect(build(command)).toEqual({
+      ok: false,
+      errors: [
+        'unexpected "extra": options are written key=value, like every=30s',
+        URL_ERROR('ftp://x.example'),
+        NAME_ERROR('Bad'),
+        'interval must be between 10s and 1d, got "1s"',
+        `unknown option "foo" for a http target; expected one of ${HTTP_KEYS}`,
+        'option "every" is given twice',
+        'confirm must be a whole number between 1 and 10, got "0"',
+        HEADER_ERROR('oops'),
+      ],
+    });
+  });
+
+  it('reports every problem of a tcp target at once', () => {
+    expect(build('tcp db.internal method=GET recover=11')).toEqual({
+      ok: false,
+      errors: [
+        HOST_PORT_ERROR('db.internal'),
+        `unknown option "method" for a tcp target; expected one of ${TCP_KEYS}`,
+        'recover must be a whole number between 1 and 10, got "11"',
+      ],
+    });
+  });
+});
+
+describe('editTarget', () => {
+  const LATER = NOW + 60_000;
+  const base = buildHttp('https://api.example.com/health name=api header="X-Key: s3cr3t" note=runbook keyword=OK latency=800', {
+    ...CTX,
+    threadId: 9,
+  });
+  const tcpBase = buildTcp('tcp db.internal:5432 name=db');
+  const edit = (target: Target, text: string, ctx: Omit<TargetContext, 'chatId'> = { now: LATER }): Parsed<Target> =>
+    editTarget(target, args(text).options, ctx);
+
+  it('returns a new object and never modifies the original', () => {
+    const before = structuredClone(base);
+    const edited = valueOf(edit(base, 'every=30s header="X-Key:" header="X-New: 1" note= keyword= latency=off expect=200'));
+    expect(base).toStrictEqual(before);
+    expect(edited).not.toBe(base);
+    expect(edited).toStrictEqual({
+      id: `${CHAT}/api`,
+      chatId: CHAT,
+      threadId: 9,
+      name: 'api',
+      everyMs: 30_000,
+      timeoutMs: 10_000,
+      retryMs: 5_000,
+      confirm: 2,
+      recover: 1,
+      paused: false,
+      createdAt: NOW,
+      updatedAt: LATER,
+      kind: 'http',
+      url: 'https://api.example.com/health',
+      method: 'GET',
+      expect: [{ from: 200, to: 200 }],
+      headers: [{ name: 'X-New', value: '1' }],
+    });
+  });
+
+  it('shares no arrays with the original', () => {
+    const before = structuredClone(base);
+    const edited = valueOf(edit(base, 'confirm=3'));
+    if (edited.kind !== 'http') throw new Error('expected http');
+    expect(edited.headers).not.toBe(base.headers);
+    expect(edited.expect).not.toBe(base.expect);
+    edited.headers.push({ name: 'X-Other', value: '2' });
+    edited.expect.push({ from: 500, to: 599 });
+    expect(base).toStrictEqual(before);
+  });
+
+  it.each<[string, Partial<HttpTarget>]>([
+    ['every=5m', { everyMs: 300_000 }],
+    ['interval=5m', { everyMs: 300_000 }],
+    ['timeout=20s', { timeoutMs: 20_000 }],
+    ['retry=10s', { retryMs: 10_000 }],
+    ['confirm=5', { confirm: 5 }],
+    ['recover=3', { recover: 3 }],
+    ['note="call Bo"', { note: 'call Bo' }],
+    ['method=post', { method: 'POST' }],
+    ['expect=200,204', { expect: [{ from: 200, to: 200 }, { from: 204, to: 204 }] }],
+    ['keyword="All good"', { keyword: 'All good' }],
+    ['latency=2s', { latencyMs: 2_000 }],
+    ['header="X-Key: rotated"', { headers: [{ name: 'X-Key', value: 'rotated' }] }],
+    ['header="X-Two: 2"', { headers: [{ name: 'X-Key', value: 's3cr3t' }, { name: 'X-Two', value: '2' }] }],
+    ['header="x-key:"', { headers: [] }],
+    ['url=https://api2.example.com/ready', { url: 'https://api2.example.com/ready', name: 'api' }],
+  ])('applies %j and keeps everything else', (options, fields) => {
+    const before = structuredClone(base);
+    const edited = valueOf(edit(base, options));
+    expect(edited).toStrictEqual({ ...base, ...fields, updatedAt: LATER });
+    expect(base).toStrictEqual(before);
+  });
+
+  it.each([
+    ['note=""', 'note'],
+    ['keyword=""', 'keyword'],
+    ['latency=0', 'latencyMs'],
+  ])('%j removes the optional field', (options, field) => {
+    expect(base).toHaveProperty(field);
+    expect(valueOf(edit(base, options))).not.toHaveProperty(field);
+  });
+
+  it('renames with name=', () => {
+    const edited = valueOf(edit(base, 'name=api-v2'));
+    expect(edited).toMatchObject({ name: 'api-v2', id: `${CHAT}/api-v2`, createdAt: NOW, updatedAt: LATER, chatId: CHAT });
+    expect(base.name).toBe('api');
+    expect(base.id).toBe(`${CHAT}/api`);
+  });
+
+  it('keeps the forum topic and paused flag of the original', () => {
+    const paused: HttpTarget = { ...base, paused: true };
+    expect(valueOf(edit(paused, 'every=2m', { now: LATER, threadId: 77 }))).toMatchObject({ paused: true, threadId: 9 });
+  });
+
+  it('edits a tcp target', () => {
+    expect(valueOf(edit(tcpBase, 'host=[::1]:6432 every=30s'))).toStrictEqual({
+      ...tcpBase,
+      host: '::1',
+      port: 6432,
+      everyMs: 30_000,
+      updatedAt: LATER,
+    });
+  });
+
+  describe('a shorter interval', () => {
+    const slow = buildHttp('https://api.example.com/ name=slow every=5m retry=2m');
+
+    it.each([
+      ['every=1m', 60_000, 60_000],
+      ['every=30s', 30_000, 30_000],
+      ['every=2m', 120_000, 120_000],
+      ['every=3m', 180_000, 120_000],
+      ['every=10m', 600_000, 120_000],
+      ['every=1m retry=30s', 60_000, 30_000],
+    ])('%j gives every=%i and retry=%i', (options, everyMs, retryMs) => {
+      expect(valueOf(edit(slow, options))).toMatchObject({ everyMs, retryMs });
+      expect(slow.retryMs).toBe(120_000);
+    });
+
+    it('keeps the default retry delay when it still fits', () => {
+      expect(valueOf(edit(base, 'every=10s timeout=5s'))).toMatchObject({ everyMs: 10_000, retryMs: 5_000, timeoutMs: 5_000 });
+    });
+
+    it('refuses a retry given explicitly that is longer than the new interval', () => {
+      expect(edit(slow, 'every=1m retry=2m')).toEqual({
+        ok: false,
+        errors: ['retry must not be longer than the interval (1m), got "2m"'],
+      });
+    });
+  });
+
+  describe('refused edits', () => {
+    it.each([
+      ['every=5s', ['interval must be between 10s and 1d, got "5s"']],
+      ['every=10s timeout=10s', ['timeout must be shorter than the interval (10s), got "10s"']],
+      ['timeout=2m', ['timeout must be shorter than the interval (1m), got "2m"']],
+      ['name=API', [NAME_ERROR('API')]],
+      ['every=30s every=1m', ['option "every" is given twice']],
+      ['host=db.internal:5432', [`unknown option "host" for a http target; expected one of ${HTTP_KEYS}`]],
+      ['url=ftp://files.example.com/', [URL_ERROR('ftp://files.example.com/')]],
+      ['url=http://169.254.169.254/', [METADATA_ERROR('169.254.169.254')]],
+      ['confirm=0 method=FETCH', ['confirm must be a whole number between 1 and 10, got "0"', 'method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got "FETCH"']],
+      [headerArgs(20, 'X-More'), ['at most 20 headers are allowed']],
+    ])('refuses %j and leaves the original as it was', (options, errors) => {
+      const before = structuredClone(base);
+      expect(edit(base, options)).toEqual({ ok: false, errors });
+      expect(base).toStrictEqual(before);
+    });
+
+    it.each([
+      ['method=GET', [`unknown option "method" for a tcp target; expected one of ${TCP_KEYS}`]],
+      ['host=169.254.169.254:80', [METADATA_ERROR('169.254.169.254')]],
+      ['host=db.internal', [HOST_PORT_ERROR('db.internal')]],
+    ])('refuses %j for a tcp target', (options, errors) => {
+      const before = structuredClone(tcpBase);
+      expect(edit(tcpBase, options)).toEqual({ ok: false, errors });
+      expect(tcpBase).toStrictEqual(before);
+    });
+
+    it('allows a metadata URL when the deployment allows it', () => {
+      expect(valueOf(edit(base, 'url=http://169.254.169.254/', { now: LATER, allowMetadata: true }))).toMatchObject({
+        url: 'http://169.254.169.254/',
+      });
+    });
+  });
+
+  it.each<[string, () => Target, string]>([
+    ['http', () => base, `nothing to change: give options like every=30s; http targets accept ${HTTP_KEYS}`],
+    ['tcp', () => tcpBase, `nothing to change: give options like every=30s; tcp targets accept ${TCP_KEYS}`],
+  ])('refuses an edit without options for a %s target', (_kind, target, error) => {
+    expect(editTarget(target(), [], { now: LATER })).toEqual({ ok: false, errors: [error] });
+  });
+});
+
+describe('defaults that follow the interval', () => {
+  const ctx = { chatId: 1, now: 0 };
+  it.each([
+    ['every=10s', 8_000],
+    ['every=12s', 9_000],
+    ['every=15s', 10_000],
+    ['every=1h', 10_000],
+  ])('%s gets a default timeout of %d ms', (options, timeoutMs) => {
+    const parsed = buildTarget(parseArgs(`https://a.example/ ${options}`).ok ? (parseArgs(`https://a.example/ ${options}`) as { ok: true; value: CommandArgs }).value : { positional: [], options: [] }, ctx);
+    expect(parsed.ok && parsed.value.timeoutMs).toBe(timeoutMs);
+  });
+
+  it('an edit to a short interval brings a timeout that was not given along', () => {
+    const base = buildTarget({ positional: ['https://a.example/'], options: [] }, ctx);
+    if (!base.ok) throw new Error('base');
+    const edited = editTarget(base.value, [{ key: 'every', value: '10s' }], { now: 1 });
+    expect(edited.ok && [edited.value.everyMs, edited.value.timeoutMs, edited.value.retryMs]).toEqual([10_000, 8_000, 5_000]);
+  });
+});
