@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { systemClock } from './lib/clock.js';
@@ -9,6 +10,9 @@ import { createTcpProbe } from './probes/tcp.js';
 import { openStore, type KeyvStore } from './store/keyv.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
+
+/** Scheduler wake-up slots (ms): the value `npm run bench` measures. */
+export const TIMER_RESOLUTION_MS = 10;
 
 /** A running Lookout: its parts and the way to stop it. */
 export interface App {
@@ -26,7 +30,15 @@ export async function startApp(config: Config, logger = createLogger(config.logL
   const states = createStateRepository(store);
   const agent = createHttpAgent();
   const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe()]);
-  const engine = createEngine({ targets, states, probes, clock: systemClock, logger, concurrency: config.checkConcurrency });
+  const engine = createEngine({
+    targets,
+    states,
+    probes,
+    clock: systemClock,
+    logger,
+    concurrency: config.checkConcurrency,
+    timerResolutionMs: TIMER_RESOLUTION_MS,
+  });
   if (!config.botToken) {
     // Headless: every state change is an alert line in the log.
     engine.onChange((change, target) =>
@@ -85,6 +97,6 @@ async function main(): Promise<void> {
   setInterval(() => undefined, 1 << 30);
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   void main();
 }

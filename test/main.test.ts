@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnv, type Config } from '../src/config/config.js';
+import { createLogger } from '../src/lib/logger.js';
+import { startApp } from '../src/main.js';
+import { openStore } from '../src/store/keyv.js';
+import { createStateRepository } from '../src/store/states.js';
+import { createTargetRepository } from '../src/store/targets.js';
+import { httpTarget, startTargetServer, type TargetServer } from './support/target-server.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function config(dataDir: string): Config {
+  const parsed = parseEnv({ DATA_DIR: dataDir, HTTP_PORT: '0', LOG_LEVEL: 'info', SOURCE_LABEL: 'test' });
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  return parsed.config;
+}
+
+/** Collects JSON log lines. */
+function logSink(): { lines: Array<Record<string, unknown>>; stream: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('the app, headless, against a real target and a real SQLite file', () => {
+  it('checks, alerts as JSON log lines, and carries its state across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const server: TargetServer = await startTargetServer();
+    cleanups.push(() => server.close());
+
+    const seed = await openStore({ kind: 'sqlite', dataDir });
+    await createTargetRepository(seed).put(
+      httpTarget({ id: '0/api', chatId: 0, name: 'api', url: `${server.url}/health`, everyMs: 200, timeoutMs: 150, retryMs: 50, confirm: 2 }),
+    );
+    await seed.close();
+
+    const log1 = logSink();
+    const app1 = await startApp(config(dataDir), createLogger('info', log1.stream));
+    await until(() => app1.engine.state('0/api')?.state === 'UP');
+    server.setStatus(503);
+    await until(() => app1.engine.state('0/api')?.state === 'DOWN');
+    const alert = log1.lines.find((l) => l.event === 'alert' && l.to === 'DOWN');
+    expect(alert).toMatchObject({ target: '0/api', from: 'UP', to: 'DOWN', reason: 'HTTP 503, expected 200-299' });
+    await app1.stop();
+
+    const stored = await (async () => {
+      const s = await openStore({ kind: 'sqlite', dataDir });
+      const r = await createStateRepository(s).get('0/api');
+      await s.close();
+      return r;
+    })();
+    expect(stored?.state).toBe('DOWN');
+
+    // Restart: still DOWN, no second DOWN alert; recovery is announced once.
+    const log2 = logSink();
+    const app2 = await startApp(config(dataDir), createLogger('info', log2.stream));
+    expect(app2.engine.state('0/api')?.state).toBe('DOWN');
+    server.setStatus(200);
+    await until(() => app2.engine.state('0/api')?.state === 'UP');
+    await app2.stop();
+    const alerts = log2.lines.filter((l) => l.event === 'alert').map((l) => `${String(l.from)}>${String(l.to)}`);
+    expect(alerts).toEqual(['DOWN>UP']);
+  });
+});
+
+describe('the built process', () => {
+  let dist = '';
+
+  // Built inside the project so that the output finds node_modules and "type": "module".
+  beforeAll(async () => {
+    await mkdir(join(process.cwd(), '.cache'), { recursive: true });
+    dist = await mkdtemp(join(process.cwd(), '.cache', 'test-dist-'));
+    const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', dist], { stdio: 'inherit' });
+    expect(await new Promise((r) => tsc.once('exit', r))).toBe(0);
+  }, 60_000);
+  afterAll(() => rm(dist, { recursive: true, force: true }));
+
+  function run(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } {
+    let out = '';
+    const child = spawn(process.execPath, [join(dist, 'main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    return { child, out: () => out, exit };
+  }
+
+  it('refuses bad settings with one line per bad variable and exit code 1', async () => {
+    const p = run({ HTTP_PORT: 'eighty', LOG_LEVEL: 'loud', BOT_TOKEN: '123:secret-but-malformed' });
+    expect(await p.exit).toBe(1);
+    const lines = p.out().trim().split('\n');
+    expect(lines[0]).toBe('lookout: invalid settings:');
+    expect(lines.slice(1)).toEqual([
+      '  - BOT_TOKEN must look like 123456789:AA... (the token BotFather gave you)',
+      '  - ALLOWED_CHAT_IDS is required with BOT_TOKEN: the comma-separated ids of the chats Lookout serves',
+      '  - LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+      '  - HTTP_PORT must be a whole number between 0 and 65535, got "eighty"',
+    ]);
+    expect(p.out()).not.toContain('secret-but-malformed');
+  });
+
+  it('runs headless and exits 0 on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-proc-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const p = run({ DATA_DIR: dataDir, HTTP_PORT: '0' });
+    await until(() => p.out().includes('"event":"started"'), 10_000);
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+    expect(p.out()).toContain('"event":"stopped"');
+  });
+});
