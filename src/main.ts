@@ -1,12 +1,26 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import type { RunnerHandle } from '@grammyjs/runner';
+import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
+import type { Bot } from 'grammy';
+import { createIncidentBook } from './alerts/incidents.js';
+import { alertLogFields } from './alerts/format.js';
+import { createOutbox, type Outbox } from './alerts/outbox.js';
+import { createAlertPolicy } from './alerts/policy.js';
+import { classifyTelegramError, createTelegramSender } from './alerts/telegram.js';
+import type { LookoutContext } from './bot/context.js';
+import { createBot, startPolling } from './bot/index.js';
+import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { createCatalog } from './engine/catalog.js';
 import { createEngine, type Engine } from './engine/engine.js';
-import { systemClock } from './lib/clock.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createHttpAgent, createHttpProbe } from './probes/http.js';
 import { createProbeRegistry } from './probes/registry.js';
 import { createTcpProbe } from './probes/tcp.js';
+import { createGrammyStorage } from './store/grammy-storage.js';
+import { createIncidentRepository } from './store/incidents.js';
 import { openStore, type KeyvStore } from './store/keyv.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
@@ -19,42 +33,113 @@ export interface App {
   config: Config;
   engine: Engine;
   store: KeyvStore;
+  outbox: Outbox;
   logger: Logger;
+  bot?: Bot<LookoutContext>;
   stop(): Promise<void>;
 }
 
-/** Composition root: config → store → probes → engine; returns once everything runs. */
-export async function startApp(config: Config, logger = createLogger(config.logLevel)): Promise<App> {
+/** Test and embedding hooks: a clock, Telegram throttling, the poll timeout. */
+export interface AppOptions {
+  logger?: Logger;
+  clock?: Clock;
+  throttle?: APIThrottlerOptions;
+  pollTimeoutS?: number;
+  outboxBackoffMs?: { base: number; max: number };
+}
+
+/** Composition root: config → store → probes → engine → alerts → bot; returns once everything runs. */
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
   const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
+  const incidents = createIncidentBook(createIncidentRepository(store));
+  await incidents.load();
   const agent = createHttpAgent();
   const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe()]);
   const engine = createEngine({
     targets,
     states,
     probes,
-    clock: systemClock,
+    clock,
     logger,
     concurrency: config.checkConcurrency,
     timerResolutionMs: TIMER_RESOLUTION_MS,
   });
-  if (!config.botToken) {
-    // Headless: every state change is an alert line in the log.
-    engine.onChange((change, target) =>
-      logger.warn({ event: 'alert', target: target.id, chat: target.chatId, from: change.from, to: change.to, reason: change.result?.reason }, `${target.name} is ${change.to}`),
+
+  let bot: Bot<LookoutContext> | undefined;
+  const told = store.namespace<boolean>('access');
+  const access = createAccess({
+    allowedChatIds: config.allowedChatIds,
+    adminUserIds: config.adminUserIds,
+    clock,
+    logger,
+    told: { has: async (id) => (await told.get(`told:${id}`)) === true, add: async (id) => void (await told.set(`told:${id}`, true)) },
+  });
+  const source = { label: config.sourceLabel };
+  const backoff = options.outboxBackoffMs ?? { base: 1_000, max: 300_000 };
+  const outbox = createOutbox({
+    store,
+    incidents,
+    clock,
+    logger,
+    baseBackoffMs: backoff.base,
+    maxBackoffMs: backoff.max,
+    // The bot exists by the time the outbox starts delivering (after createBot below).
+    sender: { send: (...a) => telegram().send(...a), edit: (...a) => telegram().edit(...a) },
+    classify: classifyTelegramError,
+  });
+  const telegram = (): ReturnType<typeof createTelegramSender> => {
+    if (!bot) throw new Error('the bot is not created yet');
+    return createTelegramSender(bot.api);
+  };
+  const policy = createAlertPolicy({ incidents, outbox, clock, source: () => source, logger });
+  engine.onChange((change, target) => {
+    if (!config.botToken) {
+      // Headless: every state change is an alert line in the log.
+      logger.warn({ event: 'alert', ...alertLogFields(target, change) }, `${target.name} is ${change.to}`);
+      return;
+    }
+    policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
+  });
+  const catalog = createCatalog(targets, engine, {
+    onPaused: (t) => policy.close(t.id, 'paused'),
+    onRemoved: (t) => policy.close(t.id, 'removed'),
+  });
+
+  let runner: RunnerHandle | undefined;
+  if (config.botToken) {
+    bot = createBot(
+      { catalog, engine, policy, incidents, access, clock, logger, allowMetadata: config.allowMetadataTargets },
+      {
+        token: config.botToken,
+        apiRoot: config.telegramApiRoot,
+        conversationStorage: createGrammyStorage(store, 'conversations'),
+        ...(options.throttle ? { throttle: options.throttle } : {}),
+      },
     );
   }
   await engine.start();
+  if (bot) await outbox.start();
+  if (bot) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
+
   let stopping: Promise<void> | undefined;
   return {
     config,
     engine,
     store,
+    outbox,
     logger,
+    ...(bot ? { bot } : {}),
     stop: () =>
       (stopping ??= (async () => {
+        // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
+        if (runner?.isRunning()) await runner.stop();
         await engine.stop();
+        await outbox.stop();
+        await incidents.flush();
         await agent.close();
         await store.close();
         logger.info({ event: 'stopped' }, 'Lookout stopped');

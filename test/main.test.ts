@@ -57,7 +57,7 @@ describe('the app, headless, against a real target and a real SQLite file', () =
     await seed.close();
 
     const log1 = logSink();
-    const app1 = await startApp(config(dataDir), createLogger('info', log1.stream));
+    const app1 = await startApp(config(dataDir), { logger: createLogger('info', log1.stream) });
     await until(() => app1.engine.state('0/api')?.state === 'UP');
     server.setStatus(503);
     await until(() => app1.engine.state('0/api')?.state === 'DOWN');
@@ -75,7 +75,7 @@ describe('the app, headless, against a real target and a real SQLite file', () =
 
     // Restart: still DOWN, no second DOWN alert; recovery is announced once.
     const log2 = logSink();
-    const app2 = await startApp(config(dataDir), createLogger('info', log2.stream));
+    const app2 = await startApp(config(dataDir), { logger: createLogger('info', log2.stream) });
     expect(app2.engine.state('0/api')?.state).toBe('DOWN');
     server.setStatus(200);
     await until(() => app2.engine.state('0/api')?.state === 'UP');

@@ -47,8 +47,11 @@ export interface Engine {
   start(): Promise<void>;
   /** Stops scheduling, waits for running checks (bounded by their timeouts) and flushes states. */
   stop(): Promise<void>;
-  /** Starts checking a new target or applies changed settings of a known one. */
-  upsert(target: Target): Promise<void>;
+  /**
+   * Starts checking a new target or applies changed settings of a known one. With `previousId`
+   * (a rename) the target keeps the state it had under its old id.
+   */
+  upsert(target: Target, previousId?: string): Promise<void>;
   /** Stops checking a target and forgets its state. */
   remove(targetId: string): Promise<void>;
   pause(targetId: string): Promise<StateRecord | undefined>;
@@ -224,9 +227,24 @@ export function createEngine(deps: EngineDeps): Engine {
       log?.info({ event: 'engine_stopped', flushed: dirty.length }, 'engine stopped');
     },
 
-    async upsert(target) {
-      const existing = entries.get(target.id);
+    async upsert(target, previousId) {
       const now = clock.now();
+      if (previousId !== undefined && previousId !== target.id) {
+        const old = entries.get(previousId);
+        if (old) {
+          if (old.inFlight) await old.inFlight.catch(() => undefined);
+          entries.delete(previousId);
+          scheduler.cancel(previousId);
+          const entry: Entry = { target, record: { ...old.record, targetId: target.id }, dirty: false };
+          entries.set(target.id, entry);
+          persist(entry.record);
+          await settle();
+          await deps.states.delete(previousId);
+          scheduleFirst(entry, now);
+          return;
+        }
+      }
+      const existing = entries.get(target.id);
       if (existing) {
         const timingChanged = existing.target.everyMs !== target.everyMs;
         existing.target = target;

@@ -1,0 +1,252 @@
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { KeyvStore } from '../store/keyv.js';
+import { listAll } from '../store/targets.js';
+import { formatIncidentAlert, type Button } from './format.js';
+import type { IncidentBook } from './incidents.js';
+import type { ClassifyError, MessageSender } from './sender.js';
+
+/** What an outbox item does when delivered. */
+export type OutboxMessage =
+  | {
+      op: 'send';
+      text: string;
+      buttons?: Button[][];
+      silent?: boolean;
+      /** `alert` records its message id in the incident; `resolution` replies to the incident's alert. */
+      role: 'alert' | 'resolution' | 'notice';
+      incidentId?: string;
+    }
+  /** Re-renders an incident's alert message as it stands at delivery time (ack, resolution). */
+  | { op: 'edit-incident'; incidentId: string };
+
+/** A persisted delivery: kept until Telegram has accepted it (or it can never succeed). */
+export interface OutboxItem {
+  id: string;
+  seq: number;
+  chatId: number;
+  threadId?: number;
+  createdAt: number;
+  attempts: number;
+  notBefore: number;
+  message: OutboxMessage;
+}
+
+/** Delivery outcomes, for metrics and benchmarks. */
+export interface DeliveryEvent {
+  item: OutboxItem;
+  outcome: 'delivered' | 'retry' | 'dropped';
+  messageId?: number;
+  error?: unknown;
+}
+
+/** The persisted, retrying delivery queue between the alert policy and the chat. */
+export interface Outbox {
+  /** Loads what a previous run left undelivered and starts delivering. */
+  start(): Promise<void>;
+  /** Persists a message (resolves once it is safe on disk) and delivers it in order for its chat. */
+  enqueue(chatId: number, threadId: number | undefined, message: OutboxMessage): Promise<OutboxItem>;
+  /** Stops starting deliveries and waits (bounded) for the ones in flight. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Items not yet delivered. */
+  depth(): number;
+  /** Resolves when nothing is queued (tests). */
+  idle(): Promise<void>;
+  onDelivery(listener: (event: DeliveryEvent) => void): () => void;
+}
+
+/** What the outbox needs. */
+export interface OutboxDeps {
+  store: KeyvStore;
+  incidents: IncidentBook;
+  sender: MessageSender;
+  classify: ClassifyError;
+  clock: Clock;
+  logger?: Logger;
+  /** First retry delay; doubles per attempt up to `maxBackoffMs`. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Creates the outbox. Each chat has its own FIFO queue delivered one message at a time (so an alert
+ * always precedes its resolution); chats are delivered independently. A failed delivery waits with
+ * exponential backoff (or Telegram's `retry_after`) and is retried until it succeeds, also across
+ * restarts, unless it can never succeed.
+ */
+export function createOutbox(deps: OutboxDeps): Outbox {
+  const { clock, incidents, sender, classify } = deps;
+  const log = deps.logger;
+  const keyv = deps.store.namespace<OutboxItem>('outbox');
+  const base = deps.baseBackoffMs ?? 1_000;
+  const max = deps.maxBackoffMs ?? 300_000;
+  const queues = new Map<number, OutboxItem[]>();
+  const pumping = new Set<number>();
+  const timers = new Map<number, TimerHandle>();
+  const inFlight = new Set<Promise<void>>();
+  const listeners = new Set<(event: DeliveryEvent) => void>();
+  const idleWaiters: Array<() => void> = [];
+  let seq = 0;
+  let running = false;
+
+  const depth = (): number => {
+    let n = 0;
+    for (const q of queues.values()) n += q.length;
+    return n;
+  };
+
+  const emit = (event: DeliveryEvent): void => {
+    for (const l of listeners) l(event);
+  };
+
+  const checkIdle = (): void => {
+    if (depth() === 0) for (const w of idleWaiters.splice(0)) w();
+  };
+
+  async function deliver(item: OutboxItem): Promise<number | undefined> {
+    const m = item.message;
+    if (m.op === 'edit-incident') {
+      const incident = await incidents.get(m.incidentId);
+      if (!incident || incident.alertMessageId === undefined) return undefined;
+      const { text, buttons } = formatIncidentAlert(incident);
+      await sender.edit(item.chatId, incident.alertMessageId, text, buttons);
+      return incident.alertMessageId;
+    }
+    const incident = m.incidentId !== undefined ? await incidents.get(m.incidentId) : undefined;
+    const replyTo = m.role === 'resolution' ? incident?.alertMessageId : undefined;
+    const messageId = await sender.send(item.chatId, m.text, {
+      ...(item.threadId !== undefined ? { threadId: item.threadId } : {}),
+      ...(m.buttons ? { buttons: m.buttons } : {}),
+      ...(m.silent ? { silent: true } : {}),
+      ...(replyTo !== undefined ? { replyTo } : {}),
+    });
+    if (m.role === 'alert' && m.incidentId !== undefined) {
+      await incidents.update(m.incidentId, (i) => {
+        i.alertMessageId = messageId;
+      });
+    }
+    return messageId;
+  }
+
+  const wake = (chatId: number, at: number): void => {
+    const existing = timers.get(chatId);
+    if (existing !== undefined) clock.clearTimeout(existing);
+    timers.set(
+      chatId,
+      clock.setTimeout(() => {
+        timers.delete(chatId);
+        pump(chatId);
+      }, Math.max(0, at - clock.now())),
+    );
+  };
+
+  function pump(chatId: number): void {
+    if (!running || pumping.has(chatId)) return;
+    const queue = queues.get(chatId);
+    const head = queue?.[0];
+    if (!queue || !head) {
+      queues.delete(chatId);
+      checkIdle();
+      return;
+    }
+    if (head.notBefore > clock.now()) {
+      wake(chatId, head.notBefore);
+      return;
+    }
+    pumping.add(chatId);
+    const work = (async () => {
+      try {
+        const messageId = await deliver(head);
+        queue.shift();
+        await keyv.delete(head.id);
+        emit({ item: head, outcome: 'delivered', ...(messageId !== undefined ? { messageId } : {}) });
+      } catch (err) {
+        const verdict = classify(err);
+        if (verdict.action === 'retry') {
+          head.attempts++;
+          const backoff = verdict.afterMs ?? Math.min(max, base * 2 ** Math.min(head.attempts - 1, 20));
+          head.notBefore = clock.now() + backoff;
+          log?.warn({ err, chat: chatId, event: 'delivery_retry', attempts: head.attempts, retryInMs: backoff }, 'delivery failed; will retry');
+          await keyv.set(head.id, head).catch((e: unknown) => log?.error({ err: e, event: 'store_write_failed' }, 'could not save outbox item'));
+          emit({ item: head, outcome: 'retry', error: err });
+        } else {
+          queue.shift();
+          await keyv.delete(head.id).catch(() => undefined);
+          if (verdict.action === 'drop') {
+            log?.error({ err, chat: chatId, event: 'delivery_dropped', why: verdict.why }, 'message dropped');
+            emit({ item: head, outcome: 'dropped', error: err });
+          } else {
+            emit({ item: head, outcome: 'delivered' });
+          }
+        }
+      } finally {
+        pumping.delete(chatId);
+      }
+    })();
+    inFlight.add(work);
+    void work.finally(() => {
+      inFlight.delete(work);
+      pump(chatId);
+    });
+  }
+
+  return {
+    async start() {
+      const items = (await listAll(keyv)).sort((a, b) => a.seq - b.seq);
+      for (const item of items) {
+        seq = Math.max(seq, item.seq);
+        const q = queues.get(item.chatId) ?? [];
+        q.push(item);
+        queues.set(item.chatId, q);
+      }
+      running = true;
+      if (items.length > 0) log?.info({ event: 'outbox_resumed', items: items.length }, 'delivering messages left from the last run');
+      for (const chatId of queues.keys()) pump(chatId);
+    },
+
+    async enqueue(chatId, threadId, message) {
+      const s = ++seq;
+      const now = clock.now();
+      const item: OutboxItem = {
+        id: `${s.toString().padStart(12, '0')}`,
+        seq: s,
+        chatId,
+        ...(threadId !== undefined ? { threadId } : {}),
+        createdAt: now,
+        attempts: 0,
+        notBefore: now,
+        message,
+      };
+      await keyv.set(item.id, item);
+      const q = queues.get(chatId) ?? [];
+      q.push(item);
+      queues.set(chatId, q);
+      pump(chatId);
+      return item;
+    },
+
+    async stop(timeoutMs = 10_000) {
+      running = false;
+      for (const t of timers.values()) clock.clearTimeout(t);
+      timers.clear();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+    },
+
+    depth,
+
+    idle() {
+      if (depth() === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+
+    onDelivery(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { AlertPolicy } from '../alerts/policy.js';
+import type { IncidentBook } from '../alerts/incidents.js';
+import type { Catalog } from '../engine/catalog.js';
+import type { Engine } from '../engine/engine.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { Access } from './middleware/access.js';
+
+/** What the command handlers work with (passed in, never imported). */
+export interface BotDeps {
+  catalog: Catalog;
+  engine: Engine;
+  policy: AlertPolicy;
+  incidents: IncidentBook;
+  access: Access;
+  clock: Clock;
+  logger?: Logger;
+  /** `ALLOW_METADATA_TARGETS`. */
+  allowMetadata: boolean;
+}

@@ -1,0 +1,51 @@
+import { Composer } from 'grammy';
+import { ALERT_ACTIONS, formatResult } from '../../alerts/format.js';
+import { commandArgs, displayName, type LookoutContext } from '../context.js';
+import type { BotDeps } from '../deps.js';
+import { checkText, errorText, unknownTarget } from '../texts.js';
+
+const html = { parse_mode: 'HTML' } as const;
+
+/** /check and the buttons on alerts: Recheck, Ack, Mute 1h, Trace. */
+export function createChecks(deps: BotDeps): Composer<LookoutContext> {
+  const checks = new Composer<LookoutContext>();
+  const admin = deps.access.requireAdmin('do that');
+
+  checks.command('check', admin, async (ctx) => {
+    const name = commandArgs(ctx).split(/\s+/)[0] ?? '';
+    if (name === '') return ctx.reply(errorText(['give the name of a target'], 'check'), html);
+    const target = await deps.catalog.get(ctx.chat.id, name.toLowerCase());
+    if (!target) return ctx.reply(unknownTarget(name), html);
+    await ctx.replyWithChatAction('typing').catch(() => undefined);
+    const event = await deps.engine.checkNow(target.id);
+    if (!event) return ctx.reply(unknownTarget(name), html);
+    return ctx.reply(checkText(target, event.record, event.result.ok, formatResult(event.result)), html);
+  });
+
+  const ownTarget = (ctx: LookoutContext, targetId: string): boolean => targetId.startsWith(`${ctx.chat?.id}/`);
+
+  checks.callbackQuery(new RegExp(`^${ALERT_ACTIONS.recheck}:(.+)$`), admin, async (ctx) => {
+    const targetId = ctx.match[1]!;
+    if (!ownTarget(ctx, targetId)) return ctx.answerCallbackQuery({ text: 'That target is not in this chat.' });
+    const event = await deps.engine.checkNow(targetId);
+    if (!event) return ctx.answerCallbackQuery({ text: 'That target no longer exists.' });
+    return ctx.answerCallbackQuery({ text: `${event.target.name}: ${event.record.state}, ${formatResult(event.result)}`.slice(0, 200), show_alert: false });
+  });
+
+  checks.callbackQuery(new RegExp(`^${ALERT_ACTIONS.ack}:(.+)$`), admin, async (ctx) => {
+    const outcome = await deps.policy.acknowledge(ctx.match[1]!, { userId: ctx.from.id, name: displayName(ctx.from) });
+    const text =
+      outcome === undefined ? 'That incident is unknown.'
+      : outcome === 'already' ? 'Already acknowledged.'
+      : outcome === 'resolved' ? 'That incident is already resolved.'
+      : 'Acknowledged. Reminders stop for this incident.';
+    return ctx.answerCallbackQuery({ text });
+  });
+
+  // Their own issues bring these; until then the buttons say so instead of failing silently.
+  checks.callbackQuery([new RegExp(`^${ALERT_ACTIONS.mute}:`), new RegExp(`^${ALERT_ACTIONS.trace}:`)], (ctx) =>
+    ctx.answerCallbackQuery({ text: 'Coming soon.' }),
+  );
+
+  return checks;
+}

@@ -1,0 +1,70 @@
+import { conversations, createConversation } from '@grammyjs/conversations';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
+import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
+import { Bot, GrammyError, HttpError, type StorageAdapter } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { createAddDialogue } from './conversations/add-dialogue.js';
+import type { LookoutContext } from './context.js';
+import type { BotDeps } from './deps.js';
+import { createChecks } from './features/checks.js';
+import { createHelp } from './features/help.js';
+import { createTargetsRead } from './features/targets-read.js';
+import { createTargetsWrite } from './features/targets-write.js';
+import { COMMANDS } from './texts.js';
+
+/** How the bot reaches Telegram. */
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  /** Where guided dialogues are kept between messages (and restarts). */
+  conversationStorage: StorageAdapter<unknown>;
+  /** Throttling of outgoing calls; Telegram's own limits by default. */
+  throttle?: APIThrottlerOptions;
+  /** Known bot identity (skips getMe; tests). */
+  botInfo?: UserFromGetMe;
+}
+
+/** Creates the bot with every command family; it does not start by itself. */
+export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContext> {
+  const bot = new Bot<LookoutContext>(options.token, {
+    client: { apiRoot: options.apiRoot },
+    ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+  });
+  // Order matters: auto-retry wraps the throttler, so a 429 waits `retry_after` and goes through it again.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: false }));
+  bot.api.config.use(apiThrottler(options.throttle));
+
+  bot.use(deps.access.gate);
+  bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+  bot.use(
+    conversations<LookoutContext, LookoutContext>({
+      storage: { type: 'key', version: 1, adapter: options.conversationStorage as never },
+    }),
+  );
+  bot.use(createConversation(createAddDialogue(deps), 'add'));
+
+  const features = bot.errorBoundary(async (err) => {
+    deps.logger?.error({ err: err.error, chat: err.ctx.chat?.id, event: 'handler_failed' }, 'a command failed');
+    const reply = '⚠️ Something went wrong on my side; nothing was changed. Please try again.';
+    if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: reply }).catch(() => undefined);
+    else if (err.ctx.chat) await err.ctx.reply(reply).catch(() => undefined);
+  });
+  features.use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps));
+
+  // The last line of defence: no update can crash the process.
+  bot.catch((err) => {
+    const e = err.error;
+    const kind = e instanceof GrammyError ? 'telegram' : e instanceof HttpError ? 'network' : 'handler';
+    deps.logger?.error({ err: e, kind, chat: err.ctx.chat?.id, event: 'update_failed' }, 'an update failed');
+  });
+  return bot;
+}
+
+/** Registers the commands and starts long polling; returns the runner to stop it with. */
+export async function startPolling(bot: Bot<LookoutContext>, pollTimeoutS = 30): Promise<RunnerHandle> {
+  await bot.init();
+  await bot.api.deleteWebhook();
+  await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })));
+  return run(bot, { runner: { fetch: { timeout: pollTimeoutS }, silent: true, retryInterval: 'exponential', maxRetryTime: Infinity } });
+}

@@ -1,0 +1,114 @@
+import { escapeHtml, formatLatency, formatResult, formatTime, STATE_ICONS } from '../alerts/format.js';
+import { formatDuration } from '../domain/duration.js';
+import type { Incident } from '../domain/incident.js';
+import type { StateRecord } from '../domain/state.js';
+import { formatExpect, targetAddress, type Target } from '../domain/target.js';
+
+/** The bot's commands, for /help and setMyCommands. */
+export const COMMANDS: ReadonlyArray<{ command: string; description: string; usage: string }> = [
+  { command: 'help', description: 'What Lookout does and its commands', usage: '/help' },
+  { command: 'add', description: 'Add a target to check', usage: '/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [method=GET] [keyword=K] [latency=800]' },
+  { command: 'list', description: 'Every target of this chat', usage: '/list' },
+  { command: 'status', description: 'Full detail of one target', usage: '/status NAME' },
+  { command: 'edit', description: 'Change options of a target', usage: '/edit NAME key=value ...' },
+  { command: 'interval', description: 'Change how often a target is checked', usage: '/interval NAME 30s' },
+  { command: 'timeout', description: 'Change the timeout of a target', usage: '/timeout NAME 5s' },
+  { command: 'check', description: 'Check a target now', usage: '/check NAME' },
+  { command: 'pause', description: 'Stop checking a target', usage: '/pause NAME' },
+  { command: 'resume', description: 'Start checking a paused target again', usage: '/resume NAME' },
+  { command: 'remove', description: 'Delete a target', usage: '/remove NAME' },
+];
+
+/** /start and /help. */
+export function helpText(): string {
+  return [
+    '<b>Lookout</b> watches the APIs this chat depends on, tells you the moment one breaks and again when it recovers.',
+    '',
+    ...COMMANDS.map((c) => `${escapeHtml(c.usage)} — ${escapeHtml(c.description)}`),
+    '',
+    'Other kinds: <code>/add tcp host:port</code>. Durations are written 30s, 5m, 2h, 1d or 1h30m.',
+    'Anyone here can read; only chat administrators can change things.',
+  ].join('\n');
+}
+
+/** The usage line of a command, for error replies. */
+export function usage(command: string): string {
+  return COMMANDS.find((c) => c.command === command)?.usage ?? `/${command}`;
+}
+
+/** A bad-input reply: what was wrong, and what is expected. */
+export function errorText(errors: readonly string[], command?: string): string {
+  const lines = errors.map((e) => `⚠️ ${escapeHtml(e)}`);
+  if (command) lines.push(`Usage: <code>${escapeHtml(usage(command))}</code>`);
+  return lines.join('\n');
+}
+
+/** Asked for a target that does not exist. */
+export const unknownTarget = (name: string): string =>
+  `⚠️ No target named "${escapeHtml(name)}" in this chat. /list shows the targets.`;
+
+/** Someone who is not an administrator tried to change something. */
+export const adminOnly = (what: string): string => `⛔ Only chat administrators can ${what}.`;
+
+/** A chat Lookout does not serve. */
+export const notEnabled = (chatId: number): string =>
+  `Lookout is not enabled in this chat (id <code>${chatId}</code>). Add the id to ALLOWED_CHAT_IDS to use it here.`;
+
+/** One /list line. */
+export function listLine(target: Target, record: StateRecord | undefined, now: number): string {
+  const state = record?.state ?? 'UNKNOWN';
+  const last = record?.lastResult;
+  const detail = state === 'PAUSED' ? 'paused' : last ? (last.ok ? formatLatency(last.latencyMs) : last.reason ?? 'failed') : 'not checked yet';
+  const since = record ? ` · ${formatDuration(now - record.since)}` : '';
+  return `${STATE_ICONS[state]} <b>${escapeHtml(target.name)}</b> · ${escapeHtml(detail)}${since}`;
+}
+
+/** The /list reply. */
+export function listText(targets: readonly Target[], states: (id: string) => StateRecord | undefined, now: number): string {
+  if (targets.length === 0) return 'No targets yet. Add one with <code>/add https://api.example.com/health</code>.';
+  return [`<b>Targets</b> (${targets.length})`, ...targets.map((t) => listLine(t, states(t.id), now))].join('\n');
+}
+
+/** Header values are secrets: shown with their first characters only. */
+export function maskSecret(value: string): string {
+  return value.length <= 4 ? '••••' : `${value.slice(0, 2)}••••`;
+}
+
+/** Settings of a target in one or two lines. */
+export function settingsText(t: Target): string {
+  const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}`;
+  if (t.kind === 'tcp') return `tcp connect, ${timing}`;
+  const parts = [`${t.method}, expect ${formatExpect(t.expect)}`];
+  if (t.keyword !== undefined) parts.push(`keyword "${t.keyword}"`);
+  if (t.latencyMs !== undefined) parts.push(`latency warning over ${t.latencyMs} ms`);
+  return `${parts.join(', ')}; ${timing}`;
+}
+
+/** The /status reply. */
+export function statusText(t: Target, record: StateRecord | undefined, incident: Incident | undefined, now: number): string {
+  const state = record?.state ?? 'UNKNOWN';
+  const lines = [
+    `${STATE_ICONS[state]} <b>${escapeHtml(t.name)}</b> is ${state}${record ? ` since ${formatTime(record.since)} (${formatDuration(now - record.since)})` : ''}`,
+    escapeHtml(targetAddress(t)),
+    escapeHtml(settingsText(t)),
+  ];
+  if (t.kind === 'http' && t.headers.length > 0) {
+    lines.push(`Headers: ${t.headers.map((h) => `${escapeHtml(h.name)}: ${maskSecret(h.value)}`).join(', ')}`);
+  }
+  if (t.note) lines.push(`Note: ${escapeHtml(t.note)}`);
+  if (record?.lastResult) {
+    lines.push(`Last check: ${escapeHtml(formatResult(record.lastResult))} at ${formatTime(record.lastResult.at)}`);
+  }
+  if (record) lines.push(`Checks: ${record.checks} (${record.failures} failed)`);
+  if (incident) {
+    lines.push(
+      `Open incident since ${formatTime(incident.openedAt)}: ${escapeHtml(incident.reason)}${incident.ack ? `, acknowledged by ${escapeHtml(incident.ack.name)}` : ', not acknowledged'}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A check's outcome as a reply line. */
+export function checkText(t: Target, record: StateRecord, ok: boolean, detail: string): string {
+  return `${STATE_ICONS[record.state]} <b>${escapeHtml(t.name)}</b>: ${ok ? '' : 'failed, '}${escapeHtml(detail)} (state ${record.state})`;
+}

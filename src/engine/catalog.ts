@@ -1,0 +1,73 @@
+import type { StateRecord } from '../domain/state.js';
+import type { Target } from '../domain/target.js';
+import type { TargetRepository } from '../store/targets.js';
+import type { Engine } from './engine.js';
+
+/** Something a target change must also tell (the alert policy closes incidents). */
+export interface CatalogHooks {
+  onPaused?(target: Target): Promise<void>;
+  onRemoved?(target: Target): Promise<void>;
+}
+
+/** Why a catalog change was refused, in words for the user. */
+export type CatalogResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * The one way targets change at runtime (chat commands today, TARGETS_FILE and /import later):
+ * the store is written first and the engine told after, so a failed write changes nothing.
+ */
+export interface Catalog {
+  add(target: Target): Promise<CatalogResult<Target>>;
+  /** Replaces `previous` by `next` (which may have a new name). */
+  replace(previous: Target, next: Target): Promise<CatalogResult<Target>>;
+  remove(target: Target): Promise<void>;
+  pause(target: Target): Promise<StateRecord | undefined>;
+  resume(target: Target): Promise<StateRecord | undefined>;
+  get(chatId: number, name: string): Promise<Target | undefined>;
+  list(chatId: number): Promise<Target[]>;
+}
+
+/** Creates the catalog over the target repository and the engine. */
+export function createCatalog(targets: TargetRepository, engine: Engine, hooks: CatalogHooks = {}): Catalog {
+  return {
+    async add(target) {
+      if (await targets.get(target.id)) {
+        return { ok: false, error: `a target named "${target.name}" already exists in this chat; choose another with name=` };
+      }
+      await targets.put(target);
+      await engine.upsert(target);
+      return { ok: true, value: target };
+    },
+
+    async replace(previous, next) {
+      if (next.id !== previous.id && (await targets.get(next.id))) {
+        return { ok: false, error: `a target named "${next.name}" already exists in this chat` };
+      }
+      await targets.put(next);
+      if (next.id !== previous.id) await targets.delete(previous.id);
+      await engine.upsert(next, previous.id);
+      return { ok: true, value: next };
+    },
+
+    async remove(target) {
+      await targets.delete(target.id);
+      await engine.remove(target.id);
+      await hooks.onRemoved?.(target);
+    },
+
+    async pause(target) {
+      await targets.put({ ...target, paused: true });
+      const record = await engine.pause(target.id);
+      await hooks.onPaused?.(target);
+      return record;
+    },
+
+    async resume(target) {
+      await targets.put({ ...target, paused: false });
+      return engine.resume(target.id);
+    },
+
+    get: (chatId, name) => targets.get(`${chatId}/${name}`),
+    list: (chatId) => targets.listByChat(chatId),
+  };
+}
