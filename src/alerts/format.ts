@@ -38,7 +38,8 @@ export function formatTime(ms: number): string {
 
 /** `123 ms`, `1.25 s` */
 export function formatLatency(ms: number): string {
-  return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(2)} s`;
+  // Compared after rounding: a measured 999.6 ms reads `1.00 s`, not `1000 ms`.
+  return Math.round(ms) < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(2)} s`;
 }
 
 /** A check result in words: `HTTP 200 in 123 ms`, `timeout after 10s`. */

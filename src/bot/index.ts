@@ -32,7 +32,9 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
   });
   // Order matters: auto-retry wraps the throttler, so a 429 waits `retry_after` and goes through it again.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: false }));
+  // It handles 429 only: 5xx and network errors surface at once, and the outbox retries those with its
+  // own persisted backoff (auto-retry would hold the chat's queue for 3 s, 6 s, ... instead).
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
   bot.api.config.use(apiThrottler(options.throttle));
 
   bot.use(deps.access.gate);

@@ -92,7 +92,9 @@ describe('fake Telegram Bot API with a real grammY bot', () => {
     const started = Date.now();
     const poll = bot.api.getUpdates({ timeout: 10 });
     await fake.waitFor('getUpdates');
-    const pushed = fake.pushUpdate({ message: { message_id: 1, date: 1, chat: { id: 1, type: 'private', first_name: 'A' }, text: 'hi' } });
+    const pushed = fake.pushUpdate({
+      message: { message_id: 1, date: 1, chat: { id: 1, type: 'private', first_name: 'A' }, from: { id: 1, is_bot: false, first_name: 'A' }, text: 'hi' },
+    });
 
     expect(await poll).toEqual([pushed]);
     expect(Date.now() - started).toBeLessThan(5000);

@@ -93,6 +93,7 @@ export interface FakeTelegram {
   readonly botInfo: UserFromGetMe;
   /** Every call since start or the last `clearCalls()`. */
   readonly calls: readonly RecordedCall[];
+  /** Calls of one method, in arrival order. */
   callsOf(method: string): RecordedCall[];
   clearCalls(): void;
   /** Resolves with the first matching call, recorded already or later; rejects after `timeoutMs` listing what was seen. */
@@ -101,14 +102,19 @@ export interface FakeTelegram {
   waitForCount(method: string, n: number, timeoutMs?: number): Promise<RecordedCall[]>;
   /** Queues an update (kept until a getUpdates offset confirms it) and wakes a held poll. */
   pushUpdate(update: UpdateInput): Update;
+  /** Pushes a user's text message (per-chat message ids shared with the bot's messages). */
   sendText(input: SendTextInput): Update;
+  /** Pushes a callback query carrying the stored message `messageId`, or a minimal one if unknown. */
   pressButton(input: PressButtonInput): Update;
+  /** Pushes a user's document message. */
   sendDocument(input: SendDocumentInput): Update;
   /** Updates queued and not yet confirmed by an offset. */
   pendingUpdates(): Update[];
   /** Messages the bot sent to `chatId` and has not deleted, as they are now (after edits), by message id. */
   messages(chatId: number): Message[];
+  /** What getChatMember reports for this user in this chat (default 'member'). */
   setMember(chatId: number, userId: number, status: ChatMemberStatus): void;
+  /** The next `count` calls of `method` fail (default one 500); queued after earlier failNext calls. */
   failNext(method: string, failure?: FailureOptions): void;
   /** While down every method (getUpdates too unless `includeGetUpdates: false`) answers 502. */
   setDown(down: boolean, options?: { includeGetUpdates?: boolean }): void;
@@ -254,7 +260,6 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     return user;
   };
 
-  // ---- call records and waiters
 
   const summary = (): string => {
     const counts = new Map<string, number>();
@@ -295,7 +300,6 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     return promise;
   };
 
-  // ---- long polling
 
   const confirmUpTo = (offset: number): void => {
     if (offset > 0) queue = queue.filter((update) => update.update_id >= offset);
@@ -356,7 +360,6 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     return clone(update);
   };
 
-  // ---- bot-side messages
 
   const resolveChat = (payload: Record<string, unknown>): ChatState | ApiAnswer => {
     const raw = payload.chat_id;
@@ -560,14 +563,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     ),
   };
 
-  // ---- HTTP
 
   const respond = (res: ServerResponse, call: RecordedCall | undefined, answer: ApiAnswer): void => {
+    // A poll the client already aborted never sees this answer, so it does not count as a failure.
+    if (res.writableEnded || res.destroyed) return;
     if (call !== undefined && !answer.ok) {
       call.failed = true;
       call.error = { code: answer.error_code ?? 500, description: answer.description ?? '' };
     }
-    if (res.writableEnded || res.destroyed) return;
     const body = JSON.stringify(answer);
     res.writeHead(answer.ok ? 200 : (answer.error_code ?? 500), {
       'content-type': 'application/json',
@@ -633,7 +636,6 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   });
   const { port } = server.address() as AddressInfo;
 
-  // ---- simulated users
 
   const userMessage = (
     input: { chatId: number; userId: number; chatType?: UserChatType; threadId?: number; username?: string; firstName?: string },
