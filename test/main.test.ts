@@ -10,6 +10,7 @@ import { startApp } from '../src/main.js';
 import { openStore } from '../src/store/keyv.js';
 import { createStateRepository } from '../src/store/states.js';
 import { createTargetRepository } from '../src/store/targets.js';
+import { startFakeTelegram } from './support/fake-telegram.js';
 import { httpTarget, startTargetServer, type TargetServer } from './support/target-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -118,6 +119,21 @@ describe('the built process', () => {
       '  - HTTP_PORT must be a whole number between 0 and 65535, got "eighty"',
     ]);
     expect(p.out()).not.toContain('secret-but-malformed');
+  });
+
+  it('with a bot: polls the Bot API, answers, and exits 0 on SIGINT', async () => {
+    const telegram = await startFakeTelegram();
+    cleanups.push(() => telegram.close());
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-proc-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const p = run({ DATA_DIR: dataDir, HTTP_PORT: '0', BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, ALLOWED_CHAT_IDS: '-100200' });
+    await telegram.waitFor('getUpdates', undefined, 10_000);
+    telegram.sendText({ chatId: -100200, userId: 5, text: '/help' });
+    await telegram.waitFor('sendMessage', (c) => String(c.payload.text).includes('Lookout'));
+    p.child.kill('SIGINT');
+    expect(await p.exit).toBe(0);
+    expect(p.out()).toContain('"event":"stopped"');
+    expect(p.out()).not.toContain(telegram.token);
   });
 
   it('runs headless and exits 0 on SIGTERM', async () => {

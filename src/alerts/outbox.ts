@@ -88,6 +88,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const idleWaiters: Array<() => void> = [];
   let seq = 0;
   let running = false;
+  let loading: Promise<void> | undefined;
 
   const depth = (): number => {
     let n = 0;
@@ -190,8 +191,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     });
   }
 
-  return {
-    async start() {
+  // What the last run left is loaded once, before anything new is numbered: a message queued before
+  // start() must neither reuse a persisted item's id nor be queued a second time when start() lists the store.
+  const load = (): Promise<void> =>
+    (loading ??= (async () => {
       const items = (await listAll(keyv)).sort((a, b) => a.seq - b.seq);
       for (const item of items) {
         seq = Math.max(seq, item.seq);
@@ -199,12 +202,21 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         q.push(item);
         queues.set(item.chatId, q);
       }
-      running = true;
       if (items.length > 0) log?.info({ event: 'outbox_resumed', items: items.length }, 'delivering messages left from the last run');
+    })().catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    }));
+
+  return {
+    async start() {
+      await load();
+      running = true;
       for (const chatId of queues.keys()) pump(chatId);
     },
 
     async enqueue(chatId, threadId, message) {
+      await load();
       const s = ++seq;
       const now = clock.now();
       const item: OutboxItem = {

@@ -2,7 +2,7 @@ import { conversations, createConversation } from '@grammyjs/conversations';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, GrammyError, HttpError, type StorageAdapter } from 'grammy';
+import { Bot, GrammyError, HttpError, type BotError, type StorageAdapter } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { createAddDialogue } from './conversations/add-dialogue.js';
 import type { LookoutContext } from './context.js';
@@ -46,20 +46,17 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
   );
   bot.use(createConversation(createAddDialogue(deps), 'add'));
 
-  const features = bot.errorBoundary(async (err) => {
-    deps.logger?.error({ err: err.error, chat: err.ctx.chat?.id, event: 'handler_failed' }, 'a command failed');
-    const reply = '⚠️ Something went wrong on my side; nothing was changed. Please try again.';
-    if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: reply }).catch(() => undefined);
-    else if (err.ctx.chat) await err.ctx.reply(reply).catch(() => undefined);
-  });
-  features.use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps));
-
-  // The last line of defence: no update can crash the process.
-  bot.catch((err) => {
+  const apologise = async (err: BotError<LookoutContext>): Promise<void> => {
     const e = err.error;
     const kind = e instanceof GrammyError ? 'telegram' : e instanceof HttpError ? 'network' : 'handler';
     deps.logger?.error({ err: e, kind, chat: err.ctx.chat?.id, event: 'update_failed' }, 'an update failed');
-  });
+    const reply = '⚠️ Something went wrong on my side; nothing was changed. Please try again.';
+    if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: reply }).catch(() => undefined);
+    else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
+  };
+  // Each command family fails alone; bot.catch is the last line for the plugins around them.
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps));
+  bot.catch(apologise);
   return bot;
 }
 

@@ -245,3 +245,40 @@ describe('who may do what', () => {
     await rig.say('/help', '/add URL', MEMBER, MEMBER);
   });
 });
+
+describe('robustness', () => {
+  it('answers a failing command with an apology, changes nothing and keeps serving', async () => {
+    rig = await startAppRig();
+    await addApi(rig);
+    // Break the store under the bot: the next write fails.
+    const targets = createTargetRepository(rig.app.store);
+    const before = await targets.list();
+    await rig.app.store.close();
+    const reply = await rig.say(`/add ${rig.server.url}/other name=other`, 'Something went wrong');
+    expect(text(reply)).toContain('nothing was changed');
+    // Still alive: the next update is answered too (the store is still broken, so with the apology).
+    await rig.say('/list', 'Something went wrong');
+    expect(rig.app.engine.running).toBe(true);
+    expect(rig.app.engine.target(`${GROUP}/other`)).toBeUndefined();
+    expect(before.map((t) => t.name)).toEqual(['api']);
+  });
+
+  it('never sends more than one message a second to a group with the default throttling', async () => {
+    const { startFakeTelegram } = await import('../support/fake-telegram.js');
+    const { createBot } = await import('../../src/bot/index.js');
+    const telegram = await startFakeTelegram();
+    try {
+      const { createAccess } = await import('../../src/bot/middleware/access.js');
+      const { systemClock } = await import('../../src/lib/clock.js');
+      const access = createAccess({ allowedChatIds: [GROUP], adminUserIds: [], clock: systemClock, told: { has: async () => false, add: async () => undefined } });
+      const bot = createBot({ access } as never, { token: telegram.token, apiRoot: telegram.apiRoot, conversationStorage: { read: () => undefined, write: () => undefined, delete: () => undefined }, botInfo: telegram.botInfo });
+      await Promise.all([1, 2, 3].map((n) => bot.api.sendMessage(GROUP, `m${n}`)));
+      const times = telegram.callsOf('sendMessage').map((c) => c.at);
+      expect(times).toHaveLength(3);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
+      expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(900);
+    } finally {
+      await telegram.close();
+    }
+  });
+});

@@ -1,0 +1,432 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GrammyError, HttpError } from 'grammy';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatIncidentAlert } from '../../src/alerts/format.js';
+import { createIncidentBook, type IncidentBook } from '../../src/alerts/incidents.js';
+import { createOutbox, type DeliveryEvent, type Outbox, type OutboxItem, type OutboxMessage } from '../../src/alerts/outbox.js';
+import type { ClassifyError } from '../../src/alerts/sender.js';
+import { classifyTelegramError } from '../../src/alerts/telegram.js';
+import type { Incident } from '../../src/domain/incident.js';
+import { openStore, type KeyvStore } from '../../src/store/keyv.js';
+import { createIncidentRepository } from '../../src/store/incidents.js';
+import { listAll } from '../../src/store/targets.js';
+import { FakeClock, flushPromises } from '../support/fake-clock.js';
+import { ScriptedSender } from '../support/scripted-sender.js';
+
+const CHAT = -1001234567890;
+const OTHER = -1009876543210;
+
+const apiError = (error_code: number, description: string, retry_after?: number): GrammyError =>
+  new GrammyError(
+    "Call to 'sendMessage' failed!",
+    { ok: false, error_code, description, ...(retry_after !== undefined ? { parameters: { retry_after } } : {}) },
+    'sendMessage',
+    {},
+  );
+const networkDown = (): HttpError => new HttpError('Network request failed', new Error('connect ECONNREFUSED'));
+const alwaysRetry: ClassifyError = () => ({ action: 'retry' });
+
+const notice = (text: string): OutboxMessage => ({ op: 'send', role: 'notice', text });
+
+const openIncident = (clock: FakeClock, over: Partial<Incident> = {}): Incident => ({
+  id: 'inc1',
+  targetId: `${CHAT}/api`,
+  chatId: CHAT,
+  name: 'api',
+  openedAt: clock.now(),
+  reason: 'HTTP 503, expected 200-299',
+  alertText: '🔴 <b>api</b> is DOWN',
+  ...over,
+});
+
+/** The three messages of one incident's life: the alert, the resolution replying to it, the edit of the alert. */
+const alertOf = (incident: Incident): OutboxMessage => {
+  const rendered = formatIncidentAlert(incident);
+  return { op: 'send', role: 'alert', incidentId: incident.id, text: rendered.text, ...(rendered.buttons ? { buttons: rendered.buttons } : {}) };
+};
+const resolutionOf = (incident: Incident): OutboxMessage => ({ op: 'send', role: 'resolution', incidentId: incident.id, text: '🟢 <b>api</b> is UP again' });
+const editOf = (incident: Incident): OutboxMessage => ({ op: 'edit-incident', incidentId: incident.id });
+
+/** The next delivery event that matches. */
+const nextEvent = (outbox: Outbox, match: (event: DeliveryEvent) => boolean = () => true): Promise<DeliveryEvent> =>
+  new Promise((resolve) => {
+    const off = outbox.onDelivery((event) => {
+      if (!match(event)) return;
+      off();
+      resolve(event);
+    });
+  });
+
+/** Whether a promise has settled by now. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => (done = true));
+  await flushPromises();
+  return done;
+}
+
+const outboxItems = async (store: KeyvStore): Promise<OutboxItem[]> =>
+  (await listAll(store.namespace<OutboxItem>('outbox'))).sort((a, b) => a.seq - b.seq);
+
+describe('outbox over a memory store', () => {
+  let clock: FakeClock;
+  let store: KeyvStore;
+  let incidents: IncidentBook;
+  let sender: ScriptedSender;
+  let events: DeliveryEvent[];
+  const outboxes: Outbox[] = [];
+
+  const make = async (options: { classify?: ClassifyError; base?: number; max?: number; sender?: ScriptedSender; start?: boolean } = {}): Promise<Outbox> => {
+    const outbox = createOutbox({
+      store,
+      incidents,
+      sender: options.sender ?? sender,
+      classify: options.classify ?? classifyTelegramError,
+      clock,
+      ...(options.base !== undefined ? { baseBackoffMs: options.base } : {}),
+      ...(options.max !== undefined ? { maxBackoffMs: options.max } : {}),
+    });
+    outbox.onDelivery((e) => events.push(e));
+    outboxes.push(outbox);
+    if (options.start !== false) await outbox.start();
+    return outbox;
+  };
+
+  beforeEach(async () => {
+    clock = new FakeClock();
+    store = await openStore({ kind: 'memory' });
+    incidents = createIncidentBook(createIncidentRepository(store));
+    sender = new ScriptedSender(clock);
+    events = [];
+  });
+
+  afterEach(async () => {
+    for (const o of outboxes.splice(0)) await o.stop(1_000);
+    await incidents.flush();
+    await store.close();
+  });
+
+  it('delivers an alert, then the resolution as a reply to it, then the edit of that message', async () => {
+    const outbox = await make();
+    const incident = await incidents.open(openIncident(clock, { threadId: 7 }));
+    const alert = alertOf(incident);
+    const buttons = formatIncidentAlert(incident).buttons;
+    await outbox.enqueue(CHAT, 7, alert);
+    await incidents.update(incident.id, (i) => {
+      i.resolvedAt = clock.now() + 60_000;
+      i.resolution = 'recovered';
+    });
+    await outbox.enqueue(CHAT, 7, resolutionOf(incident));
+    await outbox.enqueue(CHAT, 7, editOf(incident));
+    await outbox.idle();
+
+    const resolved = await incidents.get(incident.id);
+    expect(resolved?.alertMessageId).toBe(101);
+    expect(sender.calls.map(({ at: _at, ...c }) => c)).toEqual([
+      { op: 'send', chatId: CHAT, text: alert.op === 'send' ? alert.text : '', options: { threadId: 7, buttons }, messageId: 101 },
+      { op: 'send', chatId: CHAT, text: '🟢 <b>api</b> is UP again', options: { threadId: 7, replyTo: 101 }, messageId: 102 },
+      { op: 'edit', chatId: CHAT, messageId: 101, text: formatIncidentAlert(resolved!).text, buttons: undefined },
+    ]);
+    expect(sender.calls[2]?.text).toContain('✅ <b>Resolved</b>');
+    expect(events.map((e) => [e.outcome, e.messageId])).toEqual([
+      ['delivered', 101],
+      ['delivered', 102],
+      ['delivered', 101],
+    ]);
+  });
+
+  it('keeps a chat in order while its head is retried: nothing overtakes the alert', async () => {
+    const outbox = await make();
+    const incident = await incidents.open(openIncident(clock));
+    sender.failNext(CHAT, networkDown(), networkDown());
+    await outbox.enqueue(CHAT, undefined, alertOf(incident));
+    await outbox.enqueue(CHAT, undefined, resolutionOf(incident));
+    await outbox.enqueue(CHAT, undefined, editOf(incident));
+    await flushPromises();
+    expect(sender.attempts.map((a) => a.op)).toEqual(['send']);
+    await clock.advance(1_000);
+    expect(sender.attempts.map((a) => a.text)).toEqual([alertOf(incident), alertOf(incident)].map((m) => (m.op === 'send' ? m.text : '')));
+    await clock.advance(2_000);
+    await outbox.idle();
+    expect(sender.calls.map((c) => [c.op, c.messageId])).toEqual([
+      ['send', 101],
+      ['send', 102],
+      ['edit', 101],
+    ]);
+    expect(sender.calls[1]?.op === 'send' && sender.calls[1].options.replyTo).toBe(101);
+  });
+
+  it('delivers chats independently: a failing chat does not hold up another', async () => {
+    const outbox = await make();
+    sender.failing.set(CHAT, networkDown);
+    await outbox.enqueue(CHAT, undefined, notice('a1'));
+    await outbox.enqueue(OTHER, undefined, notice('b1'));
+    await outbox.enqueue(CHAT, undefined, notice('a2'));
+    await outbox.enqueue(OTHER, undefined, notice('b2'));
+    await flushPromises();
+    expect(sender.callsOf(OTHER).map((c) => c.text)).toEqual(['b1', 'b2']);
+    expect(sender.callsOf(CHAT)).toEqual([]);
+
+    await clock.advance(30_000);
+    await outbox.enqueue(OTHER, undefined, notice('b3'));
+    await flushPromises();
+    expect(sender.callsOf(OTHER).map((c) => c.text)).toEqual(['b1', 'b2', 'b3']);
+    expect(sender.attempts.filter((a) => a.chatId === CHAT).every((a) => a.text === 'a1')).toBe(true);
+    expect(outbox.depth()).toBe(2);
+
+    sender.failing.delete(CHAT);
+    await clock.advance(60_000);
+    await outbox.idle();
+    expect(sender.callsOf(CHAT).map((c) => c.text)).toEqual(['a1', 'a2']);
+  });
+
+  it('retries with exponential backoff from the base up to the maximum', async () => {
+    const outbox = await make({ classify: alwaysRetry, max: 5_000 });
+    const t0 = clock.now();
+    sender.failNext(CHAT, ...Array.from({ length: 5 }, () => new Error('socket hang up')));
+    const item = await outbox.enqueue(CHAT, undefined, notice('hello'));
+    await flushPromises();
+
+    const saved = await store.namespace<OutboxItem>('outbox').get(item.id);
+    expect(saved).toMatchObject({ attempts: 1, notBefore: t0 + 1_000 });
+    await clock.advance(999);
+    expect(sender.attempts).toHaveLength(1);
+
+    await clock.advance(60_000);
+    expect(sender.attempts.map((a) => a.at - t0)).toEqual([0, 1_000, 3_000, 7_000, 12_000, 17_000]);
+    expect(events.map((e) => e.outcome)).toEqual(['retry', 'retry', 'retry', 'retry', 'retry', 'delivered']);
+    expect(events.filter((e) => e.outcome === 'retry').map((e) => e.error)).toEqual(Array.from({ length: 5 }, () => new Error('socket hang up')));
+    expect(sender.calls).toHaveLength(1);
+    expect(outbox.depth()).toBe(0);
+    expect(await outboxItems(store)).toEqual([]);
+  });
+
+  it('by default waits 1s, 2s, 4s ... and never more than 5 minutes', async () => {
+    const outbox = await make();
+    const t0 = clock.now();
+    sender.failNext(CHAT, ...Array.from({ length: 11 }, networkDown));
+    await outbox.enqueue(CHAT, undefined, notice('hello'));
+    await flushPromises();
+    await clock.advance(3_600_000);
+    const gaps = sender.attempts.slice(1).map((a, i) => a.at - sender.attempts[i]!.at);
+    expect(sender.attempts[0]?.at).toBe(t0);
+    expect(gaps).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300].map((s) => s * 1_000));
+    expect(sender.calls).toHaveLength(1);
+  });
+
+  it("waits Telegram's retry_after instead of the backoff", async () => {
+    const outbox = await make({ base: 1_000 });
+    const t0 = clock.now();
+    sender.failNext(CHAT, apiError(429, 'Too Many Requests: retry after 7', 7));
+    await outbox.enqueue(CHAT, undefined, notice('hello'));
+    await flushPromises();
+    await clock.advance(6_999);
+    expect(sender.attempts).toHaveLength(1);
+    await clock.advance(1);
+    expect(sender.attempts.map((a) => a.at - t0)).toEqual([0, 7_000]);
+    expect(sender.calls.map((c) => c.text)).toEqual(['hello']);
+  });
+
+  it("drops what can never succeed, emits 'dropped' and goes on with the next", async () => {
+    const outbox = await make();
+    const forbidden = apiError(403, 'Forbidden: bot was kicked from the supergroup chat');
+    sender.failNext(CHAT, forbidden);
+    const first = await outbox.enqueue(CHAT, undefined, notice('one'));
+    await outbox.enqueue(CHAT, undefined, notice('two'));
+    await outbox.idle();
+    expect(events.map((e) => [e.outcome, e.item.id])).toEqual([
+      ['dropped', first.id],
+      ['delivered', expect.any(String)],
+    ]);
+    expect(events[0]?.error).toBe(forbidden);
+    expect(sender.attempts.map((a) => a.text)).toEqual(['one', 'two']);
+    expect(sender.calls.map((c) => c.text)).toEqual(['two']);
+    expect(await outboxItems(store)).toEqual([]);
+    expect(outbox.depth()).toBe(0);
+  });
+
+  it("counts 'done' (message is not modified) as delivered, without retrying", async () => {
+    const outbox = await make();
+    const incident = await incidents.open(openIncident(clock, { alertMessageId: 55 }));
+    sender.failNext(CHAT, apiError(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same'));
+    await outbox.enqueue(CHAT, undefined, editOf(incident));
+    await outbox.idle();
+    await clock.advance(60_000);
+    expect(events.map((e) => e.outcome)).toEqual(['delivered']);
+    expect(sender.attempts).toHaveLength(1);
+    expect(await outboxItems(store)).toEqual([]);
+  });
+
+  it('an edit of an incident without an alert message (or unknown) sends nothing', async () => {
+    const outbox = await make();
+    const incident = await incidents.open(openIncident(clock));
+    await outbox.enqueue(CHAT, undefined, editOf(incident));
+    await outbox.enqueue(CHAT, undefined, { op: 'edit-incident', incidentId: 'nope' });
+    await outbox.idle();
+    expect(sender.attempts).toEqual([]);
+    expect(events.map((e) => [e.outcome, e.messageId])).toEqual([
+      ['delivered', undefined],
+      ['delivered', undefined],
+    ]);
+  });
+
+  it('depth counts undelivered items; idle resolves once all are delivered', async () => {
+    const outbox = await make();
+    await expect(outbox.idle()).resolves.toBeUndefined();
+    const release = sender.hold();
+    for (const text of ['a', 'b', 'c']) await outbox.enqueue(CHAT, undefined, notice(text));
+    await outbox.enqueue(OTHER, undefined, notice('d'));
+    expect(outbox.depth()).toBe(4);
+    const idle = outbox.idle();
+    expect(await settled(idle)).toBe(false);
+    release();
+    await idle;
+    expect(outbox.depth()).toBe(0);
+    expect(sender.calls.map((c) => c.text)).toEqual(['a', 'd', 'b', 'c']);
+  });
+
+  it('idle waits for an item that is backing off', async () => {
+    const outbox = await make();
+    sender.failNext(CHAT, networkDown());
+    await outbox.enqueue(CHAT, undefined, notice('a'));
+    const idle = outbox.idle();
+    expect(await settled(idle)).toBe(false);
+    expect(outbox.depth()).toBe(1);
+    await clock.advance(1_000);
+    expect(await settled(idle)).toBe(true);
+  });
+
+  it('delivers nothing before start and after stop', async () => {
+    const outbox = await make({ start: false });
+    await outbox.enqueue(CHAT, undefined, notice('early'));
+    await flushPromises();
+    expect(sender.attempts).toEqual([]);
+    await outbox.start();
+    await outbox.idle();
+    expect(sender.calls.map((c) => c.text)).toEqual(['early']);
+
+    sender.failNext(CHAT, networkDown());
+    await outbox.enqueue(CHAT, undefined, notice('late'));
+    await flushPromises();
+    await outbox.stop();
+    await clock.advance(60_000);
+    expect(sender.attempts.map((a) => a.text)).toEqual(['early', 'late']);
+    expect((await outboxItems(store)).map((i) => i.attempts)).toEqual([1]);
+  });
+
+  it('a message queued before start is numbered after what the last run left, and each is sent once', async () => {
+    const broken = new ScriptedSender(clock);
+    broken.failing.set(CHAT, networkDown);
+    const first = await make({ sender: broken });
+    const retried = nextEvent(first, (e) => e.outcome === 'retry');
+    await first.enqueue(CHAT, undefined, notice('left over'));
+    await retried;
+    await first.stop();
+
+    // The engine may report a change before the outbox has started.
+    const second = await make({ start: false });
+    await second.enqueue(CHAT, undefined, notice('new'));
+    await second.start();
+    await clock.advance(1_000);
+    await second.idle();
+    expect(sender.calls.map((c) => c.text)).toEqual(['left over', 'new']);
+    expect(await outboxItems(store)).toEqual([]);
+  });
+});
+
+describe('outbox across a restart (SQLite)', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lookout-outbox-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('delivers what a failed run left exactly once, in the original order, keeping the attempts', async () => {
+    const clock = new FakeClock();
+    const t0 = clock.now();
+
+    // Run 1: Telegram is unreachable the whole time.
+    let store = await openStore({ kind: 'sqlite', dataDir: dir });
+    let incidents = createIncidentBook(createIncidentRepository(store));
+    const broken = new ScriptedSender(clock);
+    broken.failing.set(CHAT, networkDown);
+    broken.failing.set(OTHER, networkDown);
+    const first = createOutbox({ store, incidents, sender: broken, classify: classifyTelegramError, clock });
+    await first.start();
+    const incident = await incidents.open(openIncident(clock, { threadId: 7 }));
+    const alert = alertOf(incident);
+    const buttons = formatIncidentAlert(incident).buttons;
+    const failedOnce = nextEvent(first, (e) => e.outcome === 'retry');
+    await first.enqueue(CHAT, 7, alert);
+    await failedOnce;
+    await incidents.update(incident.id, (i) => {
+      i.resolvedAt = t0 + 90_000;
+      i.resolution = 'recovered';
+    });
+    await first.enqueue(CHAT, 7, resolutionOf(incident));
+    await first.enqueue(CHAT, 7, editOf(incident));
+    await first.enqueue(OTHER, undefined, notice('other chat'));
+    const failedTwice = nextEvent(first, (e) => e.outcome === 'retry' && e.item.attempts === 2);
+    await clock.advance(1_000);
+    await failedTwice;
+    await first.stop();
+    await incidents.flush();
+    await store.close();
+    // Only the head of each chat was ever tried.
+    expect(broken.attempts.filter((a) => a.chatId === CHAT).map((a) => a.op)).toEqual(['send', 'send']);
+    expect(new Set(broken.attempts.filter((a) => a.chatId === CHAT).map((a) => a.text))).toEqual(new Set([alert.op === 'send' ? alert.text : '']));
+
+    // Run 2: a new outbox over the same database, Telegram is back.
+    store = await openStore({ kind: 'sqlite', dataDir: dir });
+    const left = await outboxItems(store);
+    expect(left.map((i) => [i.chatId, i.message.op === 'send' ? i.message.role : i.message.op, i.attempts])).toEqual([
+      [CHAT, 'alert', 2],
+      [CHAT, 'resolution', 0],
+      [CHAT, 'edit-incident', 0],
+      [OTHER, 'notice', 2],
+    ]);
+    expect(left[0]?.notBefore).toBe(t0 + 3_000);
+    incidents = createIncidentBook(createIncidentRepository(store));
+    await incidents.load();
+    const working = new ScriptedSender(clock);
+    const second = createOutbox({ store, incidents, sender: working, classify: classifyTelegramError, clock });
+    const events: DeliveryEvent[] = [];
+    second.onDelivery((e) => events.push(e));
+    await second.start();
+    await flushPromises();
+    expect(working.attempts).toEqual([]); // the persisted backoff is kept
+    await clock.advance(2_000);
+    await second.idle();
+
+    const alertCall = working.callsOf(CHAT)[0];
+    expect(working.callsOf(CHAT).map(({ at: _at, ...c }) => c)).toEqual([
+      { op: 'send', chatId: CHAT, text: alert.op === 'send' ? alert.text : '', options: { threadId: 7, buttons }, messageId: alertCall?.messageId },
+      { op: 'send', chatId: CHAT, text: '🟢 <b>api</b> is UP again', options: { threadId: 7, replyTo: alertCall?.messageId }, messageId: expect.any(Number) },
+      { op: 'edit', chatId: CHAT, messageId: alertCall?.messageId, text: expect.stringContaining('✅ <b>Resolved</b>'), buttons: undefined },
+    ]);
+    expect(working.callsOf(OTHER).map((c) => c.text)).toEqual(['other chat']);
+    expect(events.find((e) => e.item.chatId === CHAT)?.item.attempts).toBe(2);
+    expect(await outboxItems(store)).toEqual([]);
+    expect((await createIncidentRepository(store).get(incident.id))?.alertMessageId).toBe(alertCall?.messageId);
+    await second.stop();
+    await incidents.flush();
+    await store.close();
+
+    // Run 3: nothing is left to send.
+    store = await openStore({ kind: 'sqlite', dataDir: dir });
+    const idleSender = new ScriptedSender(clock);
+    const third = createOutbox({ store, incidents: createIncidentBook(createIncidentRepository(store)), sender: idleSender, classify: classifyTelegramError, clock });
+    await third.start();
+    await clock.advance(600_000);
+    expect(idleSender.attempts).toEqual([]);
+    expect(third.depth()).toBe(0);
+    await third.stop();
+    await store.close();
+  });
+});
