@@ -371,10 +371,12 @@ describe('outbox across a restart (SQLite)', () => {
     });
     await first.enqueue(CHAT, 7, resolutionOf(incident));
     await first.enqueue(CHAT, 7, editOf(incident));
+    const otherFailed = nextEvent(first, (e) => e.outcome === 'retry' && e.item.chatId === OTHER);
     await first.enqueue(OTHER, undefined, notice('other chat'));
-    const failedTwice = nextEvent(first, (e) => e.outcome === 'retry' && e.item.attempts === 2);
+    await otherFailed;
+    const failedTwice = [CHAT, OTHER].map((chat) => nextEvent(first, (e) => e.outcome === 'retry' && e.item.chatId === chat && e.item.attempts === 2));
     await clock.advance(1_000);
-    await failedTwice;
+    await Promise.all(failedTwice);
     await first.stop();
     await incidents.flush();
     await store.close();
