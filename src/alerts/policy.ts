@@ -95,16 +95,18 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     },
 
     async acknowledge(id, actor) {
-      const incident = await incidents.get(id);
-      if (!incident) return undefined;
-      if (incident.resolvedAt !== undefined) return 'resolved';
-      if (incident.ack) return 'already';
-      const updated = await incidents.update(id, (i) => {
-        i.ack = { userId: actor.userId, name: actor.name, at: clock.now() };
+      let refused: 'already' | 'resolved' | undefined;
+      // Decided inside the update: of two presses at the same moment only the first is recorded.
+      const incident = await incidents.update(id, (i) => {
+        if (i.resolvedAt !== undefined) refused = 'resolved';
+        else if (i.ack) refused = 'already';
+        else i.ack = { userId: actor.userId, name: actor.name, at: clock.now() };
       });
+      if (!incident) return undefined;
+      if (refused) return refused;
       await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-incident', incidentId: id });
       deps.logger?.info({ event: 'acknowledged', target: incident.targetId, chat: incident.chatId, incident: id, by: actor.userId }, 'incident acknowledged');
-      return updated;
+      return incident;
     },
 
     async close(targetId, resolution) {
