@@ -88,6 +88,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   const idleWaiters: Array<() => void> = [];
   let seq = 0;
   let running = false;
+  let writeChain: Promise<void> = Promise.resolve();
   let loading: Promise<void> | undefined;
 
   const depth = (): number => {
@@ -229,7 +230,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         notBefore: now,
         message,
       };
-      await keyv.set(item.id, item);
+      // Writes are chained so items join their chat's queue in sequence order, whatever the store does.
+      const written = writeChain.then(() => keyv.set(item.id, item));
+      writeChain = written.then(() => undefined, () => undefined);
+      await written;
       const q = queues.get(chatId) ?? [];
       q.push(item);
       queues.set(chatId, q);

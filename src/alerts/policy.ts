@@ -78,21 +78,22 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
 
   // Changes of one target are handled in order, so a quick DOWN → UP never resolves before it opened.
   const chains = new Map<string, Promise<void>>();
+  const inOrder = (targetId: string, work: () => Promise<void>): Promise<void> => {
+    const previous = chains.get(targetId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    chains.set(targetId, next);
+    void next.finally(() => {
+      if (chains.get(targetId) === next) chains.delete(targetId);
+    }).catch(() => undefined);
+    return next;
+  };
   const handle = async (change: StateChange, target: Target): Promise<void> => {
     if (change.to === 'DOWN') await open(change, target);
     else if (change.from === 'DOWN' && change.to === 'UP') await resolve(change, target);
   };
 
   return {
-    onChange(change, target) {
-      const previous = chains.get(target.id) ?? Promise.resolve();
-      const next = previous.catch(() => undefined).then(() => handle(change, target));
-      chains.set(target.id, next);
-      void next.finally(() => {
-        if (chains.get(target.id) === next) chains.delete(target.id);
-      }).catch(() => undefined);
-      return next;
-    },
+    onChange: (change, target) => inOrder(target.id, () => handle(change, target)),
 
     async acknowledge(id, actor) {
       let refused: 'already' | 'resolved' | undefined;
@@ -109,7 +110,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       return incident;
     },
 
-    async close(targetId, resolution) {
+    close: (targetId, resolution) => inOrder(targetId, async () => {
       const current = incidents.openFor(targetId);
       if (!current) return;
       const incident = await incidents.update(current.id, (i) => {
@@ -117,6 +118,6 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
         i.resolution = resolution;
       });
       if (incident) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-incident', incidentId: incident.id });
-    },
+    }),
   };
 }
