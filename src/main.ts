@@ -6,6 +6,7 @@ import type { Bot } from 'grammy';
 import { createIncidentBook } from './alerts/incidents.js';
 import { alertLogFields } from './alerts/format.js';
 import { createOutbox, type Outbox } from './alerts/outbox.js';
+import { createNotifier, type Notifier } from './alerts/notify.js';
 import { createAlertPolicy } from './alerts/policy.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/telegram.js';
 import type { LookoutContext } from './bot/context.js';
@@ -20,7 +21,8 @@ import { createHttpAgent, createHttpProbe } from './probes/http.js';
 import { createProbeRegistry } from './probes/registry.js';
 import { createTcpProbe } from './probes/tcp.js';
 import { createGrammyStorage } from './store/grammy-storage.js';
-import { createIncidentRepository } from './store/incidents.js';
+import { createChatSettingsRepository } from './store/chats.js';
+import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
 import { openStore, type KeyvStore } from './store/keyv.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
@@ -34,6 +36,8 @@ export interface App {
   engine: Engine;
   store: KeyvStore;
   outbox: Outbox;
+  windows: WindowRegistry;
+  notifier: Notifier;
   logger: Logger;
   bot?: Bot<LookoutContext>;
   stop(): Promise<void>;
@@ -46,6 +50,8 @@ export interface AppOptions {
   throttle?: APIThrottlerOptions;
   pollTimeoutS?: number;
   outboxBackoffMs?: { base: number; max: number };
+  /** Grouping window for alerts of one chat (default 5 s). */
+  groupWindowMs?: number;
 }
 
 /** Composition root: config → store → probes → engine → alerts → bot; returns once everything runs. */
@@ -55,8 +61,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
-  const incidents = createIncidentBook(createIncidentRepository(store));
+  const incidents = createIncidentBook(store);
   await incidents.load();
+  const windows = createWindowRegistry(store);
+  await windows.load();
+  const chats = createChatSettingsRepository(store);
   const agent = createHttpAgent();
   const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe()]);
   const engine = createEngine({
@@ -95,7 +104,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (!bot) throw new Error('the bot is not created yet');
     return createTelegramSender(bot.api);
   };
-  const policy = createAlertPolicy({ incidents, outbox, clock, source: () => source, logger });
+  const notifier = createNotifier({
+    incidents,
+    outbox,
+    clock,
+    ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
+    onError: (err) => logger.error({ err, event: 'notify_failed' }, 'could not queue a notification'),
+  });
+  const policy = createAlertPolicy({ incidents, outbox, notifier, windows, clock, source: () => source, target: (id) => engine.target(id), logger });
   engine.onChange((change, target) => {
     if (!config.botToken) {
       // Headless: every state change is an alert line in the log.
@@ -112,7 +128,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let runner: RunnerHandle | undefined;
   if (config.botToken) {
     bot = createBot(
-      { catalog, engine, policy, incidents, access, clock, logger, allowMetadata: config.allowMetadataTargets },
+      { catalog, engine, policy, incidents, windows, chats, access, clock, logger, allowMetadata: config.allowMetadataTargets },
       {
         token: config.botToken,
         apiRoot: config.telegramApiRoot,
@@ -122,7 +138,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     );
   }
   await engine.start();
-  if (bot) await outbox.start();
+  if (bot) {
+    await policy.start();
+    await outbox.start();
+  }
   if (bot) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
 
   let stopping: Promise<void> | undefined;
@@ -131,6 +150,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     engine,
     store,
     outbox,
+    windows,
+    notifier,
     logger,
     ...(bot ? { bot } : {}),
     stop: () =>
@@ -138,6 +159,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
         if (runner?.isRunning()) await runner.stop();
         await engine.stop();
+        await policy.stop();
         await outbox.stop();
         await incidents.flush();
         await agent.close();

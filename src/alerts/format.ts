@@ -2,6 +2,7 @@ import type { CheckResult } from '../domain/check.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateChange, TargetState } from '../domain/state.js';
+import { formatWindowTime, type Window } from '../domain/window.js';
 import { targetAddress, type Target } from '../domain/target.js';
 
 /** One inline keyboard button: its label and callback data (at most 64 bytes). */
@@ -57,17 +58,22 @@ export interface SourceInfo {
   address?: string;
 }
 
-function alertButtons(incident: Incident, withAck: boolean): Button[][] {
+/** At most this many incidents share one grouped alert message (keeps it under Telegram's 4096). */
+export const GROUP_MESSAGE_MAX = 25;
+
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+function singleButtons(incident: Incident, messageKey: string, withAck: boolean): Button[][] {
   const row: Button[] = [
     { text: 'Recheck', data: `${ALERT_ACTIONS.recheck}:${incident.targetId}` },
     { text: 'Mute 1h', data: `${ALERT_ACTIONS.mute}:${incident.targetId}` },
     { text: 'Trace', data: `${ALERT_ACTIONS.trace}:${incident.targetId}` },
   ];
-  if (withAck) row.push({ text: 'Ack', data: `${ALERT_ACTIONS.ack}:${incident.id}` });
+  if (withAck) row.push({ text: 'Ack', data: `${ALERT_ACTIONS.ack}:${messageKey}` });
   return [row];
 }
 
-/** The DOWN alert: what, where, why, since when, from where, the target's note, and the buttons. */
+/** The DOWN alert of one target: what, where, why, since when, from where, and the target's note. */
 export function formatAlert(target: Target, change: StateChange, source: SourceInfo): string {
   const result = change.result;
   const lines = [
@@ -82,21 +88,49 @@ export function formatAlert(target: Target, change: StateChange, source: SourceI
   return lines.join('\n');
 }
 
-/** The alert message as it stands now: the original text plus acknowledgement and resolution. */
-export function formatIncidentAlert(incident: Incident): Rendered {
-  const lines = [incident.alertText];
-  if (incident.ack) lines.push('', `👀 Acknowledged by ${escapeHtml(incident.ack.name)} at ${formatTime(incident.ack.at)}`);
-  if (incident.resolvedAt !== undefined) {
-    const took = formatDuration(incident.resolvedAt - incident.openedAt);
-    const how =
-      incident.resolution === 'paused' ? 'Closed: checks paused' : incident.resolution === 'removed' ? 'Closed: target removed' : 'Resolved';
-    lines.push('', `✅ <b>${how}</b> at ${formatTime(incident.resolvedAt)} after ${took}`);
-    return { text: lines.join('\n') };
-  }
-  return { text: lines.join('\n'), buttons: alertButtons(incident, incident.ack === undefined) };
+/** One line of a grouped alert: name, reason and address, clipped so 25 lines fit one message. */
+export function formatAlertLine(target: Target, change: StateChange): string {
+  return `<b>${escapeHtml(target.name)}</b> · ${escapeHtml(clip(change.result?.reason ?? 'unknown', 60))} · ${escapeHtml(clip(targetAddress(target), 60))}`;
 }
 
-/** The resolution message sent (as a reply to the alert) when a target is UP again. */
+function incidentStatus(incident: Incident): string {
+  if (incident.resolvedAt !== undefined) {
+    const how =
+      incident.resolution === 'paused' ? 'Closed: checks paused' : incident.resolution === 'removed' ? 'Closed: target removed' : 'Resolved';
+    return `✅ <b>${how}</b> at ${formatTime(incident.resolvedAt)} after ${formatDuration(incident.resolvedAt - incident.openedAt)}`;
+  }
+  return '';
+}
+
+/**
+ * A DOWN alert message as it stands now. One incident: the full alert with Recheck, Mute 1h, Trace and
+ * Ack, plus who acknowledged it and when it was resolved. Several: one line each with its status, and
+ * an Ack button that acknowledges them all while any is open and unacknowledged.
+ */
+export function formatAlertMessage(messageKey: string, incidents: readonly Incident[]): Rendered {
+  const only = incidents.length === 1 ? incidents[0] : undefined;
+  if (only) {
+    const lines = [only.alertText];
+    if (only.ack) lines.push('', `👀 Acknowledged by ${escapeHtml(only.ack.name)} at ${formatTime(only.ack.at)}`);
+    if (only.resolvedAt !== undefined) return { text: [...lines, '', incidentStatus(only)].join('\n') };
+    return { text: lines.join('\n'), buttons: singleButtons(only, messageKey, only.ack === undefined) };
+  }
+  const open = incidents.filter((i) => i.resolvedAt === undefined);
+  const header =
+    open.length === 0
+      ? `✅ <b>${incidents.length} targets were DOWN</b>, all resolved`
+      : `${STATE_ICONS.DOWN} <b>${open.length} of ${incidents.length} targets are DOWN</b>`;
+  const lines = incidents.map((i) => {
+    if (i.resolvedAt !== undefined) return `✅ ${i.line} · resolved after ${formatDuration(i.resolvedAt - i.openedAt)}`;
+    return `${STATE_ICONS.DOWN} ${i.line}${i.ack ? ` · 👀 ${escapeHtml(i.ack.name)}` : ''}`;
+  });
+  const first = incidents.reduce((min, i) => Math.min(min, i.openedAt), Infinity);
+  const text = [header, ...lines, `Since: ${formatTime(first)}`].join('\n');
+  const unacked = open.some((i) => i.ack === undefined);
+  return unacked ? { text, buttons: [[{ text: 'Ack all', data: `${ALERT_ACTIONS.ack}:${messageKey}` }]] } : { text };
+}
+
+/** The resolution of one target, sent as a reply to its alert. */
 export function formatResolution(target: Target, incident: Incident, result: CheckResult | undefined): string {
   const lines = [
     `${STATE_ICONS.UP} <b>${escapeHtml(target.name)}</b> is UP again`,
@@ -105,6 +139,39 @@ export function formatResolution(target: Target, incident: Incident, result: Che
   if (result?.ok) lines.push(`Now: ${escapeHtml(formatResult(result))}`);
   if (incident.ack) lines.push(`Acknowledged by ${escapeHtml(incident.ack.name)}`);
   return lines.join('\n');
+}
+
+/** Several resolutions in one message. */
+export function formatResolutionGroup(incidents: readonly Incident[]): string {
+  return [
+    `${STATE_ICONS.UP} <b>${incidents.length} targets are UP again</b>`,
+    ...incidents.map((i) => `• <b>${escapeHtml(i.name)}</b> · down for ${formatDuration((i.resolvedAt ?? i.openedAt) - i.openedAt)}`),
+  ].join('\n');
+}
+
+/** A reminder that targets are still DOWN and nobody acknowledged them. */
+export function formatReminder(incidents: readonly Incident[], now: number): string {
+  const only = incidents.length === 1 ? incidents[0] : undefined;
+  if (only) {
+    return `⏰ <b>${escapeHtml(only.name)}</b> is still DOWN (for ${formatDuration(now - only.openedAt)}) and not acknowledged: ${escapeHtml(only.reason)}`;
+  }
+  return [
+    `⏰ <b>${incidents.length} targets are still DOWN</b> and not acknowledged`,
+    ...incidents.map((i) => `• <b>${escapeHtml(i.name)}</b> · for ${formatDuration(now - i.openedAt)}`),
+  ].join('\n');
+}
+
+/** A maintenance window began (sent quietly). */
+export function formatWindowStarted(window: Window, scope: string, end: number): string {
+  const reason = window.reason ? `: ${escapeHtml(window.reason)}` : '';
+  return `🔧 Maintenance started for <b>${escapeHtml(scope)}</b> until ${escapeHtml(formatWindowTime(end, window.tz))}${reason}. Checks go on; alerts wait.`;
+}
+
+/** A window or mute ended (sent quietly). */
+export function formatWindowEnded(window: Window, scope: string): string {
+  return window.kind === 'mute'
+    ? `🔔 <b>${escapeHtml(scope)}</b> is no longer muted.`
+    : `🔧 Maintenance ended for <b>${escapeHtml(scope)}</b>. Alerts are back on.`;
 }
 
 /** A transition as one JSON-friendly log record (headless mode's alerts). */

@@ -1,80 +1,69 @@
-import type { Incident } from '../domain/incident.js';
-import type { IncidentRepository } from '../store/incidents.js';
+import type { AlertMessage, Incident } from '../domain/incident.js';
+import { createBook, type Book } from '../store/book.js';
+import type { KeyvStore } from '../store/keyv.js';
 
-/**
- * Open incidents in memory, written through to the store. Every change goes through `update`, which
- * mutates the one in-memory copy and chains the writes per incident, so concurrent changes (an ack
- * while the alert's message id is being recorded) never overwrite each other.
- */
+/** Incidents (open ones in memory, indexed by target) and the alert messages that carry them. */
 export interface IncidentBook {
+  /** Loads open incidents and the alert messages they refer to. */
   load(): Promise<void>;
   open(incident: Incident): Promise<Incident>;
   get(id: string): Promise<Incident | undefined>;
   /** The unresolved incident of a target, if any. */
   openFor(targetId: string): Incident | undefined;
+  /** Every unresolved incident. */
+  allOpen(): Incident[];
   update(id: string, change: (incident: Incident) => void): Promise<Incident | undefined>;
+  messages: Book<AlertMessage>;
+  /** The incidents of an alert message, in order (resolved ones included). */
+  incidentsOf(message: AlertMessage): Promise<Incident[]>;
   /** Waits for every pending write. */
   flush(): Promise<void>;
 }
 
-/** An incident book over a repository. */
-export function createIncidentBook(repo: IncidentRepository): IncidentBook {
-  const byId = new Map<string, Incident>();
+/** The incident book over the `incidents` and `alert-messages` namespaces. */
+export function createIncidentBook(store: KeyvStore): IncidentBook {
+  const incidents = createBook(store.namespace<Incident>('incidents'));
+  const messages = createBook(store.namespace<AlertMessage>('alert-messages'));
   const openByTarget = new Map<string, string>();
-  const writes = new Map<string, Promise<void>>();
 
-  const persist = (incident: Incident): Promise<void> => {
-    const snapshot = structuredClone(incident);
-    const previous = writes.get(incident.id) ?? Promise.resolve();
-    const next = previous.then(() => repo.put(snapshot));
-    writes.set(incident.id, next);
-    void next.finally(() => {
-      if (writes.get(incident.id) === next) writes.delete(incident.id);
-    }).catch(() => undefined);
-    return next;
-  };
-
-  const remember = (incident: Incident): void => {
-    byId.set(incident.id, incident);
+  const index = (incident: Incident): void => {
     if (incident.resolvedAt === undefined) openByTarget.set(incident.targetId, incident.id);
     else if (openByTarget.get(incident.targetId) === incident.id) openByTarget.delete(incident.targetId);
   };
 
   return {
     async load() {
-      for (const incident of await repo.listOpen()) remember(incident);
+      const open = await incidents.load((i) => i.resolvedAt === undefined);
+      for (const incident of open) index(incident);
+      const keys = new Set(open.map((i) => i.alertKey).filter((k): k is string => k !== undefined));
+      await messages.load((m) => keys.has(m.id));
     },
     async open(incident) {
-      remember(incident);
-      await persist(incident);
-      return incident;
+      index(incident);
+      return incidents.put(incident);
     },
-    async get(id) {
-      const known = byId.get(id);
-      if (known) return known;
-      const stored = await repo.get(id);
-      if (stored && !byId.has(id)) byId.set(id, stored);
-      return byId.get(id);
-    },
+    get: (id) => incidents.get(id),
     openFor(targetId) {
       const id = openByTarget.get(targetId);
-      return id === undefined ? undefined : byId.get(id);
+      return id === undefined ? undefined : incidents.cached().find((i) => i.id === id);
     },
+    allOpen: () => incidents.cached().filter((i) => i.resolvedAt === undefined),
     async update(id, change) {
-      const incident = await this.get(id);
-      if (!incident) return undefined;
-      change(incident);
-      remember(incident);
-      // Resolved incidents leave memory once written; the store keeps them.
-      const written = persist(incident);
-      if (incident.resolvedAt !== undefined) void written.then(() => {
-        if (!writes.has(id)) byId.delete(id);
-      }, () => undefined);
-      await written;
-      return incident;
+      const updated = await incidents.update(id, change);
+      if (updated) {
+        index(updated);
+        // Resolved incidents leave memory once written; the store keeps them.
+        if (updated.resolvedAt !== undefined) incidents.forget(id);
+      }
+      return updated;
+    },
+    messages,
+    async incidentsOf(message) {
+      const list = await Promise.all(message.incidentIds.map((id) => incidents.get(id)));
+      return list.filter((i): i is Incident => i !== undefined);
     },
     async flush() {
-      while (writes.size > 0) await Promise.allSettled([...writes.values()]);
+      await Promise.all([incidents.flush(), messages.flush()]);
     },
   };
 }

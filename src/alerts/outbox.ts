@@ -2,23 +2,18 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';
 import { listAll } from '../store/targets.js';
-import { formatIncidentAlert, type Button } from './format.js';
+import { formatAlertMessage, type Button } from './format.js';
 import type { IncidentBook } from './incidents.js';
 import type { ClassifyError, MessageSender } from './sender.js';
 
 /** What an outbox item does when delivered. */
 export type OutboxMessage =
-  | {
-      op: 'send';
-      text: string;
-      buttons?: Button[][];
-      silent?: boolean;
-      /** `alert` records its message id in the incident; `resolution` replies to the incident's alert. */
-      role: 'alert' | 'resolution' | 'notice';
-      incidentId?: string;
-    }
-  /** Re-renders an incident's alert message as it stands at delivery time (ack, resolution). */
-  | { op: 'edit-incident'; incidentId: string };
+  /** A plain message; `replyToKey` makes it a reply to that alert message (when it was delivered). */
+  | { op: 'send'; text: string; buttons?: Button[][]; silent?: boolean; replyToKey?: string }
+  /** A DOWN alert message, rendered from its incidents at delivery time; its message id is recorded. */
+  | { op: 'send-alert'; key: string }
+  /** Re-renders an alert message as it stands at delivery time (acknowledged, resolved). */
+  | { op: 'edit-alert'; key: string };
 
 /** A persisted delivery: kept until Telegram has accepted it (or it can never succeed). */
 export interface OutboxItem {
@@ -107,26 +102,28 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   async function deliver(item: OutboxItem): Promise<number | undefined> {
     const m = item.message;
-    if (m.op === 'edit-incident') {
-      const incident = await incidents.get(m.incidentId);
-      if (!incident || incident.alertMessageId === undefined) return undefined;
-      const { text, buttons } = formatIncidentAlert(incident);
-      await sender.edit(item.chatId, incident.alertMessageId, text, buttons);
-      return incident.alertMessageId;
-    }
-    const incident = m.incidentId !== undefined ? await incidents.get(m.incidentId) : undefined;
-    const replyTo = m.role === 'resolution' ? incident?.alertMessageId : undefined;
-    const messageId = await sender.send(item.chatId, m.text, {
-      ...(item.threadId !== undefined ? { threadId: item.threadId } : {}),
-      ...(m.buttons ? { buttons: m.buttons } : {}),
-      ...(m.silent ? { silent: true } : {}),
-      ...(replyTo !== undefined ? { replyTo } : {}),
-    });
-    if (m.role === 'alert' && m.incidentId !== undefined) {
-      await incidents.update(m.incidentId, (i) => {
-        i.alertMessageId = messageId;
+    const thread = item.threadId !== undefined ? { threadId: item.threadId } : {};
+    if (m.op === 'send') {
+      const replyTo = m.replyToKey !== undefined ? (await incidents.messages.get(m.replyToKey))?.messageId : undefined;
+      return sender.send(item.chatId, m.text, {
+        ...thread,
+        ...(m.buttons ? { buttons: m.buttons } : {}),
+        ...(m.silent ? { silent: true } : {}),
+        ...(replyTo !== undefined ? { replyTo } : {}),
       });
     }
+    const message = await incidents.messages.get(m.key);
+    if (!message) return undefined;
+    const { text, buttons } = formatAlertMessage(message.id, await incidents.incidentsOf(message));
+    if (m.op === 'edit-alert') {
+      if (message.messageId === undefined) return undefined;
+      await sender.edit(item.chatId, message.messageId, text, buttons);
+      return message.messageId;
+    }
+    const messageId = await sender.send(item.chatId, text, { ...thread, ...(buttons ? { buttons } : {}) });
+    await incidents.messages.update(message.id, (record) => {
+      record.messageId = messageId;
+    });
     return messageId;
   }
 

@@ -1,80 +1,96 @@
-import { incidentId, type Incident } from '../domain/incident.js';
+import { shortId, type Incident } from '../domain/incident.js';
 import type { StateChange } from '../domain/state.js';
 import type { Target } from '../domain/target.js';
-import type { Clock } from '../lib/clock.js';
+import { occurrenceAt, type Window } from '../domain/window.js';
+import { createScheduler } from '../engine/scheduler.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { formatAlert, formatIncidentAlert, formatResolution, type SourceInfo } from './format.js';
+import type { WindowRegistry } from '../store/windows.js';
+import { formatAlert, formatAlertLine, formatResolution, formatWindowEnded, formatWindowStarted, type SourceInfo } from './format.js';
 import type { IncidentBook } from './incidents.js';
+import type { Notifier } from './notify.js';
 import type { Outbox } from './outbox.js';
 
-/** Who pressed a button. */
+/** Who pressed a button or ran a command. */
 export interface Actor {
   userId: number;
   name: string;
 }
 
-/** Turns state changes into incidents and messages. */
+/** Turns state changes into incidents and messages, honouring windows, acknowledgements and reminders. */
 export interface AlertPolicy {
+  /** Resumes after a restart: held-back alerts whose window ended, reminders, the window timer. */
+  start(): Promise<void>;
+  /** Sends what is grouped and waiting, and stops the timers. */
+  stop(): Promise<void>;
   /** Handles one state change of the engine. */
   onChange(change: StateChange, target: Target): Promise<void>;
-  /** Records an acknowledgement; `already` when someone acknowledged it before. */
-  acknowledge(incidentId: string, actor: Actor): Promise<Incident | 'already' | 'resolved' | undefined>;
+  /** Acknowledges every open incident of an alert message; reminders stop for them. */
+  acknowledge(messageKey: string, actor: Actor): Promise<'acknowledged' | 'already' | 'resolved' | undefined>;
   /** Closes a target's open incident because a user paused or removed it (edits the alert, no new message). */
   close(targetId: string, resolution: 'paused' | 'removed'): Promise<void>;
+  /** Re-evaluates after windows were added or removed by a command (`announce` = say when they end). */
+  windowsChanged(): Promise<void>;
+  /** Whether a target is in a window now (lists show it). */
+  windowFor(chatId: number, targetId: string): Window | undefined;
 }
 
 /** What the policy needs. */
 export interface AlertPolicyDeps {
   incidents: IncidentBook;
   outbox: Outbox;
+  notifier: Notifier;
+  windows: WindowRegistry;
   clock: Clock;
   source: () => SourceInfo;
+  /** The current settings of a target (for `remind`, and names in window messages). */
+  target(id: string): Target | undefined;
+  /** Default reminder interval when a target sets none. */
+  remindDefaultMs?: number;
   logger?: Logger;
 }
 
-/** The alert policy: DOWN opens an incident and alerts; UP resolves it, replies and edits the alert. */
+/**
+ * The alert policy. DOWN opens an incident: alerted at once (grouped with other changes of the chat),
+ * or held back while a window covers the target and alerted when the window ends if it is still DOWN.
+ * UP resolves it: a reply and an edit of the alert, or nothing if it was never alerted. Unacknowledged
+ * alerts are repeated every `remind` as replies.
+ */
 export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
-  const { incidents, outbox, clock } = deps;
+  const { incidents, outbox, notifier, windows, clock } = deps;
+  const log = deps.logger;
+  const remindDefault = deps.remindDefaultMs ?? 3_600_000;
   let seq = 0;
+  let activeIds = new Set<string>();
+  let windowTimer: TimerHandle | undefined;
+  let running = false;
 
-  async function open(change: StateChange, target: Target): Promise<void> {
-    if (incidents.openFor(target.id)) return;
-    const incident = await incidents.open({
-      id: incidentId(clock.now(), seq++ % 46_656),
-      targetId: target.id,
-      chatId: target.chatId,
-      ...(target.threadId !== undefined ? { threadId: target.threadId } : {}),
-      name: target.name,
-      openedAt: change.at,
-      reason: change.result?.reason ?? 'unknown',
-      alertText: formatAlert(target, change, deps.source()),
-    });
-    const rendered = formatIncidentAlert(incident);
-    await outbox.enqueue(target.chatId, target.threadId, {
-      op: 'send',
-      role: 'alert',
-      incidentId: incident.id,
-      text: rendered.text,
-      ...(rendered.buttons ? { buttons: rendered.buttons } : {}),
-    });
+  const remindMsOf = (incident: Incident): number => deps.target(incident.targetId)?.remindMs ?? remindDefault;
+  const reminders = createScheduler(clock, (id) => void remind(id).catch((err: unknown) => log?.error({ err, event: 'reminder_failed' }, 'reminder failed')));
+  const scheduleReminder = (incident: Incident, from: number): void => {
+    const every = remindMsOf(incident);
+    if (every > 0 && incident.ack === undefined && incident.resolvedAt === undefined) reminders.schedule(incident.id, from + every);
+  };
+  const covered = (incident: Incident, now: number): boolean => windows.activeFor(incident.chatId, incident.targetId, now).length > 0;
+
+  async function remind(id: string): Promise<void> {
+    const incident = await incidents.get(id);
+    if (!incident || incident.resolvedAt !== undefined || incident.ack) return;
+    const now = clock.now();
+    if (!incident.suppressed && incident.alertKey !== undefined && !covered(incident, now)) {
+      await incidents.update(id, (i) => {
+        i.notifiedAt = now;
+        i.reminders = (i.reminders ?? 0) + 1;
+      });
+      notifier.notify(incident, { kind: 'reminder', incidentId: id });
+    }
+    scheduleReminder(incident, now);
   }
 
-  async function resolve(change: StateChange, target: Target): Promise<void> {
-    const current = incidents.openFor(target.id);
-    if (!current) return;
-    const incident = await incidents.update(current.id, (i) => {
-      i.resolvedAt = change.at;
-      i.resolution = 'recovered';
-    });
-    if (!incident) return;
-    await outbox.enqueue(incident.chatId, incident.threadId, {
-      op: 'send',
-      role: 'resolution',
-      incidentId: incident.id,
-      text: formatResolution(target, incident, change.result),
-    });
-    await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-incident', incidentId: incident.id });
-  }
+  const alert = (incident: Incident): void => {
+    notifier.notify(incident, { kind: 'down', incidentId: incident.id });
+    scheduleReminder(incident, clock.now());
+  };
 
   // Changes of one target are handled in order, so a quick DOWN → UP never resolves before it opened.
   const chains = new Map<string, Promise<void>>();
@@ -82,42 +98,153 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const previous = chains.get(targetId) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(work);
     chains.set(targetId, next);
-    void next.finally(() => {
-      if (chains.get(targetId) === next) chains.delete(targetId);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (chains.get(targetId) === next) chains.delete(targetId);
+      })
+      .catch(() => undefined);
     return next;
   };
-  const handle = async (change: StateChange, target: Target): Promise<void> => {
-    if (change.to === 'DOWN') await open(change, target);
-    else if (change.from === 'DOWN' && change.to === 'UP') await resolve(change, target);
+
+  async function open(change: StateChange, target: Target): Promise<void> {
+    if (incidents.openFor(target.id)) return;
+    const suppressed = windows.activeFor(target.chatId, target.id, clock.now()).length > 0;
+    const incident = await incidents.open({
+      id: shortId(clock.now(), seq++),
+      targetId: target.id,
+      chatId: target.chatId,
+      ...(target.threadId !== undefined ? { threadId: target.threadId } : {}),
+      name: target.name,
+      openedAt: change.at,
+      reason: change.result?.reason ?? 'unknown',
+      alertText: formatAlert(target, change, deps.source()),
+      line: formatAlertLine(target, change),
+      ...(suppressed ? { suppressed: true } : {}),
+    });
+    if (suppressed) log?.info({ event: 'alert_held', target: target.id, chat: target.chatId }, 'DOWN inside a window: alert held back');
+    else alert(incident);
+  }
+
+  async function resolve(change: StateChange, target: Target): Promise<void> {
+    const current = incidents.openFor(target.id);
+    if (!current) return;
+    reminders.cancel(current.id);
+    const incident = await incidents.update(current.id, (i) => {
+      i.resolvedAt = change.at;
+      i.resolution = 'recovered';
+    });
+    // Down and back inside a window: nothing was said, nothing to say.
+    if (!incident || incident.suppressed) return;
+    notifier.notify(incident, { kind: 'up', incidentId: incident.id, text: formatResolution(target, incident, change.result) });
+  }
+
+  const scopeName = (w: Window): string => {
+    if (w.targetId === undefined) return 'all targets';
+    return deps.target(w.targetId)?.name ?? w.targetId.slice(w.targetId.indexOf('/') + 1);
   };
 
-  return {
-    onChange: (change, target) => inOrder(target.id, () => handle(change, target)),
+  async function evaluateWindows(announce: boolean): Promise<void> {
+    const now = clock.now();
+    const current = new Set(windows.list().filter((w) => occurrenceAt(w, now) !== undefined).map((w) => w.id));
+    if (announce) {
+      for (const w of windows.list()) {
+        const occurrence = occurrenceAt(w, now);
+        // A mute's start is the answer to its command; scheduled maintenance announces itself.
+        if (occurrence && !activeIds.has(w.id) && w.kind === 'maintenance') {
+          await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatWindowStarted(w, scopeName(w), occurrence.end) });
+        }
+      }
+      for (const id of activeIds) {
+        const w = windows.get(id);
+        if (w && !current.has(id)) await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatWindowEnded(w, scopeName(w)) });
+      }
+    }
+    activeIds = current;
+    // Alerts held back by windows that no longer cover their target go out now.
+    for (const incident of incidents.allOpen()) {
+      if (incident.suppressed && !covered(incident, now)) {
+        await incidents.update(incident.id, (i) => {
+          i.suppressed = false;
+        });
+        alert(incident);
+      }
+    }
+    await windows.pruneExpired(now);
+    armWindowTimer();
+  }
 
-    async acknowledge(id, actor) {
-      let refused: 'already' | 'resolved' | undefined;
-      // Decided inside the update: of two presses at the same moment only the first is recorded.
-      const incident = await incidents.update(id, (i) => {
-        if (i.resolvedAt !== undefined) refused = 'resolved';
-        else if (i.ack) refused = 'already';
-        else i.ack = { userId: actor.userId, name: actor.name, at: clock.now() };
-      });
-      if (!incident) return undefined;
-      if (refused) return refused;
-      await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-incident', incidentId: id });
-      deps.logger?.info({ event: 'acknowledged', target: incident.targetId, chat: incident.chatId, incident: id, by: actor.userId }, 'incident acknowledged');
-      return incident;
+  function armWindowTimer(): void {
+    if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
+    windowTimer = undefined;
+    if (!running) return;
+    const next = windows.nextBoundary(clock.now());
+    if (next === undefined) return;
+    windowTimer = clock.setTimeout(() => {
+      windowTimer = undefined;
+      void evaluateWindows(true).catch((err: unknown) => log?.error({ err, event: 'window_evaluation_failed' }, 'window evaluation failed'));
+    }, Math.max(0, next - clock.now()));
+  }
+
+  return {
+    async start() {
+      running = true;
+      const now = clock.now();
+      activeIds = new Set(windows.list().filter((w) => occurrenceAt(w, now) !== undefined).map((w) => w.id));
+      for (const incident of incidents.allOpen()) {
+        if (!incident.suppressed && incident.alertKey !== undefined) scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
+      }
+      await evaluateWindows(false);
     },
 
-    close: (targetId, resolution) => inOrder(targetId, async () => {
-      const current = incidents.openFor(targetId);
-      if (!current) return;
-      const incident = await incidents.update(current.id, (i) => {
-        i.resolvedAt = clock.now();
-        i.resolution = resolution;
-      });
-      if (incident) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-incident', incidentId: incident.id });
-    }),
+    async stop() {
+      running = false;
+      if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
+      reminders.stop();
+      await notifier.flushAll();
+    },
+
+    onChange: (change, target) =>
+      inOrder(target.id, async () => {
+        if (change.to === 'DOWN') await open(change, target);
+        else if (change.from === 'DOWN' && change.to === 'UP') await resolve(change, target);
+      }),
+
+    async acknowledge(key, actor) {
+      const message = await incidents.messages.get(key);
+      if (!message) return undefined;
+      const list = await incidents.incidentsOf(message);
+      const open = list.filter((i) => i.resolvedAt === undefined);
+      if (open.length === 0) return 'resolved';
+      let acknowledged = 0;
+      for (const incident of open) {
+        await incidents.update(incident.id, (i) => {
+          // Checked inside the update: of two presses at the same moment, the first wins.
+          if (i.ack || i.resolvedAt !== undefined) return;
+          i.ack = { userId: actor.userId, name: actor.name, at: clock.now() };
+          acknowledged++;
+        });
+        reminders.cancel(incident.id);
+      }
+      if (acknowledged === 0) return 'already';
+      await outbox.enqueue(message.chatId, message.threadId, { op: 'edit-alert', key });
+      log?.info({ event: 'acknowledged', chat: message.chatId, message: key, by: actor.userId, incidents: acknowledged }, 'alert acknowledged');
+      return 'acknowledged';
+    },
+
+    close: (targetId, resolution) =>
+      inOrder(targetId, async () => {
+        const current = incidents.openFor(targetId);
+        if (!current) return;
+        reminders.cancel(current.id);
+        const incident = await incidents.update(current.id, (i) => {
+          i.resolvedAt = clock.now();
+          i.resolution = resolution;
+        });
+        if (incident?.alertKey) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-alert', key: incident.alertKey });
+      }),
+
+    windowsChanged: () => evaluateWindows(false),
+
+    windowFor: (chatId, targetId) => windows.activeFor(chatId, targetId, clock.now())[0],
   };
 }

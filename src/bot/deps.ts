@@ -4,6 +4,8 @@ import type { Catalog } from '../engine/catalog.js';
 import type { Engine } from '../engine/engine.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { ChatSettingsRepository } from '../store/chats.js';
+import type { WindowRegistry } from '../store/windows.js';
 import type { Access } from './middleware/access.js';
 
 /** What the command handlers work with (passed in, never imported). */
@@ -12,6 +14,8 @@ export interface BotDeps {
   engine: Engine;
   policy: AlertPolicy;
   incidents: IncidentBook;
+  windows: WindowRegistry;
+  chats: ChatSettingsRepository;
   access: Access;
   clock: Clock;
   logger?: Logger;

@@ -2,7 +2,7 @@ import { escapeHtml, formatLatency, formatResult, formatTime, STATE_ICONS } from
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateRecord } from '../domain/state.js';
-import { formatExpect, targetAddress, type Target } from '../domain/target.js';
+import { formatExpect, LIMITS, targetAddress, type Target } from '../domain/target.js';
 
 /** The bot's commands, for /help and setMyCommands. */
 export const COMMANDS: ReadonlyArray<{ command: string; description: string; usage: string }> = [
@@ -17,6 +17,14 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
   { command: 'pause', description: 'Stop checking a target', usage: '/pause NAME' },
   { command: 'resume', description: 'Start checking a paused target again', usage: '/resume NAME' },
   { command: 'remove', description: 'Delete a target', usage: '/remove NAME' },
+  { command: 'mute', description: 'Silence alerts for a while', usage: '/mute NAME|all DURATION [reason]' },
+  { command: 'unmute', description: 'End a mute', usage: '/unmute NAME|all' },
+  {
+    command: 'maintenance',
+    description: 'List, add or cancel maintenance windows',
+    usage: '/maintenance [NAME|all START DURATION [reason]] [NAME|all cron="0 2 * * SUN" DURATION [tz=Zone]] [cancel ID]',
+  },
+  { command: 'settings', description: 'Show or set the chat time zone', usage: '/settings [tz=Europe/Berlin]' },
 ];
 
 /** /start and /help. */
@@ -76,7 +84,8 @@ export function maskSecret(value: string): string {
 
 /** Settings of a target in one or two lines. */
 export function settingsText(t: Target): string {
-  const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}`;
+  const remind = t.remindMs === 0 ? 'never' : formatDuration(t.remindMs ?? LIMITS.remindDefaultMs);
+  const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}, remind ${remind}`;
   if (t.kind === 'tcp') return `tcp connect, ${timing}`;
   const parts = [`${t.method}, expect ${formatExpect(t.expect)}`];
   if (t.keyword !== undefined) parts.push(`keyword "${t.keyword}"`);

@@ -15,16 +15,35 @@ export interface Incident {
   name: string;
   openedAt: number;
   reason: string;
-  /** The alert text as first sent; edits add the resolution or acknowledgement below it. */
+  /** The single-target alert text (HTML) as first rendered; edits add acknowledgement and resolution. */
   alertText: string;
-  alertMessageId?: number;
+  /** One escaped line for grouped messages: name, reason, address. */
+  line: string;
+  /** The alert message carrying this incident; absent while its alert is held back by a window. */
+  alertKey?: string;
+  /** Opened inside a maintenance window or mute: no alert has been sent (yet). */
+  suppressed?: boolean;
+  /** When the last alert or reminder about it was queued. */
+  notifiedAt?: number;
+  reminders?: number;
   ack?: Acknowledgement;
   resolvedAt?: number;
   /** How it ended: recovered (UP again), or stopped by a user (paused, removed). */
   resolution?: 'recovered' | 'paused' | 'removed';
 }
 
-/** A short, unique, sortable id for an incident (fits Telegram's 64-byte callback data). */
-export function incidentId(now: number, seq: number): string {
-  return `${now.toString(36)}${seq.toString(36).padStart(3, '0')}`;
+/** A DOWN alert message in a chat: one incident, or several grouped into one message. */
+export interface AlertMessage {
+  id: string;
+  chatId: number;
+  threadId?: number;
+  incidentIds: string[];
+  /** Telegram's message id once delivered. */
+  messageId?: number;
+  createdAt: number;
+}
+
+/** A short, unique, sortable id (fits Telegram's 64-byte callback data with room to spare). */
+export function shortId(now: number, seq: number): string {
+  return `${now.toString(36)}${(seq % 46_656).toString(36).padStart(3, '0')}`;
 }

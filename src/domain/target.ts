@@ -33,6 +33,8 @@ export interface TargetCommon {
   confirm: number;
   recover: number;
   note?: string;
+  /** Remind of an unacknowledged DOWN this often; 0 = never; absent = the default (1h). */
+  remindMs?: number;
   paused: boolean;
   createdAt: number;
   updatedAt: number;
@@ -80,6 +82,9 @@ export const LIMITS = {
   recoverDefault: 1,
   latencyMinMs: 1,
   latencyMaxMs: 300_000,
+  remindMinMs: 60_000,
+  remindMaxMs: 7 * 86_400_000,
+  remindDefaultMs: 3_600_000,
   keywordMaxChars: 200,
   noteMaxChars: 500,
   headersMax: 20,
@@ -265,6 +270,21 @@ const OPTIONS: Record<string, OptionSpec> = {
       return undefined;
     },
   },
+  remind: {
+    kinds: ALL,
+    apply: (d, v) => {
+      if (v === '0' || v === 'off' || v === 'never') {
+        d.remindMs = 0;
+        return undefined;
+      }
+      const parsed = parseDuration(v, 'remind');
+      if (!parsed.ok || parsed.value < LIMITS.remindMinMs || parsed.value > LIMITS.remindMaxMs) {
+        return `remind must be a duration between 1m and 7d, or 0 for never, got "${v}"`;
+      }
+      d.remindMs = parsed.value;
+      return undefined;
+    },
+  },
   url: {
     kinds: ['http'],
     apply: (d, v, ctx) => errorOf(parseTargetUrl(v, ctx.allowMetadata), (u) => (d.url = u.href)),
@@ -395,6 +415,7 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     confirm: draft.confirm ?? LIMITS.confirmDefault,
     recover: draft.recover ?? LIMITS.recoverDefault,
     ...(draft.note !== undefined ? { note: draft.note } : {}),
+    ...(draft.remindMs !== undefined ? { remindMs: draft.remindMs } : {}),
     paused: draft.paused ?? false,
     createdAt: created,
     updatedAt: ctx.now,

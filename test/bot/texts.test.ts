@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_LIMIT, splitMessage } from '../../src/bot/split.js';
+import { MESSAGE_LIMIT, splitMessage } from '../../src/alerts/split.js';
 import { COMMANDS, errorText, helpText, listText, maskSecret, statusText, unknownTarget } from '../../src/bot/texts.js';
 import type { Incident } from '../../src/domain/incident.js';
 import type { StateRecord, TargetState } from '../../src/domain/state.js';

@@ -23,8 +23,8 @@ const NOW = 1_700_000_000_000;
 const CHAT = -1001234567890;
 const CTX: TargetContext = { chatId: CHAT, now: NOW };
 
-const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, method, expect, keyword, latency, header';
-const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note';
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, method, expect, keyword, latency, header';
+const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind';
 const URL_ERROR = (text: string): string =>
   `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
 const CREDENTIALS_ERROR =

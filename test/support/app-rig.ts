@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseEnv, type Config } from '../../src/config/config.js';
+import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { startApp, type App } from '../../src/main.js';
 import { startFakeTelegram, type FakeTelegram, type RecordedCall } from './fake-telegram.js';
@@ -36,7 +37,11 @@ export const FAST_THROTTLE = {
 };
 
 /** Starts the whole app (config → store → engine → alerts → bot) against local peers. */
-export async function startAppRig(env: Record<string, string> = {}, existing?: { dataDir: string; telegram: FakeTelegram; server: TargetServer }): Promise<AppRig> {
+export async function startAppRig(
+  env: Record<string, string> = {},
+  existing?: { dataDir: string; telegram: FakeTelegram; server: TargetServer },
+  extra: { clock?: Clock } = {},
+): Promise<AppRig> {
   const telegram = existing?.telegram ?? (await startFakeTelegram());
   const server = existing?.server ?? (await startTargetServer());
   const dataDir = existing?.dataDir ?? (await mkdtemp(join(tmpdir(), 'lookout-e2e-')));
@@ -64,6 +69,7 @@ export async function startAppRig(env: Record<string, string> = {}, existing?: {
     },
   });
   const options = {
+    ...(extra.clock ? { clock: extra.clock } : {}),
     logger: createLogger('debug', sink),
     throttle: FAST_THROTTLE,
     pollTimeoutS: 1,

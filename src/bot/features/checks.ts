@@ -35,17 +35,15 @@ export function createChecks(deps: BotDeps): Composer<LookoutContext> {
   checks.callbackQuery(new RegExp(`^${ALERT_ACTIONS.ack}:(.+)$`), admin, async (ctx) => {
     const outcome = await deps.policy.acknowledge(ctx.match[1]!, { userId: ctx.from.id, name: displayName(ctx.from) });
     const text =
-      outcome === undefined ? 'That incident is unknown.'
+      outcome === undefined ? 'That alert is unknown.'
       : outcome === 'already' ? 'Already acknowledged.'
-      : outcome === 'resolved' ? 'That incident is already resolved.'
-      : 'Acknowledged. Reminders stop for this incident.';
+      : outcome === 'resolved' ? 'That alert is already resolved.'
+      : 'Acknowledged. Reminders stop for it.';
     return ctx.answerCallbackQuery({ text });
   });
 
-  // Their own issues bring these; until then the buttons say so instead of failing silently.
-  checks.callbackQuery([new RegExp(`^${ALERT_ACTIONS.mute}:`), new RegExp(`^${ALERT_ACTIONS.trace}:`)], (ctx) =>
-    ctx.answerCallbackQuery({ text: 'Coming soon.' }),
-  );
+  // The trace issue brings this; until then the button says so instead of failing silently.
+  checks.callbackQuery(new RegExp(`^${ALERT_ACTIONS.trace}:`), (ctx) => ctx.answerCallbackQuery({ text: 'Coming soon.' }));
 
   return checks;
 }

@@ -1,7 +1,7 @@
 import { Composer } from 'grammy';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
-import { splitMessage } from '../split.js';
+import { splitMessage } from '../../alerts/split.js';
 import { errorText, listText, statusText, unknownTarget } from '../texts.js';
 
 /** Read commands, open to every member of an allowed chat: /list and /status. */
