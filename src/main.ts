@@ -122,7 +122,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const catalog = createCatalog(targets, engine, {
     onPaused: (t) => policy.close(t.id, 'paused'),
-    onRemoved: (t) => policy.close(t.id, 'removed'),
+    onRemoved: async (t) => {
+      await policy.close(t.id, 'removed');
+      for (const w of windows.list(t.chatId).filter((x) => x.targetId === t.id)) await windows.remove(w.id);
+    },
+    onRenamed: (previousId, t) => policy.renamed(previousId, t),
   });
 
   let runner: RunnerHandle | undefined;

@@ -4,6 +4,7 @@ import type { Incident } from '../domain/incident.js';
 import type { StateChange, TargetState } from '../domain/state.js';
 import { formatWindowTime, type Window } from '../domain/window.js';
 import { targetAddress, type Target } from '../domain/target.js';
+import { MESSAGE_LIMIT } from './split.js';
 
 /** One inline keyboard button: its label and callback data (at most 64 bytes). */
 export interface Button {
@@ -88,7 +89,7 @@ export function formatAlert(target: Target, change: StateChange, source: SourceI
   return lines.join('\n');
 }
 
-/** One line of a grouped alert: name, reason and address, clipped so 25 lines fit one message. */
+/** One line of a grouped alert: name, reason and address, each clipped to 60 characters. */
 export function formatAlertLine(target: Target, change: StateChange): string {
   return `<b>${escapeHtml(target.name)}</b> · ${escapeHtml(clip(change.result?.reason ?? 'unknown', 60))} · ${escapeHtml(clip(targetAddress(target), 60))}`;
 }
@@ -120,12 +121,17 @@ export function formatAlertMessage(messageKey: string, incidents: readonly Incid
     open.length === 0
       ? `✅ <b>${incidents.length} targets were DOWN</b>, all resolved`
       : `${STATE_ICONS.DOWN} <b>${open.length} of ${incidents.length} targets are DOWN</b>`;
-  const lines = incidents.map((i) => {
-    if (i.resolvedAt !== undefined) return `✅ ${i.line} · resolved after ${formatDuration(i.resolvedAt - i.openedAt)}`;
-    return `${STATE_ICONS.DOWN} ${i.line}${i.ack ? ` · 👀 ${escapeHtml(i.ack.name)}` : ''}`;
-  });
+  // 25 lines with long reasons and addresses (longer still once escaped) and long names of who
+  // acknowledged can pass Telegram's limit, and a message that long is refused: then names only.
+  const lineOf = (i: Incident, full: boolean): string => {
+    const what = full ? i.line : `<b>${escapeHtml(i.name)}</b>`;
+    if (i.resolvedAt !== undefined) return `✅ ${what} · resolved after ${formatDuration(i.resolvedAt - i.openedAt)}`;
+    return `${STATE_ICONS.DOWN} ${what}${i.ack ? ` · 👀${full ? ` ${escapeHtml(i.ack.name)}` : ''}` : ''}`;
+  };
   const first = incidents.reduce((min, i) => Math.min(min, i.openedAt), Infinity);
-  const text = [header, ...lines, `Since: ${formatTime(first)}`].join('\n');
+  const render = (full: boolean): string => [header, ...incidents.map((i) => lineOf(i, full)), `Since: ${formatTime(first)}`].join('\n');
+  const detailed = render(true);
+  const text = detailed.length <= MESSAGE_LIMIT ? detailed : render(false);
   const unacked = open.some((i) => i.ack === undefined);
   return unacked ? { text, buttons: [[{ text: 'Ack all', data: `${ALERT_ACTIONS.ack}:${messageKey}` }]] } : { text };
 }

@@ -49,7 +49,9 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
     },
     allOpen: () => incidents.cached().filter((i) => i.resolvedAt === undefined),
     async update(id, change) {
+      const before = (await incidents.get(id))?.targetId;
       const updated = await incidents.update(id, change);
+      if (updated && before !== undefined && before !== updated.targetId && openByTarget.get(before) === id) openByTarget.delete(before);
       if (updated) {
         index(updated);
         // Resolved incidents leave memory once written; the store keeps them.

@@ -29,6 +29,8 @@ export interface AlertPolicy {
   acknowledge(messageKey: string, actor: Actor): Promise<'acknowledged' | 'already' | 'resolved' | undefined>;
   /** Closes a target's open incident because a user paused or removed it (edits the alert, no new message). */
   close(targetId: string, resolution: 'paused' | 'removed'): Promise<void>;
+  /** Keeps a renamed target's open incident and windows with it. */
+  renamed(previousId: string, target: Target): Promise<void>;
   /** Re-evaluates after windows were added or removed by a command (`announce` = say when they end). */
   windowsChanged(): Promise<void>;
   /** Whether a target is in a window now (lists show it). */
@@ -241,6 +243,17 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
           i.resolution = resolution;
         });
         if (incident?.alertKey) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-alert', key: incident.alertKey });
+      }),
+
+    renamed: (previousId, target) =>
+      inOrder(previousId, async () => {
+        const current = incidents.openFor(previousId);
+        if (current) {
+          await incidents.update(current.id, (i) => {
+            i.targetId = target.id;
+          });
+        }
+        await windows.retarget(previousId, target.id);
       }),
 
     windowsChanged: () => evaluateWindows(false),

@@ -62,19 +62,24 @@ export const adminOnly = (what: string): string => `⛔ Only chat administrators
 export const notEnabled = (chatId: number): string =>
   `Lookout is not enabled in this chat (id <code>${chatId}</code>). Add the id to ALLOWED_CHAT_IDS to use it here.`;
 
-/** One /list line. */
-export function listLine(target: Target, record: StateRecord | undefined, now: number): string {
+/** One /list line; `quiet` names the window or mute covering the target now. */
+export function listLine(target: Target, record: StateRecord | undefined, now: number, quiet?: string): string {
   const state = record?.state ?? 'UNKNOWN';
   const last = record?.lastResult;
   const detail = state === 'PAUSED' ? 'paused' : last ? (last.ok ? formatLatency(last.latencyMs) : last.reason ?? 'failed') : 'not checked yet';
   const since = record ? ` · ${formatDuration(now - record.since)}` : '';
-  return `${STATE_ICONS[state]} <b>${escapeHtml(target.name)}</b> · ${escapeHtml(detail)}${since}`;
+  return `${STATE_ICONS[state]} <b>${escapeHtml(target.name)}</b> · ${escapeHtml(detail)}${since}${quiet ? ` · ${escapeHtml(quiet)}` : ''}`;
 }
 
 /** The /list reply. */
-export function listText(targets: readonly Target[], states: (id: string) => StateRecord | undefined, now: number): string {
+export function listText(
+  targets: readonly Target[],
+  states: (id: string) => StateRecord | undefined,
+  now: number,
+  quiet: (target: Target) => string | undefined = () => undefined,
+): string {
   if (targets.length === 0) return 'No targets yet. Add one with <code>/add https://api.example.com/health</code>.';
-  return [`<b>Targets</b> (${targets.length})`, ...targets.map((t) => listLine(t, states(t.id), now))].join('\n');
+  return [`<b>Targets</b> (${targets.length})`, ...targets.map((t) => listLine(t, states(t.id), now, quiet(t)))].join('\n');
 }
 
 /** Header values are secrets: shown with their first characters only. */

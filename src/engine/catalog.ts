@@ -7,6 +7,7 @@ import type { Engine } from './engine.js';
 export interface CatalogHooks {
   onPaused?(target: Target): Promise<void>;
   onRemoved?(target: Target): Promise<void>;
+  onRenamed?(previousId: string, target: Target): Promise<void>;
 }
 
 /** Why a catalog change was refused, in words for the user. */
@@ -46,6 +47,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       await targets.put(next);
       if (next.id !== previous.id) await targets.delete(previous.id);
       await engine.upsert(next, previous.id);
+      if (next.id !== previous.id) await hooks.onRenamed?.(previous.id, next);
       return { ok: true, value: next };
     },
 

@@ -14,6 +14,8 @@ export interface WindowRegistry {
   activeFor(chatId: number, targetId: string, now: number): Window[];
   /** The next instant a window starts or ends. */
   nextBoundary(now: number): number | undefined;
+  /** Points a renamed target's windows at its new id. */
+  retarget(previousId: string, targetId: string): Promise<void>;
   /** Deletes one-off windows and mutes that have ended; returns them. */
   pruneExpired(now: number): Promise<Window[]>;
 }
@@ -35,6 +37,13 @@ export function createWindowRegistry(store: KeyvStore): WindowRegistry {
       if (!book.cached().some((w) => w.id === id)) return false;
       await book.delete(id);
       return true;
+    },
+    async retarget(previousId, targetId) {
+      for (const w of book.cached().filter((x) => x.targetId === previousId)) {
+        await book.update(w.id, (x) => {
+          x.targetId = targetId;
+        });
+      }
     },
     activeFor: (chatId, targetId, now) => activeWindowsFor(all(), chatId, targetId, now),
     nextBoundary: (now) => nextBoundary(all(), now),

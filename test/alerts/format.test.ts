@@ -4,16 +4,24 @@ import {
   alertLogFields,
   escapeHtml,
   formatAlert,
-  formatIncidentAlert,
+  formatAlertLine,
+  formatAlertMessage,
   formatLatency,
+  formatReminder,
   formatResolution,
+  formatResolutionGroup,
   formatResult,
   formatTime,
+  formatWindowEnded,
+  formatWindowStarted,
+  GROUP_MESSAGE_MAX,
   type Button,
 } from '../../src/alerts/format.js';
+import { MESSAGE_LIMIT } from '../../src/alerts/split.js';
 import type { CheckResult } from '../../src/domain/check.js';
-import { incidentId, type Incident } from '../../src/domain/incident.js';
+import { shortId, type Incident } from '../../src/domain/incident.js';
 import type { StateChange } from '../../src/domain/state.js';
+import type { Window } from '../../src/domain/window.js';
 import { httpTarget, tcpTarget } from '../support/target-server.js';
 
 const AT = Date.UTC(2026, 10, 23, 18, 0, 5);
@@ -50,17 +58,26 @@ const down = (over: Partial<StateChange> = {}): StateChange => ({
 
 const source = { label: 'fra-1', address: '203.0.113.7' };
 
+const KEY = shortId(AT, 0);
+
 const incident = (over: Partial<Incident> = {}): Incident => ({
-  id: incidentId(AT, 0),
+  id: shortId(AT, 1),
   targetId: `${CHAT}/${LONG_NAME}`,
   chatId: CHAT,
   name: LONG_NAME,
   openedAt: AT,
   reason: 'HTTP 503, expected 200-299',
   alertText: formatAlert(target, down(), source),
-  alertMessageId: 42,
+  line: formatAlertLine(target, down()),
+  alertKey: KEY,
   ...over,
 });
+
+/** An incident of target `name` in a grouped message. */
+const member = (name: string, over: Partial<Incident> = {}): Incident => {
+  const t = httpTarget({ id: `${CHAT}/${name}`, chatId: CHAT, name, url: `https://${name}.example.com/health` });
+  return incident({ id: `i-${name}`, targetId: t.id, name, alertText: formatAlert(t, down(), source), line: formatAlertLine(t, down()), ...over });
+};
 
 const labels = (rows: Button[][] | undefined): string[] | undefined => rows?.flat().map((b) => b.text);
 
@@ -120,46 +137,48 @@ describe('formatAlert', () => {
   });
 });
 
-describe('formatIncidentAlert', () => {
-  it('an open incident shows the alert text and the four buttons', () => {
+describe('formatAlertMessage: one incident', () => {
+  it('an open incident shows the alert text and the four buttons; Ack names the alert message', () => {
     const open = incident();
-    const rendered = formatIncidentAlert(open);
+    const rendered = formatAlertMessage(KEY, [open]);
     expect(rendered.text).toBe(open.alertText);
     expect(rendered.buttons).toEqual([
       [
         { text: 'Recheck', data: `${ALERT_ACTIONS.recheck}:${open.targetId}` },
         { text: 'Mute 1h', data: `${ALERT_ACTIONS.mute}:${open.targetId}` },
         { text: 'Trace', data: `${ALERT_ACTIONS.trace}:${open.targetId}` },
-        { text: 'Ack', data: `${ALERT_ACTIONS.ack}:${open.id}` },
+        { text: 'Ack', data: `${ALERT_ACTIONS.ack}:${KEY}` },
       ],
     ]);
   });
 
-  it('keeps callback data within 64 bytes for the longest target id', () => {
-    const open = incident({ id: incidentId(Date.UTC(2100, 0, 1), 46_655) });
+  it('keeps callback data within 64 bytes for the longest target id and message key', () => {
+    const key = shortId(Date.UTC(2100, 0, 1), 46_655);
+    const open = incident({ id: shortId(Date.UTC(2100, 0, 1), 46_654), alertKey: key });
     expect(open.targetId).toBe('-1001234567890/' + LONG_NAME);
-    const data = formatIncidentAlert(open).buttons!.flat().map((b) => b.data);
+    const data = formatAlertMessage(key, [open]).buttons!.flat().map((b) => b.data);
     expect(data).toHaveLength(4);
+    expect(data.at(-1)).toBe(`ak:${key}`);
     for (const d of data) expect(Buffer.byteLength(d, 'utf8')).toBeLessThanOrEqual(64);
   });
 
   it('an acknowledged incident adds who and when, and drops the Ack button', () => {
-    const rendered = formatIncidentAlert(incident({ ack: { userId: 7, name: 'Ann <ops>', at: AT + 60_000 } }));
+    const rendered = formatAlertMessage(KEY, [incident({ ack: { userId: 7, name: 'Ann <ops>', at: AT + 60_000 } })]);
     expect(rendered.text.split('\n').slice(-2)).toEqual(['', '👀 Acknowledged by Ann &lt;ops&gt; at 2026-11-23 18:01:05 UTC']);
     expect(labels(rendered.buttons)).toEqual(['Recheck', 'Mute 1h', 'Trace']);
   });
 
   it('a resolved incident says so with the downtime and has no buttons', () => {
-    const rendered = formatIncidentAlert(incident({ resolvedAt: AT + 300_000, resolution: 'recovered' }));
+    const rendered = formatAlertMessage(KEY, [incident({ resolvedAt: AT + 300_000, resolution: 'recovered' })]);
     expect(rendered.text.startsWith(incident().alertText)).toBe(true);
     expect(rendered.text.split('\n').slice(-2)).toEqual(['', '✅ <b>Resolved</b> at 2026-11-23 18:05:05 UTC after 5m']);
     expect(rendered.buttons).toBeUndefined();
   });
 
   it('a resolved, acknowledged incident keeps both lines', () => {
-    const rendered = formatIncidentAlert(
+    const rendered = formatAlertMessage(KEY, [
       incident({ ack: { userId: 7, name: 'Ann', at: AT + 60_000 }, resolvedAt: AT + 300_000, resolution: 'recovered' }),
-    );
+    ]);
     expect(rendered.text).toContain('👀 Acknowledged by Ann at 2026-11-23 18:01:05 UTC');
     expect(rendered.text).toContain('✅ <b>Resolved</b> at 2026-11-23 18:05:05 UTC after 5m');
     expect(rendered.buttons).toBeUndefined();
@@ -169,10 +188,112 @@ describe('formatIncidentAlert', () => {
     ['paused', '✅ <b>Closed: checks paused</b> at 2026-11-23 18:00:35 UTC after 30s'],
     ['removed', '✅ <b>Closed: target removed</b> at 2026-11-23 18:00:35 UTC after 30s'],
   ] as const)('an incident closed because the target was %s says so', (resolution, line) => {
-    const rendered = formatIncidentAlert(incident({ resolvedAt: AT + 30_000, resolution }));
+    const rendered = formatAlertMessage(KEY, [incident({ resolvedAt: AT + 30_000, resolution })]);
     expect(rendered.text.split('\n').at(-1)).toBe(line);
     expect(rendered.text).not.toContain('Resolved');
     expect(rendered.buttons).toBeUndefined();
+  });
+});
+
+describe('formatAlertMessage: several incidents', () => {
+  const three = (): Incident[] => [member('api'), member('web', { openedAt: AT - 2_000 }), member('db', { openedAt: AT + 3_000 })];
+
+  it('has a header, one line per incident, the earliest start and one Ack all button', () => {
+    const rendered = formatAlertMessage(KEY, three());
+    expect(rendered.text.split('\n')).toEqual([
+      '🔴 <b>3 of 3 targets are DOWN</b>',
+      '🔴 <b>api</b> · HTTP 503, expected 200-299 · https://api.example.com/health',
+      '🔴 <b>web</b> · HTTP 503, expected 200-299 · https://web.example.com/health',
+      '🔴 <b>db</b> · HTTP 503, expected 200-299 · https://db.example.com/health',
+      'Since: 2026-11-23 18:00:03 UTC',
+    ]);
+    expect(rendered.buttons).toEqual([[{ text: 'Ack all', data: `${ALERT_ACTIONS.ack}:${KEY}` }]]);
+  });
+
+  it('shows each line with its status: resolved with downtime, acknowledged with who', () => {
+    const [api, web, db] = three();
+    const rendered = formatAlertMessage(KEY, [
+      { ...api!, resolvedAt: AT + 120_000, resolution: 'recovered' },
+      { ...web!, ack: { userId: 7, name: 'Ann <ops>', at: AT } },
+      db!,
+    ]);
+    const lines = rendered.text.split('\n');
+    expect(lines[0]).toBe('🔴 <b>2 of 3 targets are DOWN</b>');
+    expect(lines[1]).toBe('✅ <b>api</b> · HTTP 503, expected 200-299 · https://api.example.com/health · resolved after 2m');
+    expect(lines[2]).toBe('🔴 <b>web</b> · HTTP 503, expected 200-299 · https://web.example.com/health · 👀 Ann &lt;ops&gt;');
+    expect(lines[3]).toBe('🔴 <b>db</b> · HTTP 503, expected 200-299 · https://db.example.com/health');
+    expect(labels(rendered.buttons)).toEqual(['Ack all']);
+  });
+
+  it('keeps Ack all while any open incident is unacknowledged, and drops it once all open ones are', () => {
+    const [api, web, db] = three();
+    const ack = { userId: 7, name: 'Ann', at: AT };
+    const resolved = { resolvedAt: AT + 60_000, resolution: 'recovered' as const };
+    expect(labels(formatAlertMessage(KEY, [{ ...api!, ack }, web!, { ...db!, ack }]).buttons)).toEqual(['Ack all']);
+    expect(formatAlertMessage(KEY, [{ ...api!, ack }, { ...web!, ack }, { ...db!, ...resolved }]).buttons).toBeUndefined();
+    // A resolved, unacknowledged incident does not keep the button.
+    expect(formatAlertMessage(KEY, [{ ...api!, ack }, { ...web!, ...resolved }]).buttons).toBeUndefined();
+  });
+
+  it('once every incident is resolved the header says so and there are no buttons', () => {
+    const rendered = formatAlertMessage(
+      KEY,
+      three().map((i) => ({ ...i, resolvedAt: AT + 60_000, resolution: 'recovered' as const })),
+    );
+    expect(rendered.text.split('\n')[0]).toBe('✅ <b>3 targets were DOWN</b>, all resolved');
+    expect(rendered.text.split('\n').slice(1, 4).every((l) => l.startsWith('✅ '))).toBe(true);
+    expect(rendered.buttons).toBeUndefined();
+  });
+
+  it.each([
+    ['plain', `https://${'h'.repeat(40)}.example.com/v1/health`, 'keyword status ok not found in the response of the service', 'A'.repeat(64)],
+    ['escaped', `https://${'h'.repeat(40)}.example.com/${'p&'.repeat(500)}`, `keyword "${'<&>'.repeat(300)}" not found`, '<&>'.repeat(43)],
+  ])(`${GROUP_MESSAGE_MAX} incidents with the longest %s reasons, addresses and names still fit one message`, (_, url, reason, ackName) => {
+    const names = Array.from({ length: GROUP_MESSAGE_MAX }, (_, n) => `${String(n).padStart(2, '0')}${'n'.repeat(30)}`);
+    const many = names.map((name, n) => {
+      const t = httpTarget({ id: `${CHAT}/${name}`, chatId: CHAT, name, url });
+      const line = formatAlertLine(t, down({ result: { ...failed, reason } }));
+      return incident({ id: `i${n}`, targetId: t.id, name, line, ack: { userId: n, name: ackName, at: AT } });
+    });
+    many[0] = { ...many[0]!, ack: undefined, resolvedAt: AT + 3 * 86_400_000 + 3_661_000, resolution: 'recovered' };
+    const { text, buttons } = formatAlertMessage(KEY, many);
+    const lines = text.split('\n');
+    expect(text.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+    expect(lines).toHaveLength(GROUP_MESSAGE_MAX + 2);
+    expect(lines[0]).toBe(`🔴 <b>${GROUP_MESSAGE_MAX - 1} of ${GROUP_MESSAGE_MAX} targets are DOWN</b>`);
+    // Every target is still named, with its status.
+    expect(lines[1]).toBe(`✅ <b>${names[0]}</b> · resolved after 3d1h1m1s`);
+    names.slice(1).forEach((name, n) => expect(lines[n + 2]).toBe(`🔴 <b>${name}</b> · 👀`));
+    expect(buttons).toBeUndefined();
+  });
+
+  it('keeps the details when the group fits', () => {
+    const many = Array.from({ length: GROUP_MESSAGE_MAX }, (_, n) => member(`t${n}`, { ack: { userId: n, name: '@ann', at: AT } }));
+    const { text } = formatAlertMessage(KEY, many);
+    expect(text.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+    expect(text.split('\n')[1]).toBe('🔴 <b>t0</b> · HTTP 503, expected 200-299 · https://t0.example.com/health · 👀 @ann');
+  });
+});
+
+describe('formatAlertLine', () => {
+  it('is the name, reason and address, every user value escaped', () => {
+    expect(formatAlertLine(target, down())).toBe(
+      '<b>payments-api</b> · HTTP 503, expected 200-299 · https://api.example.com/health?a=1&amp;b=&lt;x&gt;',
+    );
+  });
+
+  it('says unknown without a result, and shows a tcp address', () => {
+    const plain = tcpTarget({ id: '1/db', name: 'db', host: '::1', port: 5432 });
+    expect(formatAlertLine(plain, down({ result: undefined }))).toBe('<b>db</b> · unknown · [::1]:5432');
+  });
+
+  it('clips a long reason and address to 60 characters each before escaping', () => {
+    const longTarget = httpTarget({ name: 'x', url: `https://example.com/${'a'.repeat(100)}` });
+    const line = formatAlertLine(longTarget, down({ result: { ...failed, reason: `${'<'.repeat(100)}` } }));
+    const [, reason, address] = line.split(' · ');
+    expect(reason).toBe(`${'&lt;'.repeat(59)}…`);
+    expect(address).toBe(`https://example.com/${'a'.repeat(39)}…`);
+    expect(line).not.toContain('<<');
   });
 });
 
@@ -201,6 +322,65 @@ describe('formatResolution', () => {
   it('a tcp result reads "connected"', () => {
     const resolved = incident({ resolvedAt: AT + 60_000 });
     expect(formatResolution(target, resolved, { ok: true, at: AT, latencyMs: 1_250 })).toContain('Now: connected in 1.25 s');
+  });
+});
+
+describe('formatResolutionGroup', () => {
+  it('counts the targets and lists each with its downtime, names escaped', () => {
+    const text = formatResolutionGroup([
+      member('api', { resolvedAt: AT + 90_000 }),
+      member('web', { name: 'web<1>', resolvedAt: AT + 3_600_000 }),
+    ]);
+    expect(text.split('\n')).toEqual([
+      '🟢 <b>2 targets are UP again</b>',
+      '• <b>api</b> · down for 1m30s',
+      '• <b>web&lt;1&gt;</b> · down for 1h',
+    ]);
+  });
+});
+
+describe('formatReminder', () => {
+  it('one incident: its name, how long, and the reason, escaped', () => {
+    const text = formatReminder([incident({ name: 'api', reason: 'keyword "<ok>" not found' })], AT + 3_600_000);
+    expect(text).toBe('⏰ <b>api</b> is still DOWN (for 1h) and not acknowledged: keyword &quot;&lt;ok&gt;&quot; not found');
+  });
+
+  it('several: a count and one line each with how long', () => {
+    const text = formatReminder([member('api'), member('web', { openedAt: AT + 1_800_000 })], AT + 7_200_000);
+    expect(text.split('\n')).toEqual([
+      '⏰ <b>2 targets are still DOWN</b> and not acknowledged',
+      '• <b>api</b> · for 2h',
+      '• <b>web</b> · for 1h30m',
+    ]);
+  });
+});
+
+describe('window messages', () => {
+  const window = (over: Partial<Window> = {}): Window => ({
+    id: 'w1',
+    chatId: CHAT,
+    kind: 'maintenance',
+    start: AT,
+    durationMs: 7_200_000,
+    tz: 'Europe/Berlin',
+    createdAt: AT,
+    ...over,
+  });
+
+  it('a started maintenance names the scope, the end in its time zone and the reason, escaped', () => {
+    expect(formatWindowStarted(window({ reason: 'db <upgrade>' }), 'api & co', AT + 7_200_000)).toBe(
+      '🔧 Maintenance started for <b>api &amp; co</b> until 2026-11-23 21:00 Europe/Berlin: db &lt;upgrade&gt;. Checks go on; alerts wait.',
+    );
+    expect(formatWindowStarted(window({ tz: 'UTC' }), 'all targets', AT + 7_200_000)).toBe(
+      '🔧 Maintenance started for <b>all targets</b> until 2026-11-23 20:00 UTC. Checks go on; alerts wait.',
+    );
+  });
+
+  it.each([
+    ['maintenance', '🔧 Maintenance ended for <b>api&lt;1&gt;</b>. Alerts are back on.'],
+    ['mute', '🔔 <b>api&lt;1&gt;</b> is no longer muted.'],
+  ] as const)('an ended %s says so, scope escaped', (kind, text) => {
+    expect(formatWindowEnded(window({ kind }), 'api<1>')).toBe(text);
   });
 });
 

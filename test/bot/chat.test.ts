@@ -76,6 +76,20 @@ describe('targets by command, alerts, resolution', () => {
     expect(buttons(edit).map((b) => b.text)).toEqual(['Recheck', 'Mute 1h', 'Trace']);
   });
 
+  it('keeps the incident through a rename: the resolution still replies to the alert', async () => {
+    rig = await startAppRig();
+    await addApi(rig);
+    await bringDown(rig);
+    const alertId = rig.telegram.messages(GROUP).find((m) => m.text?.includes('is DOWN'))!.message_id;
+    await rig.say('/edit api name=api2', 'was api');
+    rig.server.setStatus(200);
+    await rig.say('/check api2', 'state UP');
+    const resolution = await rig.telegram.waitFor('sendMessage', (c) => text(c).includes('is UP again'));
+    expect(text(resolution)).toContain('<b>api2</b>');
+    expect((resolution.payload.reply_parameters as { message_id: number }).message_id).toBe(alertId);
+    await rig.telegram.waitFor('editMessageText', (c) => c.payload.message_id === alertId && text(c).includes('Resolved'));
+  });
+
   it('sends the alert to the forum topic the target was added in', async () => {
     rig = await startAppRig();
     rig.telegram.sendText({ chatId: GROUP, userId: ADMIN, text: `/add ${rig.server.url}/health name=api confirm=1`, threadId: 7 });

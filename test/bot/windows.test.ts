@@ -222,3 +222,14 @@ describe('grouping', () => {
     expect(rig.app.engine.state(`${GROUP}/svc-000`)?.state).toBe('DOWN');
   });
 });
+
+describe('lists', () => {
+  it('/list shows a target that is muted and until when', async () => {
+    const { r } = await start();
+    rig = r;
+    await addApi(r);
+    await r.say('/mute api 2h deploy', 'Muted');
+    const list = await r.say('/list', 'Targets');
+    expect(text(list)).toContain('🔕 muted until');
+  });
+});

@@ -1,4 +1,6 @@
 import { Composer } from 'grammy';
+import type { Target } from '../../domain/target.js';
+import { formatWindowTime, occurrenceAt } from '../../domain/window.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { splitMessage } from '../../alerts/split.js';
@@ -10,7 +12,14 @@ export function createTargetsRead(deps: BotDeps): Composer<LookoutContext> {
 
   read.command('list', async (ctx) => {
     const targets = await deps.catalog.list(ctx.chat.id);
-    const text = listText(targets, (id) => deps.engine.state(id), deps.clock.now());
+    const now = deps.clock.now();
+    const quiet = (t: Target): string | undefined => {
+      const w = deps.policy.windowFor(t.chatId, t.id);
+      const occurrence = w ? occurrenceAt(w, now) : undefined;
+      if (!w || !occurrence) return undefined;
+      return `${w.kind === 'mute' ? '🔕 muted' : '🔧 maintenance'} until ${formatWindowTime(occurrence.end, w.tz)}`;
+    };
+    const text = listText(targets, (id) => deps.engine.state(id), now, quiet);
     for (const chunk of splitMessage(text)) await ctx.reply(chunk, { parse_mode: 'HTML' });
   });
 
