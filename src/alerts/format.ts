@@ -1,4 +1,5 @@
 import type { CheckResult } from '../domain/check.js';
+import { escapeHtml } from '../lib/html.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateChange, TargetState } from '../domain/state.js';
@@ -18,10 +19,7 @@ export interface Rendered {
   buttons?: Button[][];
 }
 
-/** Escapes text for Telegram's HTML parse mode. Every user-supplied value goes through it. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+export { escapeHtml };
 
 /** The icon of a state, as alerts and lists show it. */
 export const STATE_ICONS: Record<TargetState, string> = {

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { DEFAULT_TRACE_SETTINGS, type TraceSettings } from '../diagnostics/mtr.js';
+import { parseDuration } from '../domain/duration.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
 /** Lookout's settings, parsed and validated once at start. */
@@ -19,6 +21,8 @@ export interface Config {
   statusToken?: string;
   checkConcurrency: number;
   allowMetadataTargets: boolean;
+  /** Network traces: the mtr binary and how long and how hard it probes. */
+  trace: TraceSettings & { mode: 'icmp' | 'tcp' | 'auto' };
 }
 
 /** The environment as a plain object (tests pass their own, never `process.env`). */
@@ -92,6 +96,25 @@ export function parseEnv(env: Env): ConfigResult {
     }
   };
 
+  /** A duration setting in seconds (`1`, `0.5`, `2s`, `500ms`). */
+  const seconds = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const parsed = /^\d+(\.\d+)?$/.test(raw) ? { ok: true as const, value: Number(raw) * 1_000 } : parseDuration(raw, name);
+    if (!parsed.ok || parsed.value < min * 1_000 || parsed.value > max * 1_000) {
+      errors.push(`${name} must be a duration between ${min}s and ${max}s (like 1s or 500ms), got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return parsed.value / 1_000;
+  };
+
+  const traceMode = (): 'icmp' | 'tcp' | 'auto' => {
+    const raw = text('TRACE_MODE')?.toLowerCase() ?? 'auto';
+    if (raw === 'icmp' || raw === 'tcp' || raw === 'auto') return raw;
+    errors.push(`TRACE_MODE must be icmp, tcp or auto, got ${JSON.stringify(env.TRACE_MODE)}`);
+    return 'auto';
+  };
+
   const botToken = text('BOT_TOKEN');
   // The token itself never appears in an error: it is a secret even when malformed.
   if (botToken !== undefined && !TOKEN_RE.test(botToken)) {
@@ -133,6 +156,15 @@ export function parseEnv(env: Env): ConfigResult {
     ...(text('STATUS_TOKEN') !== undefined ? { statusToken: text('STATUS_TOKEN') } : {}),
     checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
     allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
+    trace: {
+      binary: text('MTR_PATH') ?? DEFAULT_TRACE_SETTINGS.binary,
+      cycles: integer('TRACE_CYCLES', DEFAULT_TRACE_SETTINGS.cycles, 1, 100),
+      intervalS: seconds('TRACE_INTERVAL', DEFAULT_TRACE_SETTINGS.intervalS, 0.1, 10),
+      gracePeriodS: DEFAULT_TRACE_SETTINGS.gracePeriodS,
+      maxHops: integer('TRACE_MAX_HOPS', DEFAULT_TRACE_SETTINGS.maxHops, 1, 64),
+      timeoutMs: seconds('TRACE_TIMEOUT', DEFAULT_TRACE_SETTINGS.timeoutMs / 1_000, 1, 600) * 1_000,
+      mode: traceMode(),
+    },
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

@@ -1,0 +1,23 @@
+import { isIP } from 'node:net';
+import { invalid, valid, type Parsed } from './result.js';
+
+const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/**
+ * Validates what `/trace` may hand to mtr: an RFC 1123 host name, an IPv4 address or an IPv6 address
+ * (bare or in brackets). Nothing that could be read as an option (`-x`), no spaces, no shell
+ * metacharacters, no URLs: the value reaches mtr as one argument after `--`, and only if it passes here.
+ */
+export function parseTraceHost(text: string): Parsed<string> {
+  const error = `give a host name like api.example.com, an IPv4 or IPv6 address, or a target name; got "${text.length > 80 ? `${text.slice(0, 80)}…` : text}"`;
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (isIP(bare) === 6 && !bare.includes('%')) return valid(bare.toLowerCase());
+  if (isIP(text) === 4) return valid(text);
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  if (name.length === 0 || name.length > 253) return invalid(error);
+  const labels = name.split('.');
+  if (!labels.every((l) => LABEL_RE.test(l))) return invalid(error);
+  // A name of digits and dots only would be read as a (partial) IPv4 address.
+  if (/^[0-9.]+$/.test(name)) return invalid(error);
+  return valid(name.toLowerCase());
+}
