@@ -7,6 +7,9 @@ import { createIncidentBook } from './alerts/incidents.js';
 import { alertLogFields } from './alerts/format.js';
 import { createOutbox, type Outbox } from './alerts/outbox.js';
 import { createNotifier, type Notifier } from './alerts/notify.js';
+import { attachTraces } from './alerts/traces.js';
+import { createSourceResolver } from './diagnostics/source.js';
+import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy } from './alerts/policy.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/telegram.js';
 import type { LookoutContext } from './bot/context.js';
@@ -87,7 +90,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     told: { has: async (id) => (await told.get(`told:${id}`)) === true, add: async (id) => void (await told.set(`told:${id}`, true)) },
   });
-  const source = { label: config.sourceLabel };
+  const source = createSourceResolver(config.sourceLabel);
+  const tracer = createTracer({ settings: config.trace, logger });
   const backoff = options.outboxBackoffMs ?? { base: 1_000, max: 300_000 };
   const outbox = createOutbox({
     store,
@@ -111,7 +115,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
     onError: (err) => logger.error({ err, event: 'notify_failed' }, 'could not queue a notification'),
   });
-  const policy = createAlertPolicy({ incidents, outbox, notifier, windows, clock, source: () => source, target: (id) => engine.target(id), logger });
+  const policy = createAlertPolicy({ incidents, outbox, notifier, windows, clock, source, target: (id) => engine.target(id), logger });
   engine.onChange((change, target) => {
     if (!config.botToken) {
       // Headless: every state change is an alert line in the log.
@@ -132,7 +136,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let runner: RunnerHandle | undefined;
   if (config.botToken) {
     bot = createBot(
-      { catalog, engine, policy, incidents, windows, chats, access, clock, logger, allowMetadata: config.allowMetadataTargets },
+      { catalog, engine, policy, incidents, windows, chats, access, tracer, source, clock, logger, allowMetadata: config.allowMetadataTargets },
       {
         token: config.botToken,
         apiRoot: config.telegramApiRoot,
@@ -141,6 +145,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
     );
   }
+  const traces = bot ? attachTraces({ incidents, outbox, tracer, source, logger }) : undefined;
   await engine.start();
   if (bot) {
     await policy.start();
@@ -163,6 +168,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
         if (runner?.isRunning()) await runner.stop();
         await engine.stop();
+        traces?.stop();
         await policy.stop();
         await outbox.stop();
         await incidents.flush();

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../domain/check.js';
 import { escapeHtml } from '../lib/html.js';
+import { MESSAGE_LIMIT } from './split.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateChange, TargetState } from '../domain/state.js';
@@ -106,10 +107,12 @@ function incidentStatus(incident: Incident): string {
  * Ack, plus who acknowledged it and when it was resolved. Several: one line each with its status, and
  * an Ack button that acknowledges them all while any is open and unacknowledged.
  */
-export function formatAlertMessage(messageKey: string, incidents: readonly Incident[]): Rendered {
+export function formatAlertMessage(messageKey: string, incidents: readonly Incident[], trace?: string): Rendered {
   const only = incidents.length === 1 ? incidents[0] : undefined;
   if (only) {
     const lines = [only.alertText];
+    // The trace goes only while the whole message stays within Telegram's limit.
+    if (trace && only.alertText.length + trace.length + 200 <= MESSAGE_LIMIT) lines.push('', trace);
     if (only.ack) lines.push('', `👀 Acknowledged by ${escapeHtml(only.ack.name)} at ${formatTime(only.ack.at)}`);
     if (only.resolvedAt !== undefined) return { text: [...lines, '', incidentStatus(only)].join('\n') };
     return { text: lines.join('\n'), buttons: singleButtons(only, messageKey, only.ack === undefined) };

@@ -114,7 +114,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     }
     const message = await incidents.messages.get(m.key);
     if (!message) return undefined;
-    const { text, buttons } = formatAlertMessage(message.id, await incidents.incidentsOf(message));
+    const { text, buttons } = formatAlertMessage(message.id, await incidents.incidentsOf(message), message.trace);
     if (m.op === 'edit-alert') {
       if (message.messageId === undefined) return undefined;
       await sender.edit(item.chatId, message.messageId, text, buttons);

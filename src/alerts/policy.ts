@@ -1,6 +1,6 @@
 import { shortId, type Incident } from '../domain/incident.js';
 import type { StateChange } from '../domain/state.js';
-import type { Target } from '../domain/target.js';
+import { servicePort, targetHost, type Target } from '../domain/target.js';
 import { occurrenceAt, type Window } from '../domain/window.js';
 import { createScheduler } from '../engine/scheduler.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -11,6 +11,10 @@ import type { IncidentBook } from './incidents.js';
 import type { Notifier } from './notify.js';
 import type { Outbox } from './outbox.js';
 
+// setTimeout fires at once when asked to wait more than 2^31-1 ms (24.8 days); a window may last 30
+// days or recur yearly, so the timer wakes at least daily (an early wake-up only re-evaluates).
+const WINDOW_TIMER_MAX_MS = 86_400_000;
+
 /** Who pressed a button or ran a command. */
 export interface Actor {
   userId: number;
@@ -19,7 +23,7 @@ export interface Actor {
 
 /** Turns state changes into incidents and messages, honouring windows, acknowledgements and reminders. */
 export interface AlertPolicy {
-  /** Resumes after a restart: held-back alerts whose window ended, reminders, the window timer. */
+  /** Resumes after a restart: alerts that never went out, held-back alerts whose window ended, reminders, the window timer. */
   start(): Promise<void>;
   /** Sends what is grouped and waiting, and stops the timers. */
   stop(): Promise<void>;
@@ -44,7 +48,8 @@ export interface AlertPolicyDeps {
   notifier: Notifier;
   windows: WindowRegistry;
   clock: Clock;
-  source: () => SourceInfo;
+  /** Where Lookout runs: the label, and the local address toward a host (looked up with a short bound). */
+  source: { label: string; addressFor(host: string): Promise<string | undefined> };
   /** The current settings of a target (for `remind`, and names in window messages). */
   target(id: string): Target | undefined;
   /** Default reminder interval when a target sets none. */
@@ -111,6 +116,9 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
   async function open(change: StateChange, target: Target): Promise<void> {
     if (incidents.openFor(target.id)) return;
     const suppressed = windows.activeFor(target.chatId, target.id, clock.now()).length > 0;
+    const host = targetHost(target);
+    const address = await Promise.race([deps.source.addressFor(host), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200).unref())]);
+    const source: SourceInfo = { label: deps.source.label, ...(address ? { address } : {}) };
     const incident = await incidents.open({
       id: shortId(clock.now(), seq++),
       targetId: target.id,
@@ -119,7 +127,10 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       name: target.name,
       openedAt: change.at,
       reason: change.result?.reason ?? 'unknown',
-      alertText: formatAlert(target, change, deps.source()),
+      ...(change.result?.failure ? { failure: change.result.failure } : {}),
+      host,
+      port: servicePort(target),
+      alertText: formatAlert(target, change, source),
       line: formatAlertLine(target, change),
       ...(suppressed ? { suppressed: true } : {}),
     });
@@ -164,12 +175,15 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     activeIds = current;
     // Alerts held back by windows that no longer cover their target go out now.
     for (const incident of incidents.allOpen()) {
-      if (incident.suppressed && !covered(incident, now)) {
-        await incidents.update(incident.id, (i) => {
-          i.suppressed = false;
-        });
-        alert(incident);
-      }
+      if (!incident.suppressed || covered(incident, now)) continue;
+      let released = false;
+      await incidents.update(incident.id, (i) => {
+        // Checked inside the update: of two evaluations at once, only the first releases the alert.
+        if (!i.suppressed || i.resolvedAt !== undefined) return;
+        i.suppressed = false;
+        released = true;
+      });
+      if (released) alert(incident);
     }
     await windows.pruneExpired(now);
     armWindowTimer();
@@ -184,7 +198,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     windowTimer = clock.setTimeout(() => {
       windowTimer = undefined;
       void evaluateWindows(true).catch((err: unknown) => log?.error({ err, event: 'window_evaluation_failed' }, 'window evaluation failed'));
-    }, Math.max(0, next - clock.now()));
+    }, Math.min(WINDOW_TIMER_MAX_MS, Math.max(0, next - clock.now())));
   }
 
   return {
@@ -193,7 +207,10 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       const now = clock.now();
       activeIds = new Set(windows.list().filter((w) => occurrenceAt(w, now) !== undefined).map((w) => w.id));
       for (const incident of incidents.allOpen()) {
-        if (!incident.suppressed && incident.alertKey !== undefined) scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
+        if (incident.suppressed) continue;
+        if (incident.alertKey !== undefined) scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
+        // Its alert was still waiting for its group when the last run ended without stop(): send it now.
+        else alert(incident);
       }
       await evaluateWindows(false);
     },

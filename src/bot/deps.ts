@@ -6,6 +6,8 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { ChatSettingsRepository } from '../store/chats.js';
 import type { WindowRegistry } from '../store/windows.js';
+import type { SourceResolver } from '../diagnostics/source.js';
+import type { Tracer } from '../diagnostics/tracer.js';
 import type { Access } from './middleware/access.js';
 
 /** What the command handlers work with (passed in, never imported). */
@@ -17,6 +19,8 @@ export interface BotDeps {
   windows: WindowRegistry;
   chats: ChatSettingsRepository;
   access: Access;
+  tracer: Tracer;
+  source: SourceResolver;
   clock: Clock;
   logger?: Logger;
   /** `ALLOW_METADATA_TARGETS`. */

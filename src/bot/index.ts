@@ -11,6 +11,7 @@ import { createChecks } from './features/checks.js';
 import { createHelp } from './features/help.js';
 import { createTargetsRead } from './features/targets-read.js';
 import { createTargetsWrite } from './features/targets-write.js';
+import { createTrace } from './features/trace.js';
 import { createWindows } from './features/windows.js';
 import { COMMANDS } from './texts.js';
 
@@ -56,7 +57,7 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
   };
   // Each command family fails alone; bot.catch is the last line for the plugins around them.
-  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps));
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps));
   bot.catch(apologise);
   return bot;
 }

@@ -17,6 +17,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
   { command: 'pause', description: 'Stop checking a target', usage: '/pause NAME' },
   { command: 'resume', description: 'Start checking a paused target again', usage: '/resume NAME' },
   { command: 'remove', description: 'Delete a target', usage: '/remove NAME' },
+  { command: 'trace', description: 'Run mtr to a host or target now', usage: '/trace HOST|NAME' },
   { command: 'mute', description: 'Silence alerts for a while', usage: '/mute NAME|all DURATION [reason]' },
   { command: 'unmute', description: 'End a mute', usage: '/unmute NAME|all' },
   {

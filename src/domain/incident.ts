@@ -1,3 +1,5 @@
+import type { FailureKind } from './check.js';
+
 /** Who acknowledged an incident, and when. */
 export interface Acknowledgement {
   userId: number;
@@ -15,6 +17,10 @@ export interface Incident {
   name: string;
   openedAt: number;
   reason: string;
+  /** The failure category, and where the traffic went: network failures get a trace. */
+  failure?: FailureKind;
+  host?: string;
+  port?: number;
   /** The single-target alert text (HTML) as first rendered; edits add acknowledgement and resolution. */
   alertText: string;
   /** One escaped line for grouped messages: name, reason, address. */
@@ -38,6 +44,8 @@ export interface AlertMessage {
   chatId: number;
   threadId?: number;
   incidentIds: string[];
+  /** A network trace attached to a single-target alert (HTML). */
+  trace?: string;
   /** Telegram's message id once delivered. */
   messageId?: number;
   createdAt: number;

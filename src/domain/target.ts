@@ -497,3 +497,10 @@ export const targetAddress = (t: Target): string =>
 /** The host a target's traffic goes to (for traces and source addresses). */
 export const targetHost = (t: Target): string =>
   t.kind === 'http' ? new URL(t.url).hostname.replace(/^\[|\]$/g, '') : t.host;
+
+/** The port a target's service listens on (for TCP traces). */
+export function servicePort(t: Target): number {
+  if (t.kind === 'tcp') return t.port;
+  const url = new URL(t.url);
+  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}

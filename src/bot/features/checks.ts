@@ -42,8 +42,5 @@ export function createChecks(deps: BotDeps): Composer<LookoutContext> {
     return ctx.answerCallbackQuery({ text });
   });
 
-  // The trace issue brings this; until then the button says so instead of failing silently.
-  checks.callbackQuery(new RegExp(`^${ALERT_ACTIONS.trace}:`), (ctx) => ctx.answerCallbackQuery({ text: 'Coming soon.' }));
-
   return checks;
 }

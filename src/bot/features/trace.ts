@@ -1,0 +1,67 @@
+import { Composer, InputFile, type Context } from 'grammy';
+import { ALERT_ACTIONS } from '../../alerts/format.js';
+import { MESSAGE_LIMIT } from '../../alerts/split.js';
+import { formatHopTable, formatTraceReport } from '../../diagnostics/report.js';
+import { parseTraceHost } from '../../domain/host.js';
+import { servicePort, targetHost } from '../../domain/target.js';
+import { escapeHtml } from '../../lib/html.js';
+import { commandArgs, type LookoutContext } from '../context.js';
+import type { BotDeps } from '../deps.js';
+import { errorText } from '../texts.js';
+
+const html = { parse_mode: 'HTML' } as const;
+
+/** Runs a trace for a chat (one at a time there), editing a progress message into the report. */
+async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: number | undefined, replyTo?: number): Promise<void> {
+  const chatId = ctx.chat!.id;
+  if (!deps.tracer.begin(chatId)) {
+    await ctx.reply('⏳ A trace is already running in this chat; wait for it to finish.', html);
+    return;
+  }
+  try {
+    await ctx.replyWithChatAction('typing').catch(() => undefined);
+    const progress = await ctx.reply(`🛰 Tracing <b>${escapeHtml(host)}</b>…`, {
+      ...html,
+      ...(replyTo !== undefined ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+    });
+    const result = await deps.tracer.trace(host, port);
+    const source = { label: deps.source.label, ...(await deps.source.addressFor(host).then((a) => (a ? { address: a } : {}))) };
+    const report = formatTraceReport(result, source);
+    if (report.length <= MESSAGE_LIMIT) {
+      await ctx.api.editMessageText(chatId, progress.message_id, report, html);
+    } else if (result.ok) {
+      // A very long path: the summary in the chat, the whole table as a file.
+      await ctx.api.editMessageText(chatId, progress.message_id, report.slice(0, report.indexOf('\n')), html);
+      await ctx.replyWithDocument(new InputFile(Buffer.from(formatHopTable(result.hops, deps.source.label)), `trace-${host}.txt`));
+    }
+    deps.logger?.info({ event: 'trace', chat: chatId, host, ok: result.ok }, 'trace finished');
+  } finally {
+    deps.tracer.end(chatId);
+  }
+}
+
+/** /trace HOST|NAME and the Trace button on alerts (administrators: traces send probes). */
+export function createTrace(deps: BotDeps): Composer<LookoutContext> {
+  const trace = new Composer<LookoutContext>();
+  const admin = deps.access.requireAdmin('run traces');
+
+  trace.command('trace', admin, async (ctx) => {
+    const word = commandArgs(ctx);
+    if (word === '') return void (await ctx.reply(errorText(['give a host name, an IP address or a target name'], 'trace'), html));
+    const target = /^[a-z0-9][a-z0-9_-]{0,31}$/i.test(word) ? await deps.catalog.get(ctx.chat.id, word.toLowerCase()) : undefined;
+    if (target) return traceInChat(deps, ctx, targetHost(target), servicePort(target));
+    const host = parseTraceHost(word);
+    if (!host.ok) return void (await ctx.reply(errorText(host.errors, 'trace'), html));
+    await traceInChat(deps, ctx, host.value, undefined);
+  });
+
+  trace.callbackQuery(new RegExp(`^${ALERT_ACTIONS.trace}:(.+)$`), admin, async (ctx) => {
+    const targetId = ctx.match[1]!;
+    const target = targetId.startsWith(`${ctx.chat?.id}/`) ? deps.engine.target(targetId) : undefined;
+    if (!target) return void (await ctx.answerCallbackQuery({ text: 'That target no longer exists.' }));
+    await ctx.answerCallbackQuery({ text: `Tracing ${targetHost(target)}…` });
+    await traceInChat(deps, ctx, targetHost(target), servicePort(target), ctx.callbackQuery.message?.message_id);
+  });
+
+  return trace;
+}
