@@ -1,6 +1,5 @@
 import type { CheckResult } from '../domain/check.js';
 import { escapeHtml } from '../lib/html.js';
-import { MESSAGE_LIMIT } from './split.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateChange, TargetState } from '../domain/state.js';
