@@ -77,7 +77,7 @@ export function formatAlert(target: Target, change: StateChange, source: SourceI
   const result = change.result;
   const lines = [
     `${STATE_ICONS.DOWN} <b>${escapeHtml(target.name)}</b> is DOWN`,
-    escapeHtml(targetAddress(target)),
+    escapeHtml(clip(targetAddress(target), 300)),
     `Reason: ${escapeHtml(result?.reason ?? 'unknown')}`,
   ];
   if (result) lines.push(`Latency: ${formatLatency(result.latencyMs)}`);

@@ -42,7 +42,12 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
       index(incident);
       return incidents.put(incident);
     },
-    get: (id) => incidents.get(id),
+    async get(id) {
+      const incident = await incidents.get(id);
+      // Resolved incidents read back to redraw an old alert are not kept in memory.
+      if (incident?.resolvedAt !== undefined) incidents.forget(id);
+      return incident;
+    },
     openFor(targetId) {
       const id = openByTarget.get(targetId);
       return id === undefined ? undefined : incidents.cached().find((i) => i.id === id);

@@ -141,6 +141,7 @@ export function parseEnv(env: Env): ConfigResult {
     errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
 
+  const traceIntervalS = seconds('TRACE_INTERVAL', DEFAULT_TRACE_SETTINGS.intervalS, 0.1, 10);
   const config: Config = {
     ...(botToken !== undefined ? { botToken } : {}),
     telegramApiRoot,
@@ -159,8 +160,9 @@ export function parseEnv(env: Env): ConfigResult {
     trace: {
       binary: text('MTR_PATH') ?? DEFAULT_TRACE_SETTINGS.binary,
       cycles: integer('TRACE_CYCLES', DEFAULT_TRACE_SETTINGS.cycles, 1, 100),
-      intervalS: seconds('TRACE_INTERVAL', DEFAULT_TRACE_SETTINGS.intervalS, 0.1, 10),
-      gracePeriodS: DEFAULT_TRACE_SETTINGS.gracePeriodS,
+      intervalS: traceIntervalS,
+      // mtr waits this long for late replies: twice the interval, between 0.2 s and 1 s.
+      gracePeriodS: Math.min(1, Math.max(0.2, traceIntervalS * 2)),
       maxHops: integer('TRACE_MAX_HOPS', DEFAULT_TRACE_SETTINGS.maxHops, 1, 64),
       timeoutMs: seconds('TRACE_TIMEOUT', DEFAULT_TRACE_SETTINGS.timeoutMs / 1_000, 1, 600) * 1_000,
       mode: traceMode(),

@@ -196,6 +196,10 @@ describe('formatAlertMessage: one incident', () => {
 });
 
 describe('formatAlertMessage: several incidents', () => {
+  it('groups at most 25 incidents in one message', () => {
+    expect(GROUP_MESSAGE_MAX).toBe(25);
+  });
+
   const three = (): Incident[] => [member('api'), member('web', { openedAt: AT - 2_000 }), member('db', { openedAt: AT + 3_000 })];
 
   it('has a header, one line per incident, the earliest start and one Ack all button', () => {

@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GrammyError, HttpError } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatIncidentAlert } from '../../src/alerts/format.js';
+import { formatAlertMessage } from '../../src/alerts/format.js';
 import { createIncidentBook, type IncidentBook } from '../../src/alerts/incidents.js';
 import { createOutbox, type DeliveryEvent, type Outbox, type OutboxItem, type OutboxMessage } from '../../src/alerts/outbox.js';
 import type { ClassifyError } from '../../src/alerts/sender.js';
 import { classifyTelegramError } from '../../src/alerts/telegram.js';
-import type { Incident } from '../../src/domain/incident.js';
+import type { AlertMessage, Incident } from '../../src/domain/incident.js';
 import { openStore, type KeyvStore } from '../../src/store/keyv.js';
-import { createIncidentRepository } from '../../src/store/incidents.js';
 import { listAll } from '../../src/store/targets.js';
 import { FakeClock, flushPromises } from '../support/fake-clock.js';
 import { ScriptedSender } from '../support/scripted-sender.js';
@@ -28,7 +27,7 @@ const apiError = (error_code: number, description: string, retry_after?: number)
 const networkDown = (): HttpError => new HttpError('Network request failed', new Error('connect ECONNREFUSED'));
 const alwaysRetry: ClassifyError = () => ({ action: 'retry' });
 
-const notice = (text: string): OutboxMessage => ({ op: 'send', role: 'notice', text });
+const notice = (text: string): OutboxMessage => ({ op: 'send', text });
 
 const openIncident = (clock: FakeClock, over: Partial<Incident> = {}): Incident => ({
   id: 'inc1',
@@ -38,16 +37,36 @@ const openIncident = (clock: FakeClock, over: Partial<Incident> = {}): Incident 
   openedAt: clock.now(),
   reason: 'HTTP 503, expected 200-299',
   alertText: '🔴 <b>api</b> is DOWN',
+  line: '<b>api</b> · HTTP 503, expected 200-299 · https://api.example.com/',
+  alertKey: 'msg1',
   ...over,
 });
 
-/** The three messages of one incident's life: the alert, the resolution replying to it, the edit of the alert. */
-const alertOf = (incident: Incident): OutboxMessage => {
-  const rendered = formatIncidentAlert(incident);
-  return { op: 'send', role: 'alert', incidentId: incident.id, text: rendered.text, ...(rendered.buttons ? { buttons: rendered.buttons } : {}) };
+/** Opens the incidents and the alert message `key` that carries them (not yet delivered unless `messageId`). */
+async function alertMessage(book: IncidentBook, clock: FakeClock, list: Incident[], over: Partial<AlertMessage> = {}): Promise<AlertMessage> {
+  const first = list[0]!;
+  const message: AlertMessage = {
+    id: first.alertKey ?? 'msg1',
+    chatId: first.chatId,
+    ...(first.threadId !== undefined ? { threadId: first.threadId } : {}),
+    incidentIds: list.map((i) => i.id),
+    createdAt: clock.now(),
+    ...over,
+  };
+  for (const incident of list) await book.open({ ...incident, alertKey: message.id });
+  return book.messages.put(message);
+}
+
+/** The three messages of one alert's life: the alert, the resolution replying to it, the edit of the alert. */
+const alertOf = (message: AlertMessage): OutboxMessage => ({ op: 'send-alert', key: message.id });
+const resolutionOf = (message: AlertMessage): OutboxMessage => ({ op: 'send', text: '🟢 <b>api</b> is UP again', replyToKey: message.id });
+const editOf = (message: AlertMessage): OutboxMessage => ({ op: 'edit-alert', key: message.id });
+
+/** How the alert message reads now. */
+const renderedNow = async (book: IncidentBook, key: string): Promise<{ text: string; buttons?: unknown }> => {
+  const message = (await book.messages.get(key))!;
+  return formatAlertMessage(key, await book.incidentsOf(message));
 };
-const resolutionOf = (incident: Incident): OutboxMessage => ({ op: 'send', role: 'resolution', incidentId: incident.id, text: '🟢 <b>api</b> is UP again' });
-const editOf = (incident: Incident): OutboxMessage => ({ op: 'edit-incident', incidentId: incident.id });
 
 /** The next delivery event that matches. */
 const nextEvent = (outbox: Outbox, match: (event: DeliveryEvent) => boolean = () => true): Promise<DeliveryEvent> =>
@@ -97,7 +116,7 @@ describe('outbox over a memory store', () => {
   beforeEach(async () => {
     clock = new FakeClock();
     store = await openStore({ kind: 'memory' });
-    incidents = createIncidentBook(createIncidentRepository(store));
+    incidents = createIncidentBook(store);
     sender = new ScriptedSender(clock);
     events = [];
   });
@@ -110,24 +129,25 @@ describe('outbox over a memory store', () => {
 
   it('delivers an alert, then the resolution as a reply to it, then the edit of that message', async () => {
     const outbox = await make();
-    const incident = await incidents.open(openIncident(clock, { threadId: 7 }));
-    const alert = alertOf(incident);
-    const buttons = formatIncidentAlert(incident).buttons;
-    await outbox.enqueue(CHAT, 7, alert);
-    await incidents.update(incident.id, (i) => {
+    const message = await alertMessage(incidents, clock, [openIncident(clock, { threadId: 7 })]);
+    const alert = await renderedNow(incidents, message.id);
+    expect(alert.text).toBe('🔴 <b>api</b> is DOWN');
+    await outbox.enqueue(CHAT, 7, alertOf(message));
+    await outbox.idle();
+    await incidents.update('inc1', (i) => {
       i.resolvedAt = clock.now() + 60_000;
       i.resolution = 'recovered';
     });
-    await outbox.enqueue(CHAT, 7, resolutionOf(incident));
-    await outbox.enqueue(CHAT, 7, editOf(incident));
+    await outbox.enqueue(CHAT, 7, resolutionOf(message));
+    await outbox.enqueue(CHAT, 7, editOf(message));
     await outbox.idle();
 
-    const resolved = await incidents.get(incident.id);
-    expect(resolved?.alertMessageId).toBe(101);
+    expect((await incidents.messages.get(message.id))?.messageId).toBe(101);
+    const resolved = await renderedNow(incidents, message.id);
     expect(sender.calls.map(({ at: _at, ...c }) => c)).toEqual([
-      { op: 'send', chatId: CHAT, text: alert.op === 'send' ? alert.text : '', options: { threadId: 7, buttons }, messageId: 101 },
+      { op: 'send', chatId: CHAT, text: alert.text, options: { threadId: 7, buttons: alert.buttons }, messageId: 101 },
       { op: 'send', chatId: CHAT, text: '🟢 <b>api</b> is UP again', options: { threadId: 7, replyTo: 101 }, messageId: 102 },
-      { op: 'edit', chatId: CHAT, messageId: 101, text: formatIncidentAlert(resolved!).text, buttons: undefined },
+      { op: 'edit', chatId: CHAT, messageId: 101, text: resolved.text, buttons: undefined },
     ]);
     expect(sender.calls[2]?.text).toContain('✅ <b>Resolved</b>');
     expect(events.map((e) => [e.outcome, e.messageId])).toEqual([
@@ -137,17 +157,82 @@ describe('outbox over a memory store', () => {
     ]);
   });
 
+  it('renders an alert message when it is delivered, not when it is queued', async () => {
+    const outbox = await make();
+    sender.failNext(CHAT, networkDown());
+    await outbox.enqueue(CHAT, undefined, notice('before'));
+    const message = await alertMessage(incidents, clock, [openIncident(clock)]);
+    await outbox.enqueue(CHAT, undefined, alertOf(message));
+    await flushPromises();
+    // Acknowledged while the alert waits behind a message that is backing off.
+    await incidents.update('inc1', (i) => {
+      i.ack = { userId: 7, name: 'Ann', at: clock.now() };
+    });
+    await clock.advance(1_000);
+    await outbox.idle();
+    expect(sender.calls.map((c) => c.text.split('\n')[0])).toEqual(['before', '🔴 <b>api</b> is DOWN']);
+    const alert = sender.callsOf(CHAT)[1];
+    expect(alert?.text).toContain('👀 Acknowledged by Ann');
+    expect(alert?.op === 'send' && alert.options.buttons?.flat().map((b) => b.text)).toEqual(['Recheck', 'Mute 1h', 'Trace']);
+  });
+
+  it('a grouped alert message is sent as one message with Ack all, and its message id is recorded', async () => {
+    const outbox = await make();
+    const list = ['api', 'web', 'db'].map((name) =>
+      openIncident(clock, { id: `inc-${name}`, targetId: `${CHAT}/${name}`, name, line: `<b>${name}</b> · connection refused`, alertKey: 'grp' }),
+    );
+    const message = await alertMessage(incidents, clock, list);
+    await outbox.enqueue(CHAT, undefined, alertOf(message));
+    await outbox.idle();
+    expect(sender.calls).toHaveLength(1);
+    const [call] = sender.calls;
+    expect(call?.text.split('\n').slice(0, 4)).toEqual([
+      '🔴 <b>3 of 3 targets are DOWN</b>',
+      '🔴 <b>api</b> · connection refused',
+      '🔴 <b>web</b> · connection refused',
+      '🔴 <b>db</b> · connection refused',
+    ]);
+    expect(call?.op === 'send' && call.options).toEqual({ buttons: [[{ text: 'Ack all', data: 'ak:grp' }]] });
+    expect((await incidents.messages.get('grp'))?.messageId).toBe(101);
+  });
+
+  it('passes silent through, and replies only to an alert message that was delivered', async () => {
+    const outbox = await make();
+    const undelivered = await alertMessage(incidents, clock, [openIncident(clock)]);
+    await outbox.enqueue(CHAT, 3, { op: 'send', text: 'quiet', silent: true });
+    await outbox.enqueue(CHAT, undefined, { op: 'send', text: 'to nothing', replyToKey: undelivered.id });
+    await outbox.enqueue(CHAT, undefined, { op: 'send', text: 'to unknown', replyToKey: 'nope' });
+    await outbox.enqueue(CHAT, undefined, { op: 'send', text: 'with buttons', buttons: [[{ text: 'Yes', data: 'y' }]] });
+    await outbox.idle();
+    expect(sender.calls.map((c) => (c.op === 'send' ? [c.text, c.options] : c.op))).toEqual([
+      ['quiet', { threadId: 3, silent: true }],
+      ['to nothing', {}],
+      ['to unknown', {}],
+      ['with buttons', { buttons: [[{ text: 'Yes', data: 'y' }]] }],
+    ]);
+  });
+
+  it('a send-alert of an unknown alert message sends nothing and counts as delivered', async () => {
+    const outbox = await make();
+    await outbox.enqueue(CHAT, undefined, { op: 'send-alert', key: 'nope' });
+    await outbox.idle();
+    expect(sender.attempts).toEqual([]);
+    expect(events.map((e) => [e.outcome, e.messageId])).toEqual([['delivered', undefined]]);
+    expect(await outboxItems(store)).toEqual([]);
+  });
+
   it('keeps a chat in order while its head is retried: nothing overtakes the alert', async () => {
     const outbox = await make();
-    const incident = await incidents.open(openIncident(clock));
+    const message = await alertMessage(incidents, clock, [openIncident(clock)]);
+    const alertText = (await renderedNow(incidents, message.id)).text;
     sender.failNext(CHAT, networkDown(), networkDown());
-    await outbox.enqueue(CHAT, undefined, alertOf(incident));
-    await outbox.enqueue(CHAT, undefined, resolutionOf(incident));
-    await outbox.enqueue(CHAT, undefined, editOf(incident));
+    await outbox.enqueue(CHAT, undefined, alertOf(message));
+    await outbox.enqueue(CHAT, undefined, resolutionOf(message));
+    await outbox.enqueue(CHAT, undefined, editOf(message));
     await flushPromises();
     expect(sender.attempts.map((a) => a.op)).toEqual(['send']);
     await clock.advance(1_000);
-    expect(sender.attempts.map((a) => a.text)).toEqual([alertOf(incident), alertOf(incident)].map((m) => (m.op === 'send' ? m.text : '')));
+    expect(sender.attempts.map((a) => a.text)).toEqual([alertText, alertText]);
     await clock.advance(2_000);
     await outbox.idle();
     expect(sender.calls.map((c) => [c.op, c.messageId])).toEqual([
@@ -249,9 +334,9 @@ describe('outbox over a memory store', () => {
 
   it("counts 'done' (message is not modified) as delivered, without retrying", async () => {
     const outbox = await make();
-    const incident = await incidents.open(openIncident(clock, { alertMessageId: 55 }));
+    const message = await alertMessage(incidents, clock, [openIncident(clock)], { messageId: 55 });
     sender.failNext(CHAT, apiError(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same'));
-    await outbox.enqueue(CHAT, undefined, editOf(incident));
+    await outbox.enqueue(CHAT, undefined, editOf(message));
     await outbox.idle();
     await clock.advance(60_000);
     expect(events.map((e) => e.outcome)).toEqual(['delivered']);
@@ -259,17 +344,35 @@ describe('outbox over a memory store', () => {
     expect(await outboxItems(store)).toEqual([]);
   });
 
-  it('an edit of an incident without an alert message (or unknown) sends nothing', async () => {
+  it('an edit of an alert message not delivered yet (or unknown) sends nothing', async () => {
     const outbox = await make();
-    const incident = await incidents.open(openIncident(clock));
-    await outbox.enqueue(CHAT, undefined, editOf(incident));
-    await outbox.enqueue(CHAT, undefined, { op: 'edit-incident', incidentId: 'nope' });
+    const message = await alertMessage(incidents, clock, [openIncident(clock)]);
+    await outbox.enqueue(CHAT, undefined, editOf(message));
+    await outbox.enqueue(CHAT, undefined, { op: 'edit-alert', key: 'nope' });
     await outbox.idle();
     expect(sender.attempts).toEqual([]);
     expect(events.map((e) => [e.outcome, e.messageId])).toEqual([
       ['delivered', undefined],
       ['delivered', undefined],
     ]);
+  });
+
+  it('an edit of a delivered alert message re-renders it as it stands', async () => {
+    const outbox = await make();
+    const message = await alertMessage(incidents, clock, [openIncident(clock)], { messageId: 55 });
+    await incidents.update('inc1', (i) => {
+      i.ack = { userId: 7, name: 'Ann', at: clock.now() };
+    });
+    await outbox.enqueue(CHAT, undefined, editOf(message));
+    await outbox.idle();
+    expect(sender.calls).toEqual([
+      { op: 'edit', chatId: CHAT, messageId: 55, text: (await renderedNow(incidents, message.id)).text, buttons: [[
+        { text: 'Recheck', data: `rc:${CHAT}/api` },
+        { text: 'Mute 1h', data: `mu:${CHAT}/api` },
+        { text: 'Trace', data: `tr:${CHAT}/api` },
+      ]], at: clock.now() },
+    ]);
+    expect(sender.calls[0]?.text).toContain('👀 Acknowledged by Ann');
   });
 
   it('depth counts undelivered items; idle resolves once all are delivered', async () => {
@@ -353,24 +456,23 @@ describe('outbox across a restart (SQLite)', () => {
 
     // Run 1: Telegram is unreachable the whole time.
     let store = await openStore({ kind: 'sqlite', dataDir: dir });
-    let incidents = createIncidentBook(createIncidentRepository(store));
+    let incidents = createIncidentBook(store);
     const broken = new ScriptedSender(clock);
     broken.failing.set(CHAT, networkDown);
     broken.failing.set(OTHER, networkDown);
     const first = createOutbox({ store, incidents, sender: broken, classify: classifyTelegramError, clock });
     await first.start();
-    const incident = await incidents.open(openIncident(clock, { threadId: 7 }));
-    const alert = alertOf(incident);
-    const buttons = formatIncidentAlert(incident).buttons;
+    const message = await alertMessage(incidents, clock, [openIncident(clock, { threadId: 7 })]);
+    const alert = await renderedNow(incidents, message.id);
     const failedOnce = nextEvent(first, (e) => e.outcome === 'retry');
-    await first.enqueue(CHAT, 7, alert);
+    await first.enqueue(CHAT, 7, alertOf(message));
     await failedOnce;
-    await incidents.update(incident.id, (i) => {
+    await incidents.update('inc1', (i) => {
       i.resolvedAt = t0 + 90_000;
       i.resolution = 'recovered';
     });
-    await first.enqueue(CHAT, 7, resolutionOf(incident));
-    await first.enqueue(CHAT, 7, editOf(incident));
+    await first.enqueue(CHAT, 7, resolutionOf(message));
+    await first.enqueue(CHAT, 7, editOf(message));
     const otherFailed = nextEvent(first, (e) => e.outcome === 'retry' && e.item.chatId === OTHER);
     await first.enqueue(OTHER, undefined, notice('other chat'));
     await otherFailed;
@@ -382,19 +484,23 @@ describe('outbox across a restart (SQLite)', () => {
     await store.close();
     // Only the head of each chat was ever tried.
     expect(broken.attempts.filter((a) => a.chatId === CHAT).map((a) => a.op)).toEqual(['send', 'send']);
-    expect(new Set(broken.attempts.filter((a) => a.chatId === CHAT).map((a) => a.text))).toEqual(new Set([alert.op === 'send' ? alert.text : '']));
+    // Each attempt renders the alert as it stands: the second one already shows the resolution.
+    const [firstTry, secondTry] = broken.attempts.filter((a) => a.chatId === CHAT).map((a) => a.text);
+    expect(firstTry).toBe(alert.text);
+    expect(secondTry?.startsWith(alert.text)).toBe(true);
+    expect(secondTry).toContain('✅ <b>Resolved</b>');
 
     // Run 2: a new outbox over the same database, Telegram is back.
     store = await openStore({ kind: 'sqlite', dataDir: dir });
     const left = await outboxItems(store);
-    expect(left.map((i) => [i.chatId, i.message.op === 'send' ? i.message.role : i.message.op, i.attempts])).toEqual([
-      [CHAT, 'alert', 2],
-      [CHAT, 'resolution', 0],
-      [CHAT, 'edit-incident', 0],
-      [OTHER, 'notice', 2],
+    expect(left.map((i) => [i.chatId, i.message, i.attempts])).toEqual([
+      [CHAT, alertOf(message), 2],
+      [CHAT, resolutionOf(message), 0],
+      [CHAT, editOf(message), 0],
+      [OTHER, notice('other chat'), 2],
     ]);
     expect(left[0]?.notBefore).toBe(t0 + 3_000);
-    incidents = createIncidentBook(createIncidentRepository(store));
+    incidents = createIncidentBook(store);
     await incidents.load();
     const working = new ScriptedSender(clock);
     const second = createOutbox({ store, incidents, sender: working, classify: classifyTelegramError, clock });
@@ -408,14 +514,15 @@ describe('outbox across a restart (SQLite)', () => {
 
     const alertCall = working.callsOf(CHAT)[0];
     expect(working.callsOf(CHAT).map(({ at: _at, ...c }) => c)).toEqual([
-      { op: 'send', chatId: CHAT, text: alert.op === 'send' ? alert.text : '', options: { threadId: 7, buttons }, messageId: alertCall?.messageId },
+      // Rendered at delivery: the incident resolved while Telegram was unreachable.
+      { op: 'send', chatId: CHAT, text: expect.stringContaining('✅ <b>Resolved</b>'), options: { threadId: 7 }, messageId: alertCall?.messageId },
       { op: 'send', chatId: CHAT, text: '🟢 <b>api</b> is UP again', options: { threadId: 7, replyTo: alertCall?.messageId }, messageId: expect.any(Number) },
       { op: 'edit', chatId: CHAT, messageId: alertCall?.messageId, text: expect.stringContaining('✅ <b>Resolved</b>'), buttons: undefined },
     ]);
     expect(working.callsOf(OTHER).map((c) => c.text)).toEqual(['other chat']);
     expect(events.find((e) => e.item.chatId === CHAT)?.item.attempts).toBe(2);
     expect(await outboxItems(store)).toEqual([]);
-    expect((await createIncidentRepository(store).get(incident.id))?.alertMessageId).toBe(alertCall?.messageId);
+    expect((await createIncidentBook(store).messages.get(message.id))?.messageId).toBe(alertCall?.messageId);
     await second.stop();
     await incidents.flush();
     await store.close();
@@ -423,7 +530,7 @@ describe('outbox across a restart (SQLite)', () => {
     // Run 3: nothing is left to send.
     store = await openStore({ kind: 'sqlite', dataDir: dir });
     const idleSender = new ScriptedSender(clock);
-    const third = createOutbox({ store, incidents: createIncidentBook(createIncidentRepository(store)), sender: idleSender, classify: classifyTelegramError, clock });
+    const third = createOutbox({ store, incidents: createIncidentBook(store), sender: idleSender, classify: classifyTelegramError, clock });
     await third.start();
     await clock.advance(600_000);
     expect(idleSender.attempts).toEqual([]);

@@ -133,6 +133,7 @@ describe('statusText', () => {
       name: 'api',
       openedAt: NOW - 300_000,
       reason: 'HTTP 503 <html>',
+      line: '<b>api</b> · HTTP 503',
       alertText: '',
       ack: { userId: 5, name: 'Ann & co', at: NOW - 60_000 },
     };

@@ -11,33 +11,47 @@ import { errorText } from '../texts.js';
 
 const html = { parse_mode: 'HTML' } as const;
 
-/** Runs a trace for a chat (one at a time there), editing a progress message into the report. */
+/**
+ * Starts a trace for a chat (one at a time there): answers with a progress message at once and edits
+ * it into the report when mtr is done. The handler does not wait for mtr, so the chat's other commands
+ * are not held up behind a trace.
+ */
 async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: number | undefined, replyTo?: number): Promise<void> {
   const chatId = ctx.chat!.id;
   if (!deps.tracer.begin(chatId)) {
     await ctx.reply('⏳ A trace is already running in this chat; wait for it to finish.', html);
     return;
   }
+  let progress: { message_id: number };
   try {
     await ctx.replyWithChatAction('typing').catch(() => undefined);
-    const progress = await ctx.reply(`🛰 Tracing <b>${escapeHtml(host)}</b>…`, {
+    progress = await ctx.reply(`🛰 Tracing <b>${escapeHtml(host)}</b>…`, {
       ...html,
       ...(replyTo !== undefined ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
     });
-    const result = await deps.tracer.trace(host, port);
-    const source = { label: deps.source.label, ...(await deps.source.addressFor(host).then((a) => (a ? { address: a } : {}))) };
-    const report = formatTraceReport(result, source);
-    if (report.length <= MESSAGE_LIMIT) {
-      await ctx.api.editMessageText(chatId, progress.message_id, report, html);
-    } else if (result.ok) {
-      // A very long path: the summary in the chat, the whole table as a file.
-      await ctx.api.editMessageText(chatId, progress.message_id, report.slice(0, report.indexOf('\n')), html);
-      await ctx.replyWithDocument(new InputFile(Buffer.from(formatHopTable(result.hops, deps.source.label)), `trace-${host}.txt`));
-    }
-    deps.logger?.info({ event: 'trace', chat: chatId, host, ok: result.ok }, 'trace finished');
-  } finally {
+  } catch (err) {
     deps.tracer.end(chatId);
+    throw err;
   }
+  void (async () => {
+    try {
+      const result = await deps.tracer.trace(host, port);
+      const address = await deps.source.addressFor(host);
+      const report = formatTraceReport(result, { label: deps.source.label, ...(address ? { address } : {}) });
+      if (report.length <= MESSAGE_LIMIT) {
+        await ctx.api.editMessageText(chatId, progress.message_id, report, html);
+      } else if (result.ok) {
+        // A very long path: the summary in the chat, the whole table as a file.
+        await ctx.api.editMessageText(chatId, progress.message_id, report.slice(0, report.indexOf('\n')), html);
+        await ctx.api.sendDocument(chatId, new InputFile(Buffer.from(formatHopTable(result.hops, deps.source.label)), `trace-${host}.txt`));
+      }
+      deps.logger?.info({ event: 'trace', chat: chatId, host, ok: result.ok }, 'trace finished');
+    } catch (err) {
+      deps.logger?.error({ err, event: 'trace_failed', chat: chatId }, 'trace reply failed');
+    } finally {
+      deps.tracer.end(chatId);
+    }
+  })();
 }
 
 /** /trace HOST|NAME and the Trace button on alerts (administrators: traces send probes). */
