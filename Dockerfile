@@ -1,0 +1,39 @@
+# Lookout: one image, one process. Build: docker build -t lookout .
+# Run:   docker run -d --name lookout -v lookout-data:/data -e BOT_TOKEN=... -e ALLOWED_CHAT_IDS=... -p 8080:8080 lookout
+
+# --- build: compile TypeScript with every dependency, then keep only the production ones
+FROM node:24-slim AS build
+WORKDIR /app
+# sqlite3 ships prebuilt binaries; the toolchain is only the fallback when none fits.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# --- run: Node 24, mtr for traces, a non-root user
+FROM node:24-slim
+# mtr-tiny for /trace and the traces attached to alerts. mtr sends raw ICMP/TCP probes through its
+# helper mtr-packet, which needs CAP_NET_RAW: it gets that file capability here, so the process itself
+# runs as the unprivileged `node` user. (Docker grants NET_RAW to containers by default; with
+# `--cap-drop ALL`, add `--cap-add NET_RAW`. Fly.io machines allow it as they are.)
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends mtr-tiny libcap2-bin ca-certificates \
+ && setcap cap_net_raw+ep /usr/bin/mtr-packet \
+ && apt-get purge -y libcap2-bin && apt-get autoremove -y \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production \
+    DATA_DIR=/data \
+    HTTP_PORT=8080
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8080
+CMD ["node", "dist/main.js"]
