@@ -57,8 +57,10 @@ export interface SourceInfo {
   address?: string;
 }
 
-/** At most this many incidents share one grouped alert message (keeps it under Telegram's 4096). */
+/** Up to this many incidents, a grouped alert has a line each (name, reason, address). */
 export const GROUP_MESSAGE_MAX = 25;
+/** A larger group lists names by reason, this many per message (32-character names still fit 4096). */
+export const COMPACT_MESSAGE_MAX = 100;
 
 const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -130,10 +132,28 @@ export function formatAlertMessage(messageKey: string, incidents: readonly Incid
   };
   const first = incidents.reduce((min, i) => Math.min(min, i.openedAt), Infinity);
   const render = (full: boolean): string => [header, ...incidents.map((i) => lineOf(i, full)), `Since: ${formatTime(first)}`].join('\n');
-  const detailed = render(true);
-  const text = detailed.length <= MESSAGE_LIMIT ? detailed : render(false);
+  const detailed = incidents.length <= GROUP_MESSAGE_MAX ? render(true) : '';
+  const text =
+    detailed !== '' && detailed.length <= MESSAGE_LIMIT ? detailed
+    : incidents.length <= GROUP_MESSAGE_MAX ? render(false)
+    : [header, ...compactLines(incidents), `Since: ${formatTime(first)}`].join('\n');
   const unacked = open.some((i) => i.ack === undefined);
   return unacked ? { text, buttons: [[{ text: 'Ack all', data: `${ALERT_ACTIONS.ack}:${messageKey}` }]] } : { text };
+}
+
+/** A storm's alert: open targets' names grouped by reason, then the resolved ones. */
+function compactLines(incidents: readonly Incident[]): string[] {
+  const byReason = new Map<string, Incident[]>();
+  for (const i of incidents.filter((x) => x.resolvedAt === undefined)) {
+    const list = byReason.get(i.reason) ?? [];
+    list.push(i);
+    byReason.set(i.reason, list);
+  }
+  const names = (list: readonly Incident[]): string => list.map((i) => `${escapeHtml(i.name)}${i.ack ? '👀' : ''}`).join(', ');
+  const lines = [...byReason].map(([reason, list]) => `${STATE_ICONS.DOWN} <i>${escapeHtml(clip(reason, 60))}</i> (${list.length}): ${names(list)}`);
+  const resolved = incidents.filter((x) => x.resolvedAt !== undefined);
+  if (resolved.length > 0) lines.push(`✅ resolved (${resolved.length}): ${names(resolved)}`);
+  return lines;
 }
 
 /** The resolution of one target, sent as a reply to its alert. */

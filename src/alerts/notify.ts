@@ -1,6 +1,6 @@
 import { shortId, type Incident } from '../domain/incident.js';
 import type { Clock } from '../lib/clock.js';
-import { formatReminder, formatResolutionGroup, GROUP_MESSAGE_MAX } from './format.js';
+import { COMPACT_MESSAGE_MAX, formatReminder, formatResolutionGroup, GROUP_MESSAGE_MAX } from './format.js';
 import { createGrouper, type Grouper } from './grouping.js';
 import type { IncidentBook } from './incidents.js';
 import type { Outbox } from './outbox.js';
@@ -49,8 +49,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
     // DOWN: incidents still open (one that recovered before its alert went out needs none).
     const downs = (await load('down')).map((x) => x.incident).filter((i) => i.resolvedAt === undefined && i.alertKey === undefined);
-    for (let at = 0; at < downs.length; at += GROUP_MESSAGE_MAX) {
-      const chunk = downs.slice(at, at + GROUP_MESSAGE_MAX);
+    // Up to 25 get a line each in one message; a storm is listed by reason, 100 names a message.
+    const size = downs.length <= GROUP_MESSAGE_MAX ? GROUP_MESSAGE_MAX : COMPACT_MESSAGE_MAX;
+    for (let at = 0; at < downs.length; at += size) {
+      const chunk = downs.slice(at, at + size);
       const now = clock.now();
       const message = await incidents.messages.put({
         id: shortId(now, seq++),

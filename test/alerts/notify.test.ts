@@ -105,7 +105,7 @@ async function alerted(...names: string[]): Promise<Incident[]> {
 }
 
 describe('notifier: DOWN', () => {
-  it('60 downs in one chat: the first alone at once, the rest in messages of at most 25, each named once', async () => {
+  it('60 downs in one chat: the first alone at once, the rest in one message listed by reason, each named once', async () => {
     const names = Array.from({ length: 60 }, (_, n) => `t${String(n).padStart(2, '0')}`);
     const list: Incident[] = [];
     for (const name of names) list.push(await opened(name));
@@ -119,26 +119,47 @@ describe('notifier: DOWN', () => {
     expect(ops()).toEqual(['send-alert']);
     await clock.advance(1);
     await settle();
-    expect(ops()).toEqual(['send-alert', 'send-alert', 'send-alert', 'send-alert']);
+    expect(ops()).toEqual(['send-alert', 'send-alert']);
     expect(enqueued.every((e) => e.chatId === CHAT && e.threadId === undefined)).toBe(true);
 
     const messages = await Promise.all(alertKeys().map(messageOf));
-    expect(messages.map((m) => m.incidentIds.length)).toEqual([1, GROUP_MESSAGE_MAX, GROUP_MESSAGE_MAX, 9]);
+    expect(messages.map((m) => m.incidentIds.length)).toEqual([1, 59]);
     expect(messages.flatMap((m) => m.incidentIds)).toEqual(list.map((i) => i.id));
-    expect(new Set(alertKeys()).size).toBe(4);
-    expect(messages.map((m) => m.createdAt - t0)).toEqual([0, 5_000, 5_000, 5_000]);
+    expect(messages.map((m) => m.createdAt - t0)).toEqual([0, 5_000]);
     for (const message of messages) {
       for (const id of message.incidentIds) expect(await incidents.get(id)).toMatchObject({ alertKey: message.id, suppressed: false, notifiedAt: message.createdAt });
     }
 
-    // Telegram got four messages, naming every target exactly once.
+    // Telegram got two messages, naming every target exactly once.
     const texts = sends().map((c) => c.text);
-    expect(texts).toHaveLength(4);
-    expect(texts[1]?.split('\n')[0]).toBe(`🔴 <b>25 of 25 targets are DOWN</b>`);
-    expect(texts[3]?.split('\n')[0]).toBe(`🔴 <b>9 of 9 targets are DOWN</b>`);
+    expect(texts).toHaveLength(2);
+    expect(texts[1]?.split('\n')[0]).toBe(`🔴 <b>59 of 59 targets are DOWN</b>`);
+    expect(texts[1]!.length).toBeLessThanOrEqual(4_096);
     const all = texts.join('\n');
-    for (const name of names) expect(all.split(`<b>${name}</b>`)).toHaveLength(2);
+    for (const name of names) expect(all.match(new RegExp(`\\b${name}\\b`, 'g'))).toHaveLength(1);
     expect(sends().map((c) => c.messageId)).toEqual(messages.map((m) => m.messageId));
+  });
+
+  it('up to 25 downs get a line each; a storm of 230 makes 1 + 3 messages of at most 100', async () => {
+    const small: Incident[] = [];
+    for (let n = 0; n < 26; n++) small.push(await opened(`s${n}`));
+    for (const incident of small) down(incident);
+    await settle();
+    await clock.advance(5_000);
+    await settle();
+    expect((await Promise.all(alertKeys().map(messageOf))).map((m) => m.incidentIds.length)).toEqual([1, 25]);
+    expect(sends()[1]!.text.split('\n')).toHaveLength(27);
+
+    await clock.advance(120_000);
+    const storm: Incident[] = [];
+    for (let n = 0; n < 230; n++) storm.push(await opened(`storm-${String(n).padStart(3, '0')}`));
+    for (const incident of storm) down(incident);
+    await settle();
+    await clock.advance(5_000);
+    await settle();
+    const sizes = (await Promise.all(alertKeys().map(messageOf))).map((m) => m.incidentIds.length).slice(2);
+    expect(sizes).toEqual([1, 100, 100, 29]);
+    for (const text of sends().map((c) => c.text)) expect(text.length).toBeLessThanOrEqual(4_096);
   });
 
   it('a down resolved before its group is flushed sends nothing', async () => {
