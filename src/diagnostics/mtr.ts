@@ -103,20 +103,25 @@ export function runMtr(host: string, mode: TraceMode, settings: TraceSettings, s
       clearTimeout(timer);
       resolve(result);
     };
-    const child = spawn(settings.binary, mtrArgs(host, mode, settings), { shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    const startFailure = (err: NodeJS.ErrnoException): TraceResult =>
+      err.code === 'ENOENT'
+        ? { ok: false, host, mode, error: 'missing', message: MTR_MISSING }
+        : { ok: false, host, mode, error: 'failed', message: `mtr could not start (${err.code ?? err.message})` };
+    let child: ReturnType<Spawn>;
+    try {
+      child = spawn(settings.binary, mtrArgs(host, mode, settings), { shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      // Node throws some start errors instead of emitting them (ENOTDIR for MTR_PATH=/etc/passwd/mtr).
+      resolve(startFailure(err as NodeJS.ErrnoException));
+      return;
+    }
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish({ ok: false, host, mode, error: 'timeout', message: `the trace took longer than ${Math.round(settings.timeoutMs / 1000)}s and was stopped` });
     }, settings.timeoutMs);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d.length + stdout.length > 1_000_000 ? '' : d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += stderr.length > 10_000 ? '' : d));
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      finish(
-        err.code === 'ENOENT'
-          ? { ok: false, host, mode, error: 'missing', message: MTR_MISSING }
-          : { ok: false, host, mode, error: 'failed', message: `mtr could not start (${err.code ?? err.message})` },
-      );
-    });
+    child.once('error', (err: NodeJS.ErrnoException) => finish(startFailure(err)));
     child.once('close', (code) => {
       try {
         const hops = parseMtrJson(stdout);

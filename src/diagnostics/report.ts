@@ -11,7 +11,8 @@ const fixed = (n: number, digits = 1): string => n.toFixed(digits);
 
 /** The classic `mtr --report` table as plain text. */
 export function formatHopTable(hops: readonly Hop[], source: string): string {
-  const width = Math.max(20, ...hops.map((h) => h.host.length + 1));
+  // Wide enough for every host and for the `HOST: source` header, so the column titles stay aligned.
+  const width = Math.max(20, source.length - 2, ...hops.map((h) => h.host.length + 1));
   const header = `HOST: ${source}`.padEnd(width + 9) + 'Loss%   Snt   Last    Avg   Best   Wrst  StDev';
   const rows = hops.map(
     (h) =>

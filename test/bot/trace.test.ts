@@ -69,7 +69,7 @@ describe.skipIf(!HAS_MTR)('/trace', () => {
   });
 
   it('runs one trace at a time per chat', async () => {
-    const mtr = await fakeMtr('sleep 1; exec mtr "$@"');
+    const mtr = await fakeMtr('sleep 3; exec mtr "$@"');
     rig = await startAppRig({ ...FAST, MTR_PATH: mtr.path });
     await rig.say('/trace 127.0.0.1', 'Tracing');
     await rig.say('/trace 127.0.0.1', 'already running');

@@ -15,6 +15,7 @@ const DEFAULTS: Config = {
   sourceLabel: hostname(),
   checkConcurrency: 100,
   allowMetadataTargets: false,
+  trace: { binary: 'mtr', cycles: 5, intervalS: 1, gracePeriodS: 1, maxHops: 30, timeoutMs: 60_000, mode: 'auto' },
 };
 
 function configOf(result: ConfigResult): Config {
@@ -92,6 +93,7 @@ describe('parseEnv', () => {
           statusToken: 'status-token',
           checkConcurrency: 8,
           allowMetadataTargets: true,
+          trace: DEFAULTS.trace,
         },
       });
     });
