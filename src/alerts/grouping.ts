@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../lib/clock.js';
+import { createSerial } from '../lib/serial.js';
 
 /** Collects items per key and hands them over in groups. */
 export interface Grouper<T> {
@@ -31,17 +32,12 @@ export function createGrouper<T>(options: GrouperOptions<T>): Grouper<T> {
   const keys = new Map<string, { buffer: T[]; timer?: TimerHandle; lastFlushAt: number; intervalMs: number }>();
   const inFlight = new Set<Promise<void>>();
   // Groups of one key are handed over one after the other, never overlapping.
-  const chains = new Map<string, Promise<void>>();
+  const serial = createSerial();
 
   const hand = (key: string, items: T[]): void => {
-    const previous = chains.get(key) ?? Promise.resolve();
-    const work = previous.then(() => options.flush(key, items)).catch((err: unknown) => options.onError?.(err));
-    chains.set(key, work);
+    const work = serial.run(key, () => options.flush(key, items)).catch((err: unknown) => options.onError?.(err));
     inFlight.add(work);
-    void work.finally(() => {
-      inFlight.delete(work);
-      if (chains.get(key) === work) chains.delete(key);
-    });
+    void work.finally(() => inFlight.delete(work));
   };
 
   const fire = (key: string): void => {

@@ -47,8 +47,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       return loaded.filter((x): x is { incident: Incident; notice: Notice } => x.incident !== undefined);
     };
 
-    // DOWN: incidents still open (one that recovered before its alert went out needs none).
-    const downs = (await load('down')).map((x) => x.incident).filter((i) => i.resolvedAt === undefined && i.alertKey === undefined);
+    // DOWN: not yet alerted. One that went down and came back within this same group needs no message
+    // at all; one whose recovery comes in a later group is alerted (as resolved) and then resolved.
+    const upIds = new Set(notices.filter((n) => n.kind === 'up').map((n) => n.incidentId));
+    const downs = (await load('down'))
+      .map((x) => x.incident)
+      .filter((i) => i.alertKey === undefined && !(i.resolvedAt !== undefined && upIds.has(i.id)));
     // Up to 25 get a line each in one message; a storm is listed by reason, 100 names a message.
     const size = downs.length <= GROUP_MESSAGE_MAX ? GROUP_MESSAGE_MAX : COMPACT_MESSAGE_MAX;
     for (let at = 0; at < downs.length; at += size) {

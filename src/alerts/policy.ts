@@ -4,6 +4,7 @@ import { servicePort, targetHost, type Target } from '../domain/target.js';
 import { occurrenceAt, type Window } from '../domain/window.js';
 import { createScheduler } from '../engine/scheduler.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
+import { createSerial } from '../lib/serial.js';
 import type { Logger } from '../lib/logger.js';
 import type { WindowRegistry } from '../store/windows.js';
 import { formatAlert, formatAlertLine, formatResolution, formatWindowEnded, formatWindowStarted, type SourceInfo } from './format.js';
@@ -100,18 +101,8 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
   };
 
   // Changes of one target are handled in order, so a quick DOWN → UP never resolves before it opened.
-  const chains = new Map<string, Promise<void>>();
-  const inOrder = (targetId: string, work: () => Promise<void>): Promise<void> => {
-    const previous = chains.get(targetId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    chains.set(targetId, next);
-    void next
-      .finally(() => {
-        if (chains.get(targetId) === next) chains.delete(targetId);
-      })
-      .catch(() => undefined);
-    return next;
-  };
+  const serial = createSerial();
+  const inOrder = (targetId: string, work: () => Promise<void>): Promise<void> => serial.run(targetId, work);
 
   async function open(change: StateChange, target: Target): Promise<void> {
     if (incidents.openFor(target.id)) return;

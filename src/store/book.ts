@@ -1,4 +1,5 @@
 import type { Keyv } from 'keyv';
+import { createSerial } from '../lib/serial.js';
 
 /** Records cached in memory and written through to a Keyv namespace, one write chain per record. */
 export interface Book<T extends { id: string }> {
@@ -24,20 +25,9 @@ export interface Book<T extends { id: string }> {
 /** A book over one Keyv namespace. */
 export function createBook<T extends { id: string }>(keyv: Keyv<T>): Book<T> {
   const byId = new Map<string, T>();
-  const writes = new Map<string, Promise<void>>();
-
-  const chain = (id: string, write: () => Promise<unknown>): Promise<void> => {
-    const previous = writes.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(async () => {
-      await write();
-    });
-    writes.set(id, next);
-    void next
-      .finally(() => {
-        if (writes.get(id) === next) writes.delete(id);
-      })
-      .catch(() => undefined);
-    return next;
+  const writes = createSerial();
+  const chain = async (id: string, write: () => Promise<unknown>): Promise<void> => {
+    await writes.run(id, write);
   };
 
   return {
@@ -80,10 +70,9 @@ export function createBook<T extends { id: string }>(keyv: Keyv<T>): Book<T> {
       return loaded;
     },
     forget(id) {
-      if (!writes.has(id)) byId.delete(id);
+      // A record with a write still on its way stays: reading it back now would give the older copy.
+      if (!writes.busy(id)) byId.delete(id);
     },
-    async flush() {
-      while (writes.size > 0) await Promise.allSettled([...writes.values()]);
-    },
+    flush: () => writes.drain(),
   };
 }

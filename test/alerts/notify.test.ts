@@ -162,13 +162,13 @@ describe('notifier: DOWN', () => {
     for (const text of sends().map((c) => c.text)) expect(text.length).toBeLessThanOrEqual(4_096);
   });
 
-  it('a down resolved before its group is flushed sends nothing', async () => {
+  it('a down and its recovery in the same group send nothing', async () => {
     const [first, late] = [await opened('first'), await opened('late')];
     down(first);
     await settle();
     down(late);
     await clock.advance(1_000);
-    await resolved(late);
+    up(await resolved(late));
     await clock.advance(4_000);
     await settle();
     expect(ops()).toEqual(['send-alert']);
