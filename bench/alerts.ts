@@ -3,30 +3,21 @@
 // through the real app: state machine → policy → outbox persisted in SQLite → throttled delivery.
 // Each alert goes to its own chat, so Telegram's per-chat pacing does not apply.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseEnv } from '../src/config/config.js';
-import type { HttpTarget } from '../src/domain/target.js';
 import { createLogger } from '../src/lib/logger.js';
 import { startApp } from '../src/main.js';
 import { openStore } from '../src/store/keyv.js';
 import { createTargetRepository } from '../src/store/targets.js';
 import { startFakeTelegram } from '../test/support/fake-telegram.js';
+import { closedPort, httpTarget } from '../test/support/target-server.js';
 import { quantile, round } from './stats.js';
 
 const { values: args } = parseArgs({ options: { alerts: { type: 'string', default: '200' }, json: { type: 'boolean', default: false } } });
 const N = Number(args.alerts);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function main(): Promise<void> {
   const telegram = await startFakeTelegram();
@@ -36,12 +27,7 @@ async function main(): Promise<void> {
   const repo = createTargetRepository(seed);
   for (let i = 0; i < N; i++) {
     const chatId = -1_000_000_000 - i;
-    const target: HttpTarget = {
-      id: `${chatId}/t${i}`, chatId, name: `t${i}`, kind: 'http', url: `http://127.0.0.1:${port}/t${i}`, method: 'GET',
-      expect: [{ from: 200, to: 299 }], headers: [], everyMs: 3_600_000, timeoutMs: 5_000, retryMs: 5_000, confirm: 1, recover: 1,
-      paused: false, createdAt: 0, updatedAt: 0,
-    };
-    await repo.put(target);
+    await repo.put(httpTarget({ id: `${chatId}/t${i}`, chatId, name: `t${i}`, url: `http://127.0.0.1:${port}/t${i}`, everyMs: 3_600_000, confirm: 1 }));
   }
   await seed.close();
   const parsed = parseEnv({ BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, ALLOWED_CHAT_IDS: '-1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });

@@ -16,6 +16,7 @@ import { createProbeRegistry } from '../src/probes/registry.js';
 import { openStore } from '../src/store/keyv.js';
 import { createStateRepository } from '../src/store/states.js';
 import { createTargetRepository } from '../src/store/targets.js';
+import { httpTarget } from '../test/support/target-server.js';
 import { cpuMsSince, quantile, round } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -46,25 +47,15 @@ async function startServer(): Promise<{ port: number; child: ChildProcess }> {
 }
 
 function makeTarget(i: number, port: number): HttpTarget {
-  const name = `t${i}`;
-  return {
-    id: `-100/${name}`,
+  return httpTarget({
+    id: `-100/t${i}`,
     chatId: -100,
-    name,
-    kind: 'http',
+    name: `t${i}`,
     url: `http://127.0.0.1:${port}/t/${i}`,
-    method: 'GET',
-    expect: [{ from: 200, to: 299 }],
-    headers: [],
     everyMs: intervalMs,
     timeoutMs: Math.min(5_000, intervalMs - 1),
     retryMs: 1_000,
-    confirm: 2,
-    recover: 1,
-    paused: false,
-    createdAt: 0,
-    updatedAt: 0,
-  };
+  });
 }
 
 async function benchEngine(port: number) {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createStateRepository } from '../../src/store/states.js';
 import { createTargetRepository } from '../../src/store/targets.js';
 import { ADMIN, GROUP, MEMBER, startAppRig, type AppRig } from '../support/app-rig.js';
-import type { RecordedCall } from '../support/fake-telegram.js';
+import { buttonsOf, textOf, type RecordedCall } from '../support/fake-telegram.js';
 
 let rig: AppRig | undefined;
 afterEach(async () => {
@@ -10,9 +10,8 @@ afterEach(async () => {
   rig = undefined;
 });
 
-const text = (call: RecordedCall): string => String(call.payload.text);
-const buttons = (call: RecordedCall): Array<{ text: string; callback_data: string }> =>
-  ((call.payload.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data: string }>> } | undefined)?.inline_keyboard ?? []).flat();
+const text = textOf;
+const buttons = buttonsOf;
 
 async function addApi(r: AppRig, extra = ''): Promise<void> {
   await r.say(`/add ${r.server.url}/health name=api confirm=1 ${extra}`.trim(), 'Added');

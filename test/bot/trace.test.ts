@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
-import type { RecordedCall } from '../support/fake-telegram.js';
+import { buttonsOf, textOf, type RecordedCall } from '../support/fake-telegram.js';
 import { closedPort } from '../support/target-server.js';
 
 const HAS_MTR = existsSync('/usr/bin/mtr') || existsSync('/usr/sbin/mtr') || existsSync('/bin/mtr');
@@ -22,7 +22,7 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const text = (call: RecordedCall): string => String(call.payload.text);
+const text = textOf;
 
 /** A stand-in mtr: a script that records each start in `marker` and then does `then`. */
 async function fakeMtr(then: string): Promise<{ path: string; marker: string }> {

@@ -1,12 +1,10 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { HttpTarget } from '../../src/domain/target.js';
 import { openStore } from '../../src/store/keyv.js';
 import { createTargetRepository } from '../../src/store/targets.js';
 import { ADMIN, GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { startFakeTelegram, type RecordedCall } from '../support/fake-telegram.js';
-import { startTargetServer } from '../support/target-server.js';
+import { buttonsOf, startFakeTelegram, textOf, type RecordedCall } from '../support/fake-telegram.js';
+import { closedPort, httpTarget, startTargetServer } from '../support/target-server.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +15,8 @@ afterEach(async () => {
   rig = undefined;
 });
 
-const text = (call: RecordedCall): string => String(call.payload.text);
-const buttons = (call: RecordedCall): Array<{ text: string; callback_data: string }> =>
-  ((call.payload.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data: string }>> } | undefined)?.inline_keyboard ?? []).flat();
+const text = textOf;
+const buttons = buttonsOf;
 const settle = (ms = 250): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const downAlerts = (r: AppRig): RecordedCall[] => r.telegram.callsOf('sendMessage').filter((c) => !c.failed && /is DOWN|targets are DOWN/.test(text(c)));
 
@@ -178,14 +175,6 @@ describe('mutes, acknowledgements and reminders', () => {
 });
 
 describe('grouping', () => {
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-    const port = (server.address() as { port: number }).port;
-    await new Promise((res) => server.close(res));
-    return port;
-  }
-
   it('200 targets failing at once make at most 10 messages within a minute, naming every target', async () => {
     const telegram = await startFakeTelegram();
     const server = await startTargetServer();
@@ -197,12 +186,7 @@ describe('grouping', () => {
     for (let i = 0; i < 200; i++) {
       const name = `svc-${String(i).padStart(3, '0')}`;
       names.push(name);
-      const target: HttpTarget = {
-        id: `${GROUP}/${name}`, chatId: GROUP, name, kind: 'http', url: `http://127.0.0.1:${port}/${name}`, method: 'GET',
-        expect: [{ from: 200, to: 299 }], headers: [], everyMs: 86_400_000, timeoutMs: 5_000, retryMs: 5_000, confirm: 1, recover: 1,
-        paused: false, createdAt: 0, updatedAt: 0,
-      };
-      await repo.put(target);
+      await repo.put(httpTarget({ id: `${GROUP}/${name}`, chatId: GROUP, name, url: `http://127.0.0.1:${port}/${name}`, everyMs: 86_400_000, confirm: 1 }));
     }
     await seed.close();
     const clock = new FakeClock();

@@ -415,3 +415,122 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('parseEnv: TRACE_* settings', () => {
+  const TRACE_DEFAULTS: Config['trace'] = { binary: 'mtr', cycles: 5, intervalS: 1, gracePeriodS: 1, maxHops: 30, timeoutMs: 60_000, mode: 'auto' };
+  const TRACE_NAMES = ['MTR_PATH', 'TRACE_CYCLES', 'TRACE_INTERVAL', 'TRACE_MAX_HOPS', 'TRACE_TIMEOUT', 'TRACE_MODE'];
+  const traceOf = (env: Env): Config['trace'] => configOf(parseEnv(env)).trace;
+  const DURATION_ERROR = (name: string, min: string, max: string, got: string): string =>
+    `${name} must be a duration between ${min} and ${max} (like 1s or 500ms), got "${got}"`;
+  const WHOLE_ERROR = (name: string, min: number, max: number, got: string): string =>
+    `${name} must be a whole number between ${min} and ${max}, got "${got}"`;
+
+  it('defaults to mtr on PATH, 5 cycles of 1 s, 30 hops, 60 s and auto mode (safe for a non-root user)', () => {
+    expect(traceOf({})).toStrictEqual(TRACE_DEFAULTS);
+  });
+
+  it.each(['', ' ', undefined])('treats every TRACE_* variable set to %j as unset', (blank) => {
+    expect(traceOf(Object.fromEntries(TRACE_NAMES.map((n) => [n, blank])))).toStrictEqual(TRACE_DEFAULTS);
+  });
+
+  it('reads every TRACE_* variable when all are set', () => {
+    const env: Env = {
+      MTR_PATH: ' /usr/sbin/mtr ',
+      TRACE_CYCLES: '10',
+      TRACE_INTERVAL: '0.5',
+      TRACE_MAX_HOPS: '20',
+      TRACE_TIMEOUT: '2m',
+      TRACE_MODE: ' TCP ',
+    };
+    expect(traceOf(env)).toStrictEqual({ binary: '/usr/sbin/mtr', cycles: 10, intervalS: 0.5, gracePeriodS: 1, maxHops: 20, timeoutMs: 120_000, mode: 'tcp' });
+  });
+
+  it.each(['icmp', 'tcp', 'auto', 'ICMP', 'Auto'])('accepts TRACE_MODE=%s', (mode) => {
+    expect(traceOf({ TRACE_MODE: mode }).mode).toBe(mode.toLowerCase());
+  });
+
+  it.each([
+    ['500ms', 0.5, 1],
+    ['0.5', 0.5, 1],
+    ['100ms', 0.1, 0.2],
+    ['0.1', 0.1, 0.2],
+    ['0.25', 0.25, 0.5],
+    ['1', 1, 1],
+    ['2s', 2, 1],
+    ['10', 10, 1],
+    ['10s', 10, 1],
+  ])('reads TRACE_INTERVAL=%s as %d s, with a grace period of %d s', (raw, intervalS, gracePeriodS) => {
+    expect(traceOf({ TRACE_INTERVAL: raw })).toMatchObject({ intervalS, gracePeriodS });
+  });
+
+  it.each([
+    ['90', 90_000],
+    ['1', 1_000],
+    ['1s', 1_000],
+    ['1500ms', 1_500],
+    ['10m', 600_000],
+    ['600', 600_000],
+  ])('reads TRACE_TIMEOUT=%s as %i ms', (raw, timeoutMs) => {
+    expect(traceOf({ TRACE_TIMEOUT: raw }).timeoutMs).toBe(timeoutMs);
+  });
+
+  it.each([
+    ['1', 1],
+    ['100', 100],
+  ])('reads TRACE_CYCLES=%s', (raw, cycles) => {
+    expect(traceOf({ TRACE_CYCLES: raw }).cycles).toBe(cycles);
+  });
+
+  it.each([
+    ['1', 1],
+    ['64', 64],
+  ])('reads TRACE_MAX_HOPS=%s', (raw, maxHops) => {
+    expect(traceOf({ TRACE_MAX_HOPS: raw }).maxHops).toBe(maxHops);
+  });
+
+  it.each<[string, string, string]>([
+    ['TRACE_MODE', 'udp', 'TRACE_MODE must be icmp, tcp or auto, got "udp"'],
+    ['TRACE_MODE', 'icmp,tcp', 'TRACE_MODE must be icmp, tcp or auto, got "icmp,tcp"'],
+    ['TRACE_CYCLES', '0', WHOLE_ERROR('TRACE_CYCLES', 1, 100, '0')],
+    ['TRACE_CYCLES', '101', WHOLE_ERROR('TRACE_CYCLES', 1, 100, '101')],
+    ['TRACE_CYCLES', '2.5', WHOLE_ERROR('TRACE_CYCLES', 1, 100, '2.5')],
+    ['TRACE_CYCLES', '-1', WHOLE_ERROR('TRACE_CYCLES', 1, 100, '-1')],
+    ['TRACE_CYCLES', 'five', WHOLE_ERROR('TRACE_CYCLES', 1, 100, 'five')],
+    ['TRACE_MAX_HOPS', '0', WHOLE_ERROR('TRACE_MAX_HOPS', 1, 64, '0')],
+    ['TRACE_MAX_HOPS', '65', WHOLE_ERROR('TRACE_MAX_HOPS', 1, 64, '65')],
+    ['TRACE_INTERVAL', '0.01', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '0.01')],
+    ['TRACE_INTERVAL', '50ms', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '50ms')],
+    ['TRACE_INTERVAL', '0', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '0')],
+    ['TRACE_INTERVAL', '11', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '11')],
+    ['TRACE_INTERVAL', '-1', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '-1')],
+    ['TRACE_INTERVAL', '.5', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '.5')],
+    ['TRACE_INTERVAL', 'soon', DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', 'soon')],
+    ['TRACE_TIMEOUT', '1h', DURATION_ERROR('TRACE_TIMEOUT', '1s', '600s', '1h')],
+    ['TRACE_TIMEOUT', '601', DURATION_ERROR('TRACE_TIMEOUT', '1s', '600s', '601')],
+    ['TRACE_TIMEOUT', '500ms', DURATION_ERROR('TRACE_TIMEOUT', '1s', '600s', '500ms')],
+    ['TRACE_TIMEOUT', '0', DURATION_ERROR('TRACE_TIMEOUT', '1s', '600s', '0')],
+  ])('refuses %s=%j', (name, raw, error) => {
+    expect(parseEnv({ [name]: raw })).toEqual({ ok: false, errors: [error] });
+  });
+
+  it('lists every bad TRACE_* variable at once', () => {
+    const env: Env = { TRACE_MODE: 'udp', TRACE_CYCLES: '0', TRACE_INTERVAL: '0.01', TRACE_TIMEOUT: '1h', TRACE_MAX_HOPS: '99' };
+    const result = parseEnv(env);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect([...result.errors].sort()).toEqual(
+        [
+          'TRACE_MODE must be icmp, tcp or auto, got "udp"',
+          WHOLE_ERROR('TRACE_CYCLES', 1, 100, '0'),
+          DURATION_ERROR('TRACE_INTERVAL', '0.1s', '10s', '0.01'),
+          DURATION_ERROR('TRACE_TIMEOUT', '1s', '600s', '1h'),
+          WHOLE_ERROR('TRACE_MAX_HOPS', 1, 64, '99'),
+        ].sort(),
+      );
+    }
+  });
+
+  it('throws a ConfigError from loadConfig for a bad TRACE_* variable', () => {
+    expect(() => loadConfig({ TRACE_MODE: 'udp' })).toThrow(new ConfigError(['TRACE_MODE must be icmp, tcp or auto, got "udp"']));
+  });
+});

@@ -159,20 +159,23 @@ describe('createTracer: concurrency', () => {
   it('defaults to 2 processes at once', async () => {
     const { fake, results } = await startHeld({ settings: settings('icmp') }, 3);
     expect(fake.calls).toHaveLength(2);
-    for (const child of fake.children) await exitOk(child);
+    await exitOk(fake.children[0]);
+    await exitOk(fake.children[1]);
     await vi.waitFor(() => expect(fake.calls).toHaveLength(3));
     await exitOk(fake.children[2]);
     await Promise.all(results);
     expect(fake.maxAlive).toBe(2);
   });
 
-  it('frees the slot of a trace that timed out', async () => {
-    const fake = fakeSpawn(() => {});
+  it('frees the slot of a trace that timed out, once its mtr was killed', async () => {
+    const killedBeforeStart: Array<boolean[]> = [];
+    const fake = fakeSpawn(() => killedBeforeStart.push(fake.children.slice(0, -1).map((c) => c.killedWith === 'SIGKILL')));
     const tracer = createTracer({ settings: { ...settings('icmp'), timeoutMs: 50 }, spawn: fake.spawn, concurrency: 1 });
     const results = await Promise.all([tracer.trace('10.0.0.1'), tracer.trace('10.0.0.2')]);
     expect(results.map((r) => !r.ok && r.error)).toEqual(['timeout', 'timeout']);
     expect(fake.calls).toHaveLength(2);
-    expect(fake.maxAlive).toBe(1);
+    // The second mtr starts only after the first was sent SIGKILL.
+    expect(killedBeforeStart).toEqual([[], [true]]);
     expect(fake.children.every((c) => c.killedWith === 'SIGKILL')).toBe(true);
   });
 

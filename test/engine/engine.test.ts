@@ -13,26 +13,10 @@ import { openStore, type KeyvStore } from '../../src/store/keyv.js';
 import { createStateRepository, type StateRepository } from '../../src/store/states.js';
 import { createTargetRepository, type TargetRepository } from '../../src/store/targets.js';
 import { FakeClock, flushPromises } from '../support/fake-clock.js';
+import { httpTarget } from '../support/target-server.js';
 
-const target = (name: string, over: Partial<HttpTarget> = {}): HttpTarget => ({
-  id: `1/${name}`,
-  chatId: 1,
-  name,
-  kind: 'http',
-  url: `http://127.0.0.1:9/${name}`,
-  method: 'GET',
-  expect: [{ from: 200, to: 299 }],
-  headers: [],
-  everyMs: 10_000,
-  timeoutMs: 2_000,
-  retryMs: 1_000,
-  confirm: 2,
-  recover: 1,
-  paused: false,
-  createdAt: 0,
-  updatedAt: 0,
-  ...over,
-});
+const target = (name: string, over: Partial<HttpTarget> = {}): HttpTarget =>
+  httpTarget({ id: `1/${name}`, chatId: 1, name, url: `http://127.0.0.1:9/${name}`, everyMs: 10_000, timeoutMs: 2_000, retryMs: 1_000, ...over });
 
 /** A probe whose answers the test scripts per target; `hold` makes runs wait until released. */
 class ScriptedProbe implements Probe<HttpTarget> {

@@ -833,3 +833,12 @@ function parseMultipart(body: Buffer, boundary: string): ParsedBody {
   });
   return { payload, files };
 }
+
+/** The text of a recorded sendMessage/editMessageText call. */
+export const textOf = (call: RecordedCall): string => String(call.payload.text);
+
+/** The inline buttons of a recorded call, flattened. */
+export function buttonsOf(call: RecordedCall): Array<{ text: string; callback_data: string }> {
+  const markup = call.payload.reply_markup as { inline_keyboard?: Array<Array<{ text: string; callback_data: string }>> } | undefined;
+  return (markup?.inline_keyboard ?? []).flat();
+}
