@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { CheckResult } from '../domain/check.js';
@@ -14,11 +15,13 @@ export interface HttpProbeOptions {
   /** At most this much of a body is read when looking for a keyword. */
   maxBodyBytes?: number;
   userAgent?: string;
+  /** Name resolution (node's dns.lookup by default); tests pass one that never leaves the machine. */
+  lookup?: LookupFunction;
 }
 
 /** The one undici Agent all http checks share. */
-export function createHttpAgent(): Agent {
-  return new Agent({ connections: null, keepAliveTimeout: 4_000, connect: { timeout: 300_000 } });
+export function createHttpAgent(lookup?: LookupFunction): Agent {
+  return new Agent({ connections: null, keepAliveTimeout: 4_000, connect: { timeout: 300_000, ...(lookup ? { lookup } : {}) } });
 }
 
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
@@ -38,7 +41,7 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
 
 /** The http check: one request with the target's method and headers, status and keyword verified. */
 export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarget> {
-  const dispatcher = options.dispatcher ?? createHttpAgent();
+  const dispatcher = options.dispatcher ?? createHttpAgent(options.lookup);
   const reset = !options.keepAlive;
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const userAgent = options.userAgent ?? 'Lookout/0.1 (+uptime check)';

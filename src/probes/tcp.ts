@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CheckResult } from '../domain/check.js';
 import type { TcpTarget } from '../domain/target.js';
@@ -6,7 +6,7 @@ import { describeNetworkError } from './network-error.js';
 import type { Probe, ProbeContext } from './probe.js';
 
 /** The tcp check: UP when a connection to host:port opens; it is closed at once. */
-export function createTcpProbe(): Probe<TcpTarget> {
+export function createTcpProbe(options: { lookup?: LookupFunction } = {}): Probe<TcpTarget> {
   return {
     kind: 'tcp',
     run(target: TcpTarget, ctx: ProbeContext): Promise<CheckResult> {
@@ -17,7 +17,7 @@ export function createTcpProbe(): Probe<TcpTarget> {
           resolve({ ok: false, at, latencyMs: 0, ...describeNetworkError(undefined, target.timeoutMs, true) });
           return;
         }
-        const socket = connect({ host: target.host, port: target.port, autoSelectFamily: true });
+        const socket = connect({ host: target.host, port: target.port, autoSelectFamily: true, ...(options.lookup ? { lookup: options.lookup } : {}) });
         const finish = (result: CheckResult): void => {
           ctx.signal.removeEventListener('abort', onAbort);
           socket.destroy();

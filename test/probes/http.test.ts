@@ -6,11 +6,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
 import type { HttpTarget } from '../../src/domain/target.js';
 import { createHttpAgent, createHttpProbe, type HttpProbeOptions } from '../../src/probes/http.js';
+import { loopbackLookup } from '../support/fake-lookup.js';
 import { probeContext, TEST_NOW } from '../support/probe-context.js';
 import { closedPort, httpTarget, startTargetServer, type TargetServer } from '../support/target-server.js';
 import { createTestCertificates, hasOpenssl, type TestCertificates } from '../support/test-certificates.js';
 
-const agent = createHttpAgent();
+// Names resolve without DNS traffic: localhost is loopback, anything else is unknown.
+const agent = createHttpAgent(loopbackLookup);
 const servers: TargetServer[] = [];
 
 afterEach(async () => {
@@ -177,7 +179,7 @@ describe('createHttpProbe', () => {
   });
 
   it('fails with "dns" for a host name that does not resolve', async () => {
-    // .invalid never resolves (RFC 6761): only the local resolver is asked.
+    // The test resolver answers ENOTFOUND as a real one would for .invalid (RFC 6761), without a query.
     const result = await check(httpTarget({ url: 'http://lookout-test.invalid/' }));
     expect(result).toMatchObject({ ok: false, failure: 'dns' });
     expect(result.reason).toMatch(/^DNS lookup failed/);
@@ -206,7 +208,7 @@ describe('createHttpProbe', () => {
 
   it('reuses the connection between checks when keepAlive is on', async () => {
     const server = await serve();
-    const keepAliveAgent = createHttpAgent();
+    const keepAliveAgent = createHttpAgent(loopbackLookup);
     try {
       const origin = new URL(server.url).origin;
       for (let i = 0; i < 3; i++) {

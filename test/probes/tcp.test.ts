@@ -2,10 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
 import type { TcpTarget } from '../../src/domain/target.js';
 import { createTcpProbe } from '../../src/probes/tcp.js';
+import { loopbackLookup } from '../support/fake-lookup.js';
 import { abortedProbeContext, probeContext, TEST_NOW } from '../support/probe-context.js';
 import { closedPort, startTargetServer, tcpTarget, type TargetServer, type TargetServerOptions } from '../support/target-server.js';
 
-const probe = createTcpProbe();
+// Names resolve without DNS traffic: localhost is loopback, anything else is unknown.
+const probe = createTcpProbe({ lookup: loopbackLookup });
 const servers: TargetServer[] = [];
 
 afterEach(async () => {
@@ -68,7 +70,7 @@ describe('createTcpProbe', () => {
   });
 
   it('fails with "dns" for a host name that does not resolve', async () => {
-    // .invalid never resolves (RFC 6761): only the local resolver is asked.
+    // The test resolver answers ENOTFOUND as a real one would for .invalid (RFC 6761), without a query.
     const result = await check(tcpTarget({ host: 'lookout-test.invalid', port: 5432 }));
     expect(result).toMatchObject({ ok: false, at: TEST_NOW, failure: 'dns' });
     expect(result.reason).toMatch(/^DNS lookup failed/);
@@ -87,5 +89,13 @@ describe('createTcpProbe', () => {
     if (port === undefined) return ctx.skip('::1 cannot be bound here');
     const result = await check(tcpTarget({ host: '::1', port }));
     expect(result).toMatchObject({ ok: false, failure: 'refused', reason: 'connection refused' });
+  });
+});
+
+describe('name resolution in tests', () => {
+  it('goes through the injected resolver: localhost connects, other names fail as unknown', async () => {
+    const server = await serve();
+    expect(await check(tcpTarget({ host: 'localhost', port: server.port }))).toMatchObject({ ok: true });
+    expect(await check(tcpTarget({ host: 'api.example.com', port: 443 }))).toMatchObject({ ok: false, failure: 'dns', reason: 'DNS lookup failed' });
   });
 });
