@@ -169,6 +169,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         if (runner?.isRunning()) await runner.stop();
         await engine.stop();
         traces?.stop();
+        tracer.stop();
         await policy.stop();
         await outbox.stop();
         await incidents.flush();

@@ -91,17 +91,27 @@ export const MTR_MISSING = 'mtr is not installed on the monitor: install it with
  * Runs mtr against an already validated host, without a shell, bounded by `settings.timeoutMs`.
  * Never throws: a missing binary, a timeout or a failure is a result.
  */
-export function runMtr(host: string, mode: TraceMode, settings: TraceSettings, spawn: Spawn = nodeSpawn): Promise<TraceResult> {
+export function runMtr(host: string, mode: TraceMode, settings: TraceSettings, spawn: Spawn = nodeSpawn, signal?: AbortSignal): Promise<TraceResult> {
   const started = performance.now();
   return new Promise<TraceResult>((resolve) => {
     let stdout = '';
     let stderr = '';
     let settled = false;
+    const stopped: TraceResult = { ok: false, host, mode, error: 'failed', message: 'the trace was stopped (Lookout is shutting down)' };
+    if (signal?.aborted) {
+      resolve(stopped);
+      return;
+    }
     const finish = (result: TraceResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve(result);
+    };
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      finish(stopped);
     };
     const startFailure = (err: NodeJS.ErrnoException): TraceResult =>
       err.code === 'ENOENT'
@@ -115,6 +125,7 @@ export function runMtr(host: string, mode: TraceMode, settings: TraceSettings, s
       resolve(startFailure(err as NodeJS.ErrnoException));
       return;
     }
+    signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish({ ok: false, host, mode, error: 'timeout', message: `the trace took longer than ${Math.round(settings.timeoutMs / 1000)}s and was stopped` });

@@ -9,6 +9,8 @@ export interface Tracer {
   /** Reserves the chat's one trace slot; false when a trace is already running there. */
   begin(chatId: number): boolean;
   end(chatId: number): void;
+  /** Kills running traces and ends queued ones (shutdown); later traces fail at once. */
+  stop(): void;
 }
 
 /** What the tracer needs. */
@@ -24,8 +26,9 @@ export interface TracerDeps {
 export function createTracer(deps: TracerDeps): Tracer {
   const limiter = createLimiter(deps.concurrency ?? 2);
   const busy = new Set<number>();
+  const stop = new AbortController();
   const run = (host: string, mode: TraceMode): Promise<TraceResult> =>
-    limiter.run(() => runMtr(host, mode, deps.settings, deps.spawn));
+    limiter.run(() => runMtr(host, mode, deps.settings, deps.spawn, stop.signal));
   return {
     async trace(host, port) {
       const { mode } = deps.settings;
@@ -46,6 +49,9 @@ export function createTracer(deps: TracerDeps): Tracer {
     },
     end(chatId) {
       busy.delete(chatId);
+    },
+    stop() {
+      stop.abort();
     },
   };
 }

@@ -188,3 +188,26 @@ describe('createTracer: concurrency', () => {
     expect(fake.maxAlive).toBe(1);
   });
 });
+
+describe('stop', () => {
+  it('kills running traces, ends queued ones and refuses new ones without starting mtr', async () => {
+    const { createTracer } = await import('../../src/diagnostics/tracer.js');
+    const { spawn } = await import('node:child_process');
+    const started: string[] = [];
+    const slow = ((cmd: string, args: readonly string[], opts: object) => {
+      started.push(args.at(-1)!);
+      return spawn('sleep', ['30'], opts as never);
+    }) as never;
+    const tracer = createTracer({ settings: { binary: 'mtr', cycles: 1, intervalS: 1, gracePeriodS: 1, maxHops: 5, timeoutMs: 60_000, mode: 'icmp' }, spawn: slow, concurrency: 1 });
+    const running = tracer.trace('a.example');
+    const queued = tracer.trace('b.example');
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    tracer.stop();
+    expect(await running).toMatchObject({ ok: false, message: 'the trace was stopped (Lookout is shutting down)' });
+    expect(await queued).toMatchObject({ ok: false, message: 'the trace was stopped (Lookout is shutting down)' });
+    expect(await tracer.trace('c.example')).toMatchObject({ ok: false });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(started).toEqual(['a.example']);
+  });
+});
