@@ -27,4 +27,18 @@ export interface CheckResult {
   failure?: FailureKind;
   /** The failure in words, as alerts show it: `HTTP 503, expected 200-299`, `timeout after 10s`. */
   reason?: string;
+  /** Set on a failed check whose answer looks like planned maintenance (the target goes MAINTENANCE, not DOWN). */
+  maintenance?: { reason: string; retryAfterS?: number };
+  /** Facts seen on the way that can warn before things break. */
+  observations?: Observations;
+}
+
+/** What a check noticed besides up or down. */
+export interface Observations {
+  /** When the peer's TLS certificate expires (epoch ms). */
+  certExpiresAt?: number;
+  /** When the JWT in the target's `Authorization: Bearer` header expires (epoch ms). */
+  tokenExpiresAt?: number;
+  /** The API's rate limit as its headers report it. */
+  rateLimit?: { remaining: number; limit: number };
 }
