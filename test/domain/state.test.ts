@@ -88,7 +88,14 @@ describe('nextState', () => {
     const step = nextState(row.prev, result, rules);
 
     expect(step.nextDelayMs).toBe(row.nextDelayMs);
-    expect(step.record).toStrictEqual({
+    // The DEGRADED counters and the error-rate window have their own tests below.
+    const { consecutiveSlow, consecutiveNormal, recent, ...core } = step.record;
+    expect(consecutiveSlow).toBe(0);
+    expect(consecutiveNormal).toBe(row.ok ? 1 : 0);
+    // Leaving DOWN starts the error-rate window afresh.
+    const recovered = row.prev.state === 'DOWN' && row.state === 'UP';
+    expect(recent).toEqual(recovered ? [] : [[Math.floor(ENDED / 60_000), 1, row.ok ? 0 : 1]]);
+    expect(core).toStrictEqual({
       targetId: ID,
       state: row.state,
       since: row.changeFailures !== undefined ? ENDED : SINCE,
@@ -232,5 +239,79 @@ describe('resumeState', () => {
     const step = nextState(resumed, success(NOW + 2_000), RULES);
     expect(step.record.state).toBe('UP');
     expect(step.change).toMatchObject({ from: 'UNKNOWN', to: 'UP', fromSince: NOW + 1_000, at: NOW + 2_000 + LATENCY });
+  });
+});
+
+describe('DEGRADED and MAINTENANCE', () => {
+  const rules: StateRules = { confirm: 2, recover: 2, everyMs: 60_000, retryMs: 5_000, latencyMs: 800 };
+  const up = (): StateRecord => ({ ...initialState(ID, SINCE), state: 'UP' });
+  const run = (start: StateRecord, results: Array<Partial<CheckResult>>, r = rules): { rec: StateRecord; changes: StateChange[] } => {
+    let rec = start;
+    let at = SINCE;
+    const changes: StateChange[] = [];
+    for (const partial of results) {
+      const step = nextState(rec, { ok: true, at, latencyMs: 100, ...partial }, r);
+      rec = step.record;
+      if (step.change) changes.push(step.change);
+      at += 60_000;
+    }
+    return { rec, changes };
+  };
+
+  it.each([
+    ['one slow check is not enough', [{ latencyMs: 900 }], 'UP'],
+    ['confirm slow checks in a row → DEGRADED', [{ latencyMs: 900 }, { latencyMs: 1_200 }], 'DEGRADED'],
+    ['slow, fast, slow stays UP', [{ latencyMs: 900 }, { latencyMs: 100 }, { latencyMs: 900 }], 'UP'],
+    ['DEGRADED needs recover normal checks to be UP', [{ latencyMs: 900 }, { latencyMs: 900 }, { latencyMs: 100 }], 'DEGRADED'],
+    ['… and is UP after them', [{ latencyMs: 900 }, { latencyMs: 900 }, { latencyMs: 100 }, { latencyMs: 100 }], 'UP'],
+    ['DEGRADED and failing → DOWN after confirm', [{ latencyMs: 900 }, { latencyMs: 900 }, { ok: false }, { ok: false }], 'DOWN'],
+  ] as const)('latency: %s', (_name, results, state) => {
+    expect(run(up(), [...results]).rec.state).toBe(state);
+  });
+
+  it('says why it is DEGRADED by latency, and resolves', () => {
+    const { changes } = run(up(), [{ latencyMs: 900 }, { latencyMs: 1_250 }, { latencyMs: 90 }, { latencyMs: 90 }]);
+    expect(changes.map((c) => [c.from, c.to, c.detail])).toEqual([
+      ['UP', 'DEGRADED', 'latency 1.25 s over 800 ms for 2 checks in a row'],
+      ['DEGRADED', 'UP', undefined],
+    ]);
+  });
+
+  it('goes DEGRADED when the error rate over 15 minutes passes 10% without ever going DOWN', () => {
+    // Every fifth check fails once (confirm=2 never reached): 20% over the window.
+    const results: Array<Partial<CheckResult>> = Array.from({ length: 10 }, (_, i) => (i % 5 === 4 ? { ok: false } : {}));
+    const { rec, changes } = run(up(), results, { ...rules, latencyMs: undefined });
+    expect(rec.state).toBe('DEGRADED');
+    expect(changes.at(-1)?.detail).toBe('error rate 20% over the last 15 min (2 of 10 checks failed)');
+  });
+
+  it('judges the error rate only with 10 checks, and not at all with errorRatePct 0', () => {
+    const results: Array<Partial<CheckResult>> = [{}, { ok: false }, {}, { ok: false }, {}];
+    expect(run(up(), results, { ...rules, latencyMs: undefined }).rec.state).toBe('UP');
+    const many: Array<Partial<CheckResult>> = Array.from({ length: 12 }, (_, i) => (i % 2 ? { ok: false } : {}));
+    expect(run(up(), many, { ...rules, latencyMs: undefined, errorRatePct: 0 }).rec.state).toBe('UP');
+  });
+
+  it('forgets failures older than 15 minutes', () => {
+    const results: Array<Partial<CheckResult>> = [{ ok: false }, ...Array.from({ length: 20 }, () => ({}))];
+    const { rec } = run(up(), results, { ...rules, latencyMs: undefined, errorRatePct: 1 });
+    expect(rec.state).toBe('UP');
+    expect(rec.recent?.length).toBeLessThanOrEqual(15);
+  });
+
+  it('a maintenance page puts the target in MAINTENANCE at once, and success brings it back', () => {
+    const page = { ok: false, failure: 'status' as const, reason: 'HTTP 503, expected 200-299', maintenance: { reason: 'HTTP 503 with Retry-After: 600', retryAfterS: 600 } };
+    const { rec, changes } = run(up(), [page, page, {}, {}]);
+    expect(changes.map((c) => [c.from, c.to, c.detail])).toEqual([
+      ['UP', 'MAINTENANCE', 'HTTP 503 with Retry-After: 600'],
+      ['MAINTENANCE', 'UP', undefined],
+    ]);
+    expect(rec.state).toBe('UP');
+  });
+
+  it('from MAINTENANCE, plain failures count toward DOWN as usual', () => {
+    const page = { ok: false, maintenance: { reason: 'maintenance page' } };
+    const { rec } = run(up(), [page, { ok: false }, { ok: false }]);
+    expect(rec.state).toBe('DOWN');
   });
 });
