@@ -7,6 +7,7 @@ import { createIncidentBook } from './alerts/incidents.js';
 import { alertLogFields } from './alerts/format.js';
 import { createOutbox, type Outbox } from './alerts/outbox.js';
 import { createNotifier, type Notifier } from './alerts/notify.js';
+import { createStateNotices } from './alerts/state-notices.js';
 import { attachTraces } from './alerts/traces.js';
 import { createSourceResolver } from './diagnostics/source.js';
 import { createTracer } from './diagnostics/tracer.js';
@@ -115,7 +116,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
     onError: (err) => logger.error({ err, event: 'notify_failed' }, 'could not queue a notification'),
   });
-  const policy = createAlertPolicy({ incidents, outbox, notifier, windows, clock, source, target: (id) => engine.target(id), logger });
+  const notices = createStateNotices(store, outbox);
+  const policy = createAlertPolicy({ incidents, outbox, notifier, notices, windows, clock, source, target: (id) => engine.target(id), logger });
   engine.onChange((change, target) => {
     if (!config.botToken) {
       // Headless: every state change is an alert line in the log.

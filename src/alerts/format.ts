@@ -97,7 +97,10 @@ export function formatAlertLine(target: Target, change: StateChange): string {
 function incidentStatus(incident: Incident): string {
   if (incident.resolvedAt !== undefined) {
     const how =
-      incident.resolution === 'paused' ? 'Closed: checks paused' : incident.resolution === 'removed' ? 'Closed: target removed' : 'Resolved';
+      incident.resolution === 'paused' ? 'Closed: checks paused'
+      : incident.resolution === 'removed' ? 'Closed: target removed'
+      : incident.resolution === 'maintenance' ? 'Closed: planned maintenance'
+      : 'Resolved';
     return `✅ <b>${how}</b> at ${formatTime(incident.resolvedAt)} after ${formatDuration(incident.resolvedAt - incident.openedAt)}`;
   }
   return '';

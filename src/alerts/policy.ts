@@ -11,6 +11,7 @@ import { formatAlert, formatAlertLine, formatResolution, formatWindowEnded, form
 import type { IncidentBook } from './incidents.js';
 import type { Notifier } from './notify.js';
 import type { Outbox } from './outbox.js';
+import type { StateNotices } from './state-notices.js';
 
 // setTimeout fires at once when asked to wait more than 2^31-1 ms (24.8 days); a window may last 30
 // days or recur yearly, so the timer wakes at least daily (an early wake-up only re-evaluates).
@@ -53,6 +54,8 @@ export interface AlertPolicyDeps {
   source: { label: string; addressFor(host: string): Promise<string | undefined> };
   /** The current settings of a target (for `remind`, and names in window messages). */
   target(id: string): Target | undefined;
+  /** DEGRADED and MAINTENANCE messages. */
+  notices?: StateNotices;
   /** Default reminder interval when a target sets none. */
   remindDefaultMs?: number;
   logger?: Logger;
@@ -127,6 +130,17 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     });
     if (suppressed) log?.info({ event: 'alert_held', target: target.id, chat: target.chatId }, 'DOWN inside a window: alert held back');
     else alert(incident);
+  }
+
+  async function close(targetId: string, resolution: 'paused' | 'removed' | 'maintenance'): Promise<void> {
+    const current = incidents.openFor(targetId);
+    if (!current) return;
+    reminders.cancel(current.id);
+    const incident = await incidents.update(current.id, (i) => {
+      i.resolvedAt = clock.now();
+      i.resolution = resolution;
+    });
+    if (incident?.alertKey) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-alert', key: incident.alertKey });
   }
 
   async function resolve(change: StateChange, target: Target): Promise<void> {
@@ -216,7 +230,11 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     onChange: (change, target) =>
       inOrder(target.id, async () => {
         if (change.to === 'DOWN') await open(change, target);
-        else if (change.from === 'DOWN' && change.to === 'UP') await resolve(change, target);
+        else if (change.from === 'DOWN' && change.to === 'MAINTENANCE') await close(target.id, 'maintenance');
+        else if (change.from === 'DOWN' && change.to !== 'PAUSED') await resolve(change, target);
+        if (deps.notices && (change.to === 'DEGRADED' || change.to === 'MAINTENANCE' || change.from === 'DEGRADED' || change.from === 'MAINTENANCE')) {
+          await deps.notices.onChange(change, target, windows.activeFor(target.chatId, target.id, clock.now()).length > 0);
+        }
       }),
 
     async acknowledge(key, actor) {
@@ -241,17 +259,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       return 'acknowledged';
     },
 
-    close: (targetId, resolution) =>
-      inOrder(targetId, async () => {
-        const current = incidents.openFor(targetId);
-        if (!current) return;
-        reminders.cancel(current.id);
-        const incident = await incidents.update(current.id, (i) => {
-          i.resolvedAt = clock.now();
-          i.resolution = resolution;
-        });
-        if (incident?.alertKey) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-alert', key: incident.alertKey });
-      }),
+    close: (targetId, resolution) => inOrder(targetId, () => close(targetId, resolution)),
 
     renamed: (previousId, target) =>
       inOrder(previousId, async () => {

@@ -35,7 +35,7 @@ export interface Incident {
   ack?: Acknowledgement;
   resolvedAt?: number;
   /** How it ended: recovered (UP again), or stopped by a user (paused, removed). */
-  resolution?: 'recovered' | 'paused' | 'removed';
+  resolution?: 'recovered' | 'paused' | 'removed' | 'maintenance';
 }
 
 /** A DOWN alert message in a chat: one incident, or several grouped into one message. */
