@@ -9,6 +9,7 @@ import { createOutbox, type Outbox } from './alerts/outbox.js';
 import { createNotifier, type Notifier } from './alerts/notify.js';
 import { createStateNotices } from './alerts/state-notices.js';
 import { attachTraces } from './alerts/traces.js';
+import { createWarnings } from './alerts/warnings.js';
 import { createSourceResolver } from './diagnostics/source.js';
 import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy } from './alerts/policy.js';
@@ -117,6 +118,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onError: (err) => logger.error({ err, event: 'notify_failed' }, 'could not queue a notification'),
   });
   const notices = createStateNotices(store, outbox);
+  const warnings = createWarnings({ store, outbox, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({ incidents, outbox, notifier, notices, windows, clock, source, target: (id) => engine.target(id), logger });
   engine.onChange((change, target) => {
     if (!config.botToken) {
@@ -126,6 +128,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     }
     policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
+  if (config.botToken) engine.onCheck((event) => warnings.observe(event.target, event.result));
   const catalog = createCatalog(targets, engine, {
     onPaused: (t) => policy.close(t.id, 'paused'),
     onRemoved: async (t) => {
@@ -172,6 +175,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await engine.stop();
         traces?.stop();
         tracer.stop();
+        await warnings.settle();
         await policy.stop();
         await outbox.stop();
         await incidents.flush();

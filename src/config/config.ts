@@ -21,6 +21,8 @@ export interface Config {
   statusToken?: string;
   checkConcurrency: number;
   allowMetadataTargets: boolean;
+  /** Days before a certificate or token expires at which to warn (`EXPIRY_WARN_DAYS`). */
+  expiryWarnDays: number[];
   /** Network traces: the mtr binary and how long and how hard it probes. */
   trace: TraceSettings & { mode: 'icmp' | 'tcp' | 'auto' };
 }
@@ -115,6 +117,17 @@ export function parseEnv(env: Env): ConfigResult {
     return 'auto';
   };
 
+  const dayList = (name: string, fallback: number[]): number[] => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const days = raw.split(',').map((p) => p.trim()).filter(Boolean);
+    if (days.length === 0 || days.some((d) => !/^\d{1,3}$/.test(d) || Number(d) < 1 || Number(d) > 365)) {
+      errors.push(`${name} must be comma-separated whole days between 1 and 365, like 14,7,3,1, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return [...new Set(days.map(Number))].sort((a, b) => b - a);
+  };
+
   const botToken = text('BOT_TOKEN');
   // The token itself never appears in an error: it is a secret even when malformed.
   if (botToken !== undefined && !TOKEN_RE.test(botToken)) {
@@ -156,6 +169,7 @@ export function parseEnv(env: Env): ConfigResult {
     ...(text('TARGETS_FILE') !== undefined ? { targetsFile: text('TARGETS_FILE') } : {}),
     ...(text('STATUS_TOKEN') !== undefined ? { statusToken: text('STATUS_TOKEN') } : {}),
     checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
+    expiryWarnDays: dayList('EXPIRY_WARN_DAYS', [14, 7, 3, 1]),
     allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
     trace: {
       binary: text('MTR_PATH') ?? DEFAULT_TRACE_SETTINGS.binary,

@@ -15,6 +15,7 @@ const DEFAULTS: Config = {
   sourceLabel: hostname(),
   checkConcurrency: 100,
   allowMetadataTargets: false,
+  expiryWarnDays: [14, 7, 3, 1],
   trace: { binary: 'mtr', cycles: 5, intervalS: 1, gracePeriodS: 1, maxHops: 30, timeoutMs: 60_000, mode: 'auto' },
 };
 
@@ -93,6 +94,7 @@ describe('parseEnv', () => {
           statusToken: 'status-token',
           checkConcurrency: 8,
           allowMetadataTargets: true,
+          expiryWarnDays: [14, 7, 3, 1],
           trace: DEFAULTS.trace,
         },
       });
