@@ -22,6 +22,7 @@ import { createCatalog } from './engine/catalog.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createEc2Probe } from './probes/ec2.js';
 import { createHttpAgent, createHttpProbe } from './probes/http.js';
 import { createProbeRegistry } from './probes/registry.js';
 import { createTcpProbe } from './probes/tcp.js';
@@ -72,7 +73,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   await windows.load();
   const chats = createChatSettingsRepository(store);
   const agent = createHttpAgent();
-  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe()]);
+  const ec2Probe = createEc2Probe();
+  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe(), ec2Probe]);
   const engine = createEngine({
     targets,
     states,
@@ -180,6 +182,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await outbox.stop();
         await incidents.flush();
         await agent.close();
+        ec2Probe.close();
         await store.close();
         logger.info({ event: 'stopped' }, 'Lookout stopped');
       })()),

@@ -44,7 +44,10 @@ export function formatLatency(ms: number): string {
 
 /** A check result in words: `HTTP 200 in 123 ms`, `timeout after 10s`. */
 export function formatResult(result: CheckResult): string {
-  if (result.ok) return `${result.status !== undefined ? `HTTP ${result.status}` : 'connected'} in ${formatLatency(result.latencyMs)}`;
+  if (result.ok) {
+    const what = result.status !== undefined ? `HTTP ${result.status}` : (result.reason ?? 'connected');
+    return `${what} in ${formatLatency(result.latencyMs)}`;
+  }
   return result.reason ?? 'failed';
 }
 

@@ -2,12 +2,16 @@ import { escapeHtml, formatLatency, formatResult, formatTime, STATE_ICONS } from
 import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateRecord } from '../domain/state.js';
-import { formatExpect, LIMITS, targetAddress, type Target } from '../domain/target.js';
+import { formatExpect, LIMITS, maskedCredentials, targetAddress, type Target } from '../domain/target.js';
 
 /** The bot's commands, for /help and setMyCommands. */
 export const COMMANDS: ReadonlyArray<{ command: string; description: string; usage: string }> = [
   { command: 'help', description: 'What Lookout does and its commands', usage: '/help' },
-  { command: 'add', description: 'Add a target to check', usage: '/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [method=GET] [keyword=K] [latency=800]' },
+  {
+    command: 'add',
+    description: 'Add a target to check',
+    usage: '/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [method=GET] [keyword=K] [latency=800] (or /add tcp HOST:PORT, /add ec2 ENDPOINT region=R)',
+  },
   { command: 'list', description: 'Every target of this chat', usage: '/list' },
   { command: 'status', description: 'Full detail of one target', usage: '/status NAME' },
   { command: 'edit', description: 'Change options of a target', usage: '/edit NAME key=value ...' },
@@ -35,7 +39,7 @@ export function helpText(): string {
     '',
     ...COMMANDS.map((c) => `${escapeHtml(c.usage)} — ${escapeHtml(c.description)}`),
     '',
-    'Other kinds: <code>/add tcp host:port</code>. Durations are written 30s, 5m, 2h, 1d or 1h30m.',
+    'Other kinds: <code>/add tcp host:port</code>, <code>/add ec2 https://ec2.example.com region=eu-west-1 [key=… secret=…]</code>. Durations are written 30s, 5m, 2h, 1d or 1h30m.',
     'Anyone here can read; only chat administrators can change things.',
   ].join('\n');
 }
@@ -93,6 +97,7 @@ export function settingsText(t: Target): string {
   const remind = t.remindMs === 0 ? 'never' : formatDuration(t.remindMs ?? LIMITS.remindDefaultMs);
   const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}, remind ${remind}`;
   if (t.kind === 'tcp') return `tcp connect, ${timing}`;
+  if (t.kind === 'ec2') return `ec2 DescribeAvailabilityZones in ${t.region} with ${maskedCredentials(t)}; ${timing}`;
   const parts = [`${t.method}, expect ${formatExpect(t.expect)}`];
   if (t.keyword !== undefined) parts.push(`keyword "${t.keyword}"`);
   if (t.latencyMs !== undefined) parts.push(`latency warning over ${t.latencyMs} ms`);

@@ -3,8 +3,8 @@ import { formatDuration, parseDuration } from './duration.js';
 import type { CommandArgs } from './options.js';
 import { invalid, valid, type Parsed } from './result.js';
 
-/** What a target checks. `ec2` arrives with its own issue; the union grows then. */
-export type TargetKind = 'http' | 'tcp';
+/** What a target checks. */
+export type TargetKind = 'http' | 'tcp' | 'ec2';
 
 /** An inclusive range of HTTP status codes; a single code has `from === to`. */
 export interface StatusRange {
@@ -35,6 +35,8 @@ export interface TargetCommon {
   note?: string;
   /** Remind of an unacknowledged DOWN this often; 0 = never; absent = the default (1h). */
   remindMs?: number;
+  /** Error rate (%) over 15 minutes that makes the target DEGRADED; 0 = off; absent = 10. */
+  errorRatePct?: number;
   paused: boolean;
   createdAt: number;
   updatedAt: number;
@@ -49,6 +51,8 @@ export interface HttpTarget extends TargetCommon {
   keyword?: string;
   headers: Header[];
   latencyMs?: number;
+  /** Extra text that marks a maintenance page (besides the usual words). */
+  maintenance?: string;
 }
 
 /** A TCP port checked by opening a connection. */
@@ -58,8 +62,24 @@ export interface TcpTarget extends TargetCommon {
   port: number;
 }
 
+/**
+ * An AWS-compatible EC2 API endpoint checked with DescribeAvailabilityZones. Without `accessKeyId` and
+ * `secretAccessKey` the check signs with the SDK's default credential chain (env, profile, instance role).
+ * The secret and the token are never shown: display them with {@link maskedCredentials}.
+ */
+export interface Ec2Target extends TargetCommon {
+  kind: 'ec2';
+  /** The API's http(s) URL, like `https://ec2.us-east-1.amazonaws.com/`. */
+  endpoint: string;
+  /** Region the requests are signed for: `us-east-1`, or a private cloud's own name. */
+  region: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+}
+
 /** Anything Lookout checks on a schedule. */
-export type Target = HttpTarget | TcpTarget;
+export type Target = HttpTarget | TcpTarget | Ec2Target;
 
 /** HTTP methods a check may use. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -90,6 +110,8 @@ export const LIMITS = {
   headersMax: 20,
   headerValueMaxChars: 4_096,
   urlMaxChars: 2_048,
+  secretMaxChars: 256,
+  sessionTokenMaxChars: 4_096,
 } as const;
 
 /** Where a new or edited target lives and what the deployment allows. */
@@ -103,6 +125,10 @@ export interface TargetContext {
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+const REGION_RE = /^[a-z0-9-]{1,32}$/;
+const ACCESS_KEY_RE = /^[A-Za-z0-9]{4,128}$/;
+/** Printable ASCII without spaces: what secret keys and session tokens are made of. */
+const CREDENTIAL_RE = /^[\x21-\x7e]+$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 /** Canonical (WHATWG URL) forms; `::ffff:a9fe:a9fe` is 169.254.169.254 reached over IPv6. */
 const METADATA_HOSTS = new Set(['169.254.169.254', 'fd00:ec2::254', '::ffff:a9fe:a9fe']);
@@ -202,6 +228,25 @@ export function parseTargetUrl(text: string, allowMetadata = false): Parsed<URL>
   return valid(url);
 }
 
+/** Validates the http(s) URL of an ec2 target's API endpoint. */
+export function parseEndpoint(text: string, allowMetadata = false): Parsed<URL> {
+  const error = `endpoint must be an http:// or https:// address like https://ec2.us-east-1.amazonaws.com, got "${text}"`;
+  if (text.length > LIMITS.urlMaxChars) return invalid(`endpoint must be at most ${LIMITS.urlMaxChars} characters, got ${text.length}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return invalid(error);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return invalid(error);
+  if (url.username || url.password) return invalid('endpoint must not contain a user name or password: give key= and secret= instead');
+  // The SDK builds its own query string; one in the endpoint would be dropped or mangled.
+  if (url.search || url.hash) return invalid(`endpoint must not have a query or a fragment, got "${text}"`);
+  const metadata = metadataError(url.hostname, allowMetadata);
+  if (metadata) return invalid(metadata);
+  return valid(url);
+}
+
 function parseWhole(key: string, text: string, min: number, max: number): Parsed<number> {
   const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -220,7 +265,7 @@ function parseBoundedDuration(label: string, text: string, minMs: number, maxMs:
 }
 
 /** A target being built or edited: every field optional until validated. */
-type Draft = Partial<Omit<HttpTarget, 'kind'>> & Partial<Omit<TcpTarget, 'kind'>> & { kind: TargetKind };
+type Draft = Partial<Omit<HttpTarget, 'kind'>> & Partial<Omit<TcpTarget, 'kind'>> & Partial<Omit<Ec2Target, 'kind'>> & { kind: TargetKind };
 
 interface OptionSpec {
   kinds: readonly TargetKind[];
@@ -234,7 +279,7 @@ const errorOf = <T>(parsed: Parsed<T>, set: (v: T) => void): string | undefined 
   return undefined;
 };
 
-const ALL: readonly TargetKind[] = ['http', 'tcp'];
+const ALL: readonly TargetKind[] = ['http', 'tcp', 'ec2'];
 
 /** Every `key=value` option a target accepts, the single source of the option grammar. */
 const OPTIONS: Record<string, OptionSpec> = {
@@ -312,6 +357,23 @@ const OPTIONS: Record<string, OptionSpec> = {
       return undefined;
     },
   },
+  maintenance: {
+    kinds: ['http'],
+    apply: (d, v) => {
+      if (v.length > LIMITS.keywordMaxChars) return `maintenance must be at most ${LIMITS.keywordMaxChars} characters, got ${v.length}`;
+      d.maintenance = v === '' ? undefined : v;
+      return undefined;
+    },
+  },
+  errorrate: {
+    kinds: ALL,
+    apply: (d, v) => {
+      const m = /^(\d{1,2}|100)%?$/.exec(v);
+      if (!m) return `errorrate must be a percentage between 0 and 100 (0 = off), like 10%, got "${v}"`;
+      d.errorRatePct = Number(m[1]);
+      return undefined;
+    },
+  },
   latency: {
     kinds: ['http'],
     apply: (d, v) => {
@@ -353,7 +415,48 @@ const OPTIONS: Record<string, OptionSpec> = {
     kinds: ['tcp'],
     apply: (d, v, ctx) => errorOf(parseHostPort(v, ctx.allowMetadata), (hp) => ((d.host = hp.host), (d.port = hp.port))),
   },
+  endpoint: {
+    kinds: ['ec2'],
+    apply: (d, v, ctx) => errorOf(parseEndpoint(v, ctx.allowMetadata), (u) => (d.endpoint = u.href)),
+  },
+  region: {
+    kinds: ['ec2'],
+    apply: (d, v) =>
+      REGION_RE.test(v) ? void (d.region = v) : `region must be 1-32 characters of a-z, 0-9 or "-", like us-east-1 or eu-central-1, got "${v}"`,
+  },
+  // The credential options never echo their value: a key pasted into the wrong option is still a secret.
+  key: {
+    kinds: ['ec2'],
+    apply: (d, v) => {
+      if (v !== '' && !ACCESS_KEY_RE.test(v)) return 'key must be an access key id of 4-128 letters and digits, like AKIAIOSFODNN7EXAMPLE';
+      d.accessKeyId = v === '' ? undefined : v;
+      return undefined;
+    },
+  },
+  secret: {
+    kinds: ['ec2'],
+    apply: (d, v) => {
+      if (v !== '' && (v.length > LIMITS.secretMaxChars || !CREDENTIAL_RE.test(v))) {
+        return `secret must be at most ${LIMITS.secretMaxChars} characters without spaces`;
+      }
+      d.secretAccessKey = v === '' ? undefined : v;
+      return undefined;
+    },
+  },
+  token: {
+    kinds: ['ec2'],
+    apply: (d, v) => {
+      if (v !== '' && (v.length > LIMITS.sessionTokenMaxChars || !CREDENTIAL_RE.test(v))) {
+        return `token must be a session token of at most ${LIMITS.sessionTokenMaxChars} characters without spaces`;
+      }
+      d.sessionToken = v === '' ? undefined : v;
+      return undefined;
+    },
+  },
 };
+
+/** The option that carries each kind's address; `/add` takes it as the positional word after the kind. */
+const ADDRESS_OPTION: Record<TargetKind, string> = { http: 'url', tcp: 'host', ec2: 'endpoint' };
 
 /** Options that are spelled differently by habit: `interval=30s` is `every=30s`. */
 const ALIASES: Record<string, string> = { interval: 'every' };
@@ -361,7 +464,7 @@ const ALIASES: Record<string, string> = { interval: 'every' };
 /** Option keys a kind accepts, for help texts and error messages. */
 export const optionKeys = (kind: TargetKind): string[] =>
   Object.entries(OPTIONS)
-    .filter(([key, spec]) => spec.kinds.includes(kind) && key !== 'url' && key !== 'host')
+    .filter(([key, spec]) => spec.kinds.includes(kind) && !Object.values(ADDRESS_OPTION).includes(key))
     .map(([key]) => key);
 
 function applyOptions(draft: Draft, options: CommandArgs['options'], ctx: TargetContext): string[] {
@@ -394,6 +497,10 @@ function crossCheck(t: Target): string[] {
   if (t.kind === 'http' && t.method === 'HEAD' && t.keyword !== undefined) {
     errors.push('keyword cannot be used with method=HEAD: a HEAD response has no body');
   }
+  if (t.kind === 'ec2') {
+    if ((t.accessKeyId === undefined) !== (t.secretAccessKey === undefined)) errors.push('key= and secret= go together');
+    else if (t.sessionToken !== undefined && t.accessKeyId === undefined) errors.push('token= needs key= and secret= too');
+  }
   if (t.timeoutMs >= t.everyMs) {
     errors.push(`timeout must be shorter than the interval (${formatDuration(t.everyMs)}), got "${formatDuration(t.timeoutMs)}"`);
   }
@@ -416,12 +523,24 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     recover: draft.recover ?? LIMITS.recoverDefault,
     ...(draft.note !== undefined ? { note: draft.note } : {}),
     ...(draft.remindMs !== undefined ? { remindMs: draft.remindMs } : {}),
+    ...(draft.errorRatePct !== undefined ? { errorRatePct: draft.errorRatePct } : {}),
     paused: draft.paused ?? false,
     createdAt: created,
     updatedAt: ctx.now,
   };
   if (draft.kind === 'tcp') {
     return { ...common, kind: 'tcp', host: draft.host as string, port: draft.port as number };
+  }
+  if (draft.kind === 'ec2') {
+    return {
+      ...common,
+      kind: 'ec2',
+      endpoint: draft.endpoint as string,
+      region: draft.region as string,
+      ...(draft.accessKeyId !== undefined ? { accessKeyId: draft.accessKeyId } : {}),
+      ...(draft.secretAccessKey !== undefined ? { secretAccessKey: draft.secretAccessKey } : {}),
+      ...(draft.sessionToken !== undefined ? { sessionToken: draft.sessionToken } : {}),
+    };
   }
   return {
     ...common,
@@ -430,39 +549,50 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     method: draft.method ?? 'GET',
     expect: draft.expect ?? [{ from: 200, to: 299 }],
     ...(draft.keyword !== undefined ? { keyword: draft.keyword } : {}),
+    ...(draft.maintenance !== undefined ? { maintenance: draft.maintenance } : {}),
     headers: draft.headers ?? [],
     ...(draft.latencyMs !== undefined ? { latencyMs: draft.latencyMs } : {}),
   };
 }
 
+const MISSING_ADDRESS: Record<TargetKind, string> = {
+  http: 'a target needs a URL, like /add https://api.example.com/health',
+  tcp: 'a tcp target needs host:port, like /add tcp db.internal:5432',
+  ec2: 'an ec2 target needs its endpoint URL, like /add ec2 https://ec2.us-east-1.amazonaws.com region=us-east-1',
+};
+
+const isKind = (word: string | undefined): boolean => word !== undefined && Object.hasOwn(ADDRESS_OPTION, word.toLowerCase());
+
+/** The host a draft's traffic goes to, for the name derived from it. */
+function draftHost(draft: Draft): string {
+  if (draft.kind === 'tcp') return draft.host as string;
+  return new URL((draft.kind === 'ec2' ? draft.endpoint : draft.url) as string).hostname;
+}
+
 /**
  * Builds a new target from `/add` arguments: `URL [options]` for http (the default kind),
- * `tcp HOST:PORT [options]` for tcp. Every problem is reported, not just the first.
+ * `tcp HOST:PORT [options]` for tcp, `ec2 ENDPOINT region=R [options]` for ec2.
+ * Every problem is reported, not just the first.
  */
 export function buildTarget(args: CommandArgs, ctx: TargetContext): Parsed<Target> {
   const words = [...args.positional];
-  let kind: TargetKind = 'http';
-  if (words[0]?.toLowerCase() === 'tcp' || words[0]?.toLowerCase() === 'http') kind = words.shift()!.toLowerCase() as TargetKind;
+  const kind: TargetKind = isKind(words[0]) ? (words.shift()!.toLowerCase() as TargetKind) : 'http';
   const address = words.shift();
-  if (address === undefined) {
-    return invalid(
-      kind === 'tcp'
-        ? 'a tcp target needs host:port, like /add tcp db.internal:5432'
-        : 'a target needs a URL, like /add https://api.example.com/health',
-    );
-  }
+  if (address === undefined) return invalid(MISSING_ADDRESS[kind]);
   const errors: string[] = [];
   if (words.length > 0) {
     errors.push(`unexpected "${words[0]}": options are written key=value, like every=30s`);
   }
   const draft: Draft = { kind };
-  const addressError = OPTIONS[kind === 'tcp' ? 'host' : 'url']!.apply(draft, address, ctx);
+  const addressError = OPTIONS[ADDRESS_OPTION[kind]]!.apply(draft, address, ctx);
   if (addressError) errors.push(addressError);
   errors.push(...applyOptions(draft, args.options, ctx));
-  if (errors.length > 0) return invalid(...errors);
-  if (draft.name === undefined) {
-    draft.name = nameFromHost(kind === 'tcp' ? (draft.host as string) : new URL(draft.url as string).hostname);
+  // A region given but refused has its own error already.
+  if (kind === 'ec2' && draft.region === undefined && !args.options.some((o) => o.key === 'region')) {
+    errors.push('an ec2 target needs region=, like region=us-east-1');
   }
+  if (errors.length > 0) return invalid(...errors);
+  if (draft.name === undefined) draft.name = nameFromHost(draftHost(draft));
   const target = finish(draft, ctx, ctx.now);
   const cross = crossCheck(target);
   return cross.length > 0 ? invalid(...cross) : valid(target);
@@ -485,22 +615,43 @@ export function editTarget(target: Target, options: CommandArgs['options'], ctx:
   if (!given.has('timeout') && draft.timeoutMs !== undefined && draft.everyMs !== undefined && draft.timeoutMs >= draft.everyMs) {
     draft.timeoutMs = defaultTimeoutMs(draft.everyMs);
   }
+  // A session token belongs to the key it was issued for: a new key drops a token not given with it.
+  if (target.kind === 'ec2' && given.has('key') && !given.has('token') && draft.accessKeyId !== target.accessKeyId) {
+    draft.sessionToken = undefined;
+  }
   const edited = finish(draft, { chatId: target.chatId, ...(target.threadId !== undefined ? { threadId: target.threadId } : {}), now: ctx.now }, target.createdAt);
   const cross = crossCheck(edited);
   return cross.length > 0 ? invalid(...cross) : valid(edited);
 }
 
-/** The address a target checks, as shown to users: the URL or `host:port`. */
-export const targetAddress = (t: Target): string =>
-  t.kind === 'http' ? t.url : `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+/** The address a target checks, as shown to users: the URL, `host:port` or `ec2 ENDPOINT (REGION)`; never a credential. */
+export function targetAddress(t: Target): string {
+  if (t.kind === 'http') return t.url;
+  if (t.kind === 'ec2') return `ec2 ${t.endpoint} (${t.region})`;
+  return `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+}
+
+/** The URL an http or ec2 target sends its requests to. */
+const requestUrl = (t: HttpTarget | Ec2Target): URL => new URL(t.kind === 'http' ? t.url : t.endpoint);
 
 /** The host a target's traffic goes to (for traces and source addresses). */
-export const targetHost = (t: Target): string =>
-  t.kind === 'http' ? new URL(t.url).hostname.replace(/^\[|\]$/g, '') : t.host;
+export const targetHost = (t: Target): string => (t.kind === 'tcp' ? t.host : requestUrl(t).hostname.replace(/^\[|\]$/g, ''));
 
 /** The port a target's service listens on (for TCP traces). */
 export function servicePort(t: Target): number {
   if (t.kind === 'tcp') return t.port;
-  const url = new URL(t.url);
+  const url = requestUrl(t);
   return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+/** An access key id shown by its ends only (`AKIA••••MPLE`): enough to tell keys apart, not to use one. */
+export const maskAccessKeyId = (id: string): string => (id.length >= 16 ? `${id.slice(0, 4)}••••${id.slice(-4)}` : '••••');
+
+/**
+ * How an ec2 target signs its requests, safe to show in chat and logs: `key AKIA••••MPLE, secret ••••`
+ * (and `, session token ••••`), or `default AWS credential chain`. The secret and token never appear.
+ */
+export function maskedCredentials(t: Ec2Target): string {
+  if (t.accessKeyId === undefined) return 'default AWS credential chain';
+  return `key ${maskAccessKeyId(t.accessKeyId)}, secret ••••${t.sessionToken !== undefined ? ', session token ••••' : ''}`;
 }

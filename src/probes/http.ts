@@ -1,14 +1,17 @@
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Agent, request, type Dispatcher } from 'undici';
-import type { CheckResult } from '../domain/check.js';
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import type { CheckResult, Observations } from '../domain/check.js';
 import { formatExpect, statusExpected, type HttpTarget } from '../domain/target.js';
+import { detectMaintenance } from './maintenance.js';
 import { describeNetworkError } from './network-error.js';
+import { parseJwtExpiry, parseRateLimit, type ResponseHeaders } from './observations.js';
 import type { Probe, ProbeContext } from './probe.js';
 
 /** How the http probe talks to the network. */
 export interface HttpProbeOptions {
-  /** Shared by all http checks; one is made when absent. */
+  /** Shared by all http checks; one is made when absent. Only an agent from `createHttpAgent` reports certificate expiry. */
   dispatcher?: Dispatcher;
   /** Keep connections open between checks (off: each check measures a fresh connection). */
   keepAlive?: boolean;
@@ -19,9 +22,89 @@ export interface HttpProbeOptions {
   lookup?: LookupFunction;
 }
 
-/** The one undici Agent all http checks share. */
-export function createHttpAgent(lookup?: LookupFunction): Agent {
-  return new Agent({ connections: null, keepAliveTimeout: 4_000, connect: { timeout: 300_000, ...(lookup ? { lookup } : {}) } });
+/** TLS settings of the http agent; tests trust their own CA with `ca`. */
+export interface HttpTlsOptions {
+  /** PEM certificates trusted instead of the default root CAs. */
+  ca?: string;
+}
+
+/** At most this many https origins keep a remembered certificate expiry; the oldest is forgotten first. */
+const CERT_EXPIRY_ORIGINS_MAX = 10_000;
+
+/**
+ * The latest peer certificate expiry (epoch ms) per https origin, for each agent made by `createHttpAgent`.
+ *
+ * Why per origin and not per socket: `request()` never shows the socket it used, so the probe cannot look a
+ * socket up. Each check sends one request with `reset: true`, so the connection it used was opened for it and
+ * its expiry was stored before the request went out; reading right after the response is that value. Two
+ * checks of one origin at the same moment can only swap values of certificates served for the same origin,
+ * which for an expiry warning is the same fact. With keep-alive the value stays that of the open connection.
+ */
+const certExpiriesByAgent = new WeakMap<Dispatcher, Map<string, number>>();
+
+/** The `valid_to` of the peer certificate of a verified TLS socket (epoch ms), when it can be read. */
+function peerCertificateExpiry(socket: TLSSocket): number | undefined {
+  // The X509Certificate object parses fields only when asked, unlike getPeerCertificate()'s full object.
+  const validTo = socket.getPeerX509Certificate()?.validTo;
+  const at = validTo === undefined ? Number.NaN : Date.parse(validTo);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** Remembers `at` as the latest expiry of `origin`, forgetting the oldest origin when the map is full. */
+function rememberCertExpiry(expiries: Map<string, number>, origin: string, at: number): void {
+  // Re-inserting moves the origin to the end, so the first key is the one not seen for longest.
+  expiries.delete(origin);
+  if (expiries.size >= CERT_EXPIRY_ORIGINS_MAX) {
+    const oldest = expiries.keys().next();
+    if (!oldest.done) expiries.delete(oldest.value);
+  }
+  expiries.set(origin, at);
+}
+
+/**
+ * undici's default connector, plus: after a verified TLS handshake, the peer certificate's expiry is stored
+ * under the origin. It wraps the connection undici opens anyway, so no extra connection is made, and a failed
+ * handshake (an expired certificate too) reaches undici unchanged.
+ */
+function certExpiryRecordingConnector(options: buildConnector.BuildOptions, expiries: Map<string, number>): buildConnector.connector {
+  const connect = buildConnector(options);
+  return (target, callback) => {
+    // Plain http passes straight through: no closure, no lookup.
+    if (target.protocol !== 'https:') {
+      connect(target, callback);
+      return;
+    }
+    // undici passes the URL's host (with a non-default port); protocol + host is the origin the probe reads.
+    const origin = `https://${target.host ?? target.hostname}`;
+    connect(target, (...args) => {
+      const [err, socket] = args;
+      if (err === null) {
+        const at = peerCertificateExpiry(socket as TLSSocket);
+        if (at !== undefined) rememberCertExpiry(expiries, origin, at);
+      }
+      callback(...args);
+    });
+  };
+}
+
+/** The one undici Agent all http checks share; it records each https peer's certificate expiry. */
+export function createHttpAgent(lookup?: LookupFunction, tls: HttpTlsOptions = {}): Agent {
+  const expiries = new Map<string, number>();
+  const connectOptions: buildConnector.BuildOptions = { timeout: 300_000, ...(lookup ? { lookup } : {}), ...(tls.ca ? { ca: tls.ca } : {}) };
+  const agent = new Agent({ connections: null, keepAliveTimeout: 4_000, connect: certExpiryRecordingConnector(connectOptions, expiries) });
+  certExpiriesByAgent.set(agent, expiries);
+  return agent;
+}
+
+/** The facts of one answered check; undefined when there are none (the common case allocates nothing). */
+function observe(tokenExpiresAt: number | undefined, certExpiresAt: number | undefined, headers: ResponseHeaders): Observations | undefined {
+  const rateLimit = parseRateLimit(headers);
+  if (tokenExpiresAt === undefined && certExpiresAt === undefined && rateLimit === undefined) return undefined;
+  const observations: Observations = {};
+  if (certExpiresAt !== undefined) observations.certExpiresAt = certExpiresAt;
+  if (tokenExpiresAt !== undefined) observations.tokenExpiresAt = tokenExpiresAt;
+  if (rateLimit !== undefined) observations.rateLimit = rateLimit;
+  return observations;
 }
 
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
@@ -39,9 +122,13 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
+/** How much of a failed answer is read to look for a maintenance page. */
+const MAINTENANCE_BODY_BYTES = 65_536;
+
 /** The http check: one request with the target's method and headers, status and keyword verified. */
 export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarget> {
   const dispatcher = options.dispatcher ?? createHttpAgent(options.lookup);
+  const certExpiries = certExpiriesByAgent.get(dispatcher);
   const reset = !options.keepAlive;
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const userAgent = options.userAgent ?? 'Lookout/0.1 (+uptime check)';
@@ -52,6 +139,8 @@ export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarge
       const started = performance.now();
       const headers: Record<string, string> = { 'user-agent': userAgent };
       for (const h of target.headers) headers[h.name.toLowerCase()] = h.value;
+      const authorization = headers['authorization'];
+      const tokenExpiresAt = authorization === undefined ? undefined : parseJwtExpiry(authorization);
       try {
         const res = await request(target.url, {
           dispatcher,
@@ -60,22 +149,42 @@ export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarge
           signal: ctx.signal,
           reset,
         });
+        // Read at once: the connector stored it before the request went out (see certExpiriesByAgent).
+        const certExpiresAt =
+          certExpiries !== undefined && target.url.startsWith('https:') ? certExpiries.get(new URL(target.url).origin) : undefined;
         let body = '';
-        // dump() gets the signal: without it an abort that cuts a slow body short resolves, and the check would pass.
+        const status = res.statusCode;
+        const expected = statusExpected(target.expect, status);
+        // A keyword needs the body; so does an unexpected status, to tell a maintenance page from an outage.
         if (target.keyword !== undefined && target.method !== 'HEAD') body = await readText(res.body, maxBodyBytes);
+        else if (!expected && target.method !== 'HEAD') body = await readText(res.body, MAINTENANCE_BODY_BYTES);
+        // dump() gets the signal: without it an abort that cuts a slow body short resolves, and the check would pass.
         else await res.body.dump({ signal: ctx.signal, limit: 128 * 1024 });
         const latencyMs = performance.now() - started;
-        const status = res.statusCode;
-        if (!statusExpected(target.expect, status)) {
-          return { ok: false, at, latencyMs, status, failure: 'status', reason: `HTTP ${status}, expected ${formatExpect(target.expect)}` };
+        const observations = observe(tokenExpiresAt, certExpiresAt, res.headers);
+        let result: CheckResult;
+        if (!expected) {
+          result = { ok: false, at, latencyMs, status, failure: 'status', reason: `HTTP ${status}, expected ${formatExpect(target.expect)}` };
+          const retryAfter = res.headers['retry-after'];
+          const maintenance = detectMaintenance(
+            { status, body: body.slice(0, MAINTENANCE_BODY_BYTES), ...(typeof retryAfter === 'string' ? { retryAfter } : {}) },
+            at,
+            target.maintenance,
+          );
+          if (maintenance) result.maintenance = maintenance;
+        } else if (target.keyword !== undefined && !body.includes(target.keyword)) {
+          result = { ok: false, at, latencyMs, status, failure: 'keyword', reason: `keyword "${target.keyword}" not found in the response` };
+        } else {
+          result = { ok: true, at, latencyMs, status };
         }
-        if (target.keyword !== undefined && !body.includes(target.keyword)) {
-          return { ok: false, at, latencyMs, status, failure: 'keyword', reason: `keyword "${target.keyword}" not found in the response` };
-        }
-        return { ok: true, at, latencyMs, status };
+        if (observations !== undefined) result.observations = observations;
+        return result;
       } catch (err) {
         const latencyMs = performance.now() - started;
-        return { ok: false, at, latencyMs, ...describeNetworkError(err, target.timeoutMs, ctx.signal.aborted) };
+        const result: CheckResult = { ok: false, at, latencyMs, ...describeNetworkError(err, target.timeoutMs, ctx.signal.aborted) };
+        // The token expires whether or not the target answered; the rest needs an answer.
+        if (tokenExpiresAt !== undefined) result.observations = { tokenExpiresAt };
+        return result;
       }
     },
   };

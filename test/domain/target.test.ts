@@ -5,13 +5,18 @@ import {
   buildTarget,
   editTarget,
   formatExpect,
+  maskedCredentials,
   nameError,
   nameFromHost,
+  parseEndpoint,
   parseExpect,
   parseHostPort,
   parseTargetUrl,
+  servicePort,
   statusExpected,
   targetAddress,
+  targetHost,
+  type Ec2Target,
   type HttpTarget,
   type StatusRange,
   type Target,
@@ -23,8 +28,8 @@ const NOW = 1_700_000_000_000;
 const CHAT = -1001234567890;
 const CTX: TargetContext = { chatId: CHAT, now: NOW };
 
-const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, method, expect, keyword, latency, header';
-const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind';
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, method, expect, keyword, maintenance, errorrate, latency, header';
+const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate';
 const URL_ERROR = (text: string): string =>
   `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
 const CREDENTIALS_ERROR =
@@ -901,5 +906,345 @@ describe('defaults that follow the interval', () => {
     if (!base.ok) throw new Error('base');
     const edited = editTarget(base.value, [{ key: 'every', value: '10s' }], { now: 1 });
     expect(edited.ok && [edited.value.everyMs, edited.value.timeoutMs, edited.value.retryMs]).toEqual([10_000, 8_000, 5_000]);
+  });
+});
+
+// ec2 targets: an AWS-compatible EC2 API endpoint, a region and optional credentials.
+
+const EC2_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, region, key, secret, token';
+const EC2_ENDPOINT = 'https://ec2.us-east-1.amazonaws.com';
+// AWS's documented example credentials.
+const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const AWS_TOKEN = 'FwoGZXIvYXdzEXAMPLE/session+token==';
+const ENDPOINT_ERROR = (text: string): string =>
+  `endpoint must be an http:// or https:// address like https://ec2.us-east-1.amazonaws.com, got "${text}"`;
+const REGION_ERROR = (text: string): string =>
+  `region must be 1-32 characters of a-z, 0-9 or "-", like us-east-1 or eu-central-1, got "${text}"`;
+const MISSING_ENDPOINT = 'an ec2 target needs its endpoint URL, like /add ec2 https://ec2.us-east-1.amazonaws.com region=us-east-1';
+const MISSING_REGION = 'an ec2 target needs region=, like region=us-east-1';
+const KEY_ERROR = 'key must be an access key id of 4-128 letters and digits, like AKIAIOSFODNN7EXAMPLE';
+const SECRET_ERROR = 'secret must be at most 256 characters without spaces';
+const TOKEN_ERROR = 'token must be a session token of at most 4096 characters without spaces';
+const PAIR_ERROR = 'key= and secret= go together';
+
+function buildEc2(text: string, ctx: TargetContext = CTX): Ec2Target {
+  const target = valueOf(build(text, ctx));
+  if (target.kind !== 'ec2') throw new Error(`expected an ec2 target, got ${target.kind}`);
+  return target;
+}
+
+describe('parseEndpoint', () => {
+  it.each([
+    ['https://ec2.us-east-1.amazonaws.com', 'https://ec2.us-east-1.amazonaws.com/'],
+    ['http://127.0.0.1:5000', 'http://127.0.0.1:5000/'],
+    ['https://Cloud.Example.internal:8773/services/Cloud', 'https://cloud.example.internal:8773/services/Cloud'],
+    ['http://[::1]:5000/', 'http://[::1]:5000/'],
+  ])('accepts %j', (text, href) => {
+    expect(valueOf(parseEndpoint(text)).href).toBe(href);
+  });
+
+  it.each(['ftp://ec2.example.com/', 'ec2.us-east-1.amazonaws.com', 'https://', 'not a url', ''])('refuses %j', (text) => {
+    expect(parseEndpoint(text)).toEqual({ ok: false, errors: [ENDPOINT_ERROR(text)] });
+  });
+
+  it.each(['https://ec2.example.com/?Action=x', 'https://ec2.example.com/#top'])('refuses the query or fragment in %j', (text) => {
+    expect(parseEndpoint(text)).toEqual({ ok: false, errors: [`endpoint must not have a query or a fragment, got "${text}"`] });
+  });
+
+  it('refuses credentials in the URL without repeating them', () => {
+    const parsed = parseEndpoint('https://AKIAX:s3cr3t@ec2.example.com/');
+    expect(parsed).toEqual({ ok: false, errors: ['endpoint must not contain a user name or password: give key= and secret= instead'] });
+    expect(JSON.stringify(parsed)).not.toContain('s3cr3t');
+  });
+
+  it.each([
+    ['http://169.254.169.254/', '169.254.169.254'],
+    ['http://[fd00:ec2::254]/', 'fd00:ec2::254'],
+    ['http://0xa9fea9fe/', '169.254.169.254'],
+  ])('refuses the metadata address in %j unless allowed', (text, shown) => {
+    expect(parseEndpoint(text)).toEqual({ ok: false, errors: [METADATA_ERROR(shown)] });
+    expect(parseEndpoint(text, true).ok).toBe(true);
+  });
+
+  it('refuses an endpoint longer than 2048 characters', () => {
+    const base = 'https://ec2.example.com/';
+    expect(parseEndpoint(base + 'a'.repeat(2049 - base.length))).toEqual({ ok: false, errors: ['endpoint must be at most 2048 characters, got 2049'] });
+  });
+});
+
+describe('buildTarget for ec2', () => {
+  it('builds an ec2 target with every default of product.md', () => {
+    expect(build(`ec2 ${EC2_ENDPOINT} region=us-east-1`)).toStrictEqual({
+      ok: true,
+      value: {
+        id: `${CHAT}/ec2-us-east-1-amazonaws-com`,
+        chatId: CHAT,
+        name: 'ec2-us-east-1-amazonaws-com',
+        everyMs: 60_000,
+        timeoutMs: 10_000,
+        retryMs: 5_000,
+        confirm: 2,
+        recover: 1,
+        paused: false,
+        createdAt: NOW,
+        updatedAt: NOW,
+        kind: 'ec2',
+        endpoint: 'https://ec2.us-east-1.amazonaws.com/',
+        region: 'us-east-1',
+      },
+    });
+  });
+
+  it('keeps the credentials it is given', () => {
+    expect(buildEc2(`ec2 ${EC2_ENDPOINT} region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token=${AWS_TOKEN}`)).toMatchObject({
+      accessKeyId: AWS_KEY,
+      secretAccessKey: AWS_SECRET,
+      sessionToken: AWS_TOKEN,
+    });
+  });
+
+  it.each([`EC2 ${EC2_ENDPOINT} region=us-east-1`, `Ec2 ${EC2_ENDPOINT} region=us-east-1`])('accepts the kind in %j', (command) => {
+    expect(buildEc2(command).endpoint).toBe('https://ec2.us-east-1.amazonaws.com/');
+  });
+
+  it.each([
+    ['ec2 http://127.0.0.1:5000 region=us-east-1', '127-0-0-1'],
+    ['ec2 https://Compute.Lab.Example:8773/services/Cloud region=lab-1', 'compute-lab-example'],
+    ['ec2 http://[::1]:5000/ region=us-east-1', '1'],
+    [`ec2 ${EC2_ENDPOINT} region=us-east-1 name=aws-east`, 'aws-east'],
+  ])('%j is called %j', (command, name) => {
+    const target = buildEc2(command);
+    expect(target.name).toBe(name);
+    expect(target.id).toBe(`${CHAT}/${name}`);
+  });
+
+  it.each<[string, Partial<Ec2Target>]>([
+    ['region=eu-central-1', { region: 'eu-central-1' }],
+    ['region=lab-1', { region: 'lab-1' }],
+    ['region=x', { region: 'x' }],
+    [`region=${'r'.repeat(32)}`, { region: 'r'.repeat(32) }],
+    ['region=us-east-1 every=30s timeout=5s retry=3s confirm=3 recover=2 note=aws remind=2h', { everyMs: 30_000, timeoutMs: 5_000, retryMs: 3_000, confirm: 3, recover: 2, note: 'aws', remindMs: 7_200_000 }],
+    ['region=us-east-1 interval=2m', { everyMs: 120_000 }],
+    ['region=us-east-1 key=0123456789abcdef0123456789abcdef secret=0123456789abcdef', { accessKeyId: '0123456789abcdef0123456789abcdef', secretAccessKey: '0123456789abcdef' }],
+  ])('applies %j', (options, fields) => {
+    expect(buildEc2(`ec2 ${EC2_ENDPOINT} ${options}`)).toMatchObject(fields);
+  });
+
+  it.each(['key= secret=', 'token=', 'key= secret= token='])('leaves the credentials out for %j', (options) => {
+    const target = buildEc2(`ec2 ${EC2_ENDPOINT} region=us-east-1 ${options}`);
+    expect(target).not.toHaveProperty('accessKeyId');
+    expect(target).not.toHaveProperty('secretAccessKey');
+    expect(target).not.toHaveProperty('sessionToken');
+  });
+
+  it.each([
+    ['', MISSING_REGION],
+    ['every=30s', MISSING_REGION],
+    ['region=', REGION_ERROR('')],
+    ['region=US-EAST-1', REGION_ERROR('US-EAST-1')],
+    ['region=us_east_1', REGION_ERROR('us_east_1')],
+    ['region="us east"', REGION_ERROR('us east')],
+    [`region=${'r'.repeat(33)}`, REGION_ERROR('r'.repeat(33))],
+    ['region=us-east-1 region=eu-central-1', 'option "region" is given twice'],
+    [`region=us-east-1 key=${AWS_KEY}`, PAIR_ERROR],
+    [`region=us-east-1 secret=${AWS_SECRET}`, PAIR_ERROR],
+    [`region=us-east-1 secret=${AWS_SECRET} token=${AWS_TOKEN}`, PAIR_ERROR],
+    [`region=us-east-1 token=${AWS_TOKEN}`, 'token= needs key= and secret= too'],
+    [`region=us-east-1 key=AKIA-BAD secret=${AWS_SECRET}`, KEY_ERROR],
+    [`region=us-east-1 key=AKI secret=${AWS_SECRET}`, KEY_ERROR],
+    [`region=us-east-1 key=${AWS_KEY} secret="has space"`, SECRET_ERROR],
+    [`region=us-east-1 key=${AWS_KEY} secret=${'s'.repeat(257)}`, SECRET_ERROR],
+    [`region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token="a b"`, TOKEN_ERROR],
+    [`region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token=${'t'.repeat(4097)}`, TOKEN_ERROR],
+    ['region=us-east-1 method=GET', `unknown option "method" for a ec2 target; expected one of ${EC2_KEYS}`],
+    ['region=us-east-1 host=db.internal:5432', `unknown option "host" for a ec2 target; expected one of ${EC2_KEYS}`],
+    ['region=us-east-1 url=https://a.example/', `unknown option "url" for a ec2 target; expected one of ${EC2_KEYS}`],
+    ['region=us-east-1 every=10s timeout=10s', 'timeout must be shorter than the interval (10s), got "10s"'],
+  ])('refuses %j', (options, error) => {
+    expect(build(`ec2 ${EC2_ENDPOINT} ${options}`)).toEqual({ ok: false, errors: [error] });
+  });
+
+  it.each([
+    ['key=x', `unknown option "key" for a http target; expected one of ${HTTP_KEYS}`],
+    ['secret=x', `unknown option "secret" for a http target; expected one of ${HTTP_KEYS}`],
+    ['endpoint=https://a.example/', `unknown option "endpoint" for a http target; expected one of ${HTTP_KEYS}`],
+  ])('refuses the ec2 option %j for an http target', (options, error) => {
+    expect(build(`https://api.example.com/ ${options}`)).toEqual({ ok: false, errors: [error] });
+  });
+
+  it('refuses region= for a tcp target', () => {
+    expect(build('tcp db.internal:5432 region=us-east-1')).toEqual({
+      ok: false,
+      errors: [`unknown option "region" for a tcp target; expected one of ${TCP_KEYS}`],
+    });
+  });
+
+  it.each([
+    ['ec2', MISSING_ENDPOINT],
+    ['ec2 region=us-east-1', MISSING_ENDPOINT],
+    ['ec2 ec2.us-east-1.amazonaws.com region=us-east-1', ENDPOINT_ERROR('ec2.us-east-1.amazonaws.com')],
+    ['ec2 ftp://ec2.example.com region=us-east-1', ENDPOINT_ERROR('ftp://ec2.example.com')],
+    ['ec2 http://169.254.169.254/ region=us-east-1', METADATA_ERROR('169.254.169.254')],
+    ['ec2 http://[fd00:ec2::254]/ region=us-east-1', METADATA_ERROR('fd00:ec2::254')],
+  ])('refuses the address of %j', (command, error) => {
+    expect(build(command)).toEqual({ ok: false, errors: [error] });
+  });
+
+  it('allows a metadata endpoint when the deployment allows it', () => {
+    expect(buildEc2('ec2 http://169.254.169.254/ region=us-east-1', { ...CTX, allowMetadata: true })).toMatchObject({
+      endpoint: 'http://169.254.169.254/',
+      name: '169-254-169-254',
+    });
+  });
+
+  it('reports every problem of an ec2 target at once', () => {
+    expect(build('ec2 ftp://x.example extra method=GET key=bad! every=1s')).toEqual({
+      ok: false,
+      errors: [
+        'unexpected "extra": options are written key=value, like every=30s',
+        ENDPOINT_ERROR('ftp://x.example'),
+        `unknown option "method" for a ec2 target; expected one of ${EC2_KEYS}`,
+        KEY_ERROR,
+        'interval must be between 10s and 1d, got "1s"',
+        MISSING_REGION,
+      ],
+    });
+  });
+
+  it('never repeats a secret or a token in its errors', () => {
+    const bad = [
+      `ec2 ${EC2_ENDPOINT} region=us-east-1 secret="${AWS_SECRET} x"`,
+      `ec2 ${EC2_ENDPOINT} region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token="${AWS_TOKEN} x"`,
+      `ec2 ${EC2_ENDPOINT} region=us-east-1 key="${AWS_SECRET}" secret=${AWS_SECRET}`,
+      `ec2 ${EC2_ENDPOINT} region=us-east-1 secret=${AWS_SECRET}`,
+      `ec2 ${EC2_ENDPOINT} region=US secret=${AWS_SECRET} token=${AWS_TOKEN}`,
+    ];
+    for (const command of bad) {
+      const text = errorsOf(build(command)).join('\n');
+      expect(text).not.toContain(AWS_SECRET);
+      expect(text).not.toContain(AWS_TOKEN);
+    }
+  });
+});
+
+describe('ec2 addresses and credentials as shown', () => {
+  const withToken = buildEc2(`ec2 ${EC2_ENDPOINT} region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token=${AWS_TOKEN}`);
+
+  it.each<[string, string, string, number]>([
+    [`ec2 ${EC2_ENDPOINT} region=us-east-1`, 'ec2 https://ec2.us-east-1.amazonaws.com/ (us-east-1)', 'ec2.us-east-1.amazonaws.com', 443],
+    ['ec2 http://127.0.0.1:5000 region=eu-central-1', 'ec2 http://127.0.0.1:5000/ (eu-central-1)', '127.0.0.1', 5000],
+    ['ec2 http://cloud.lab/services/Cloud region=lab-1', 'ec2 http://cloud.lab/services/Cloud (lab-1)', 'cloud.lab', 80],
+    ['ec2 https://[fd00::5]:8773/ region=lab-1', 'ec2 https://[fd00::5]:8773/ (lab-1)', 'fd00::5', 8773],
+  ])('%j is shown as %j, traced to %j port %i', (command, address, host, port) => {
+    const target = buildEc2(command);
+    expect(targetAddress(target)).toBe(address);
+    expect(targetHost(target)).toBe(host);
+    expect(servicePort(target)).toBe(port);
+  });
+
+  it('never shows the secret or the token in the address', () => {
+    expect(targetAddress(withToken)).toBe('ec2 https://ec2.us-east-1.amazonaws.com/ (us-east-1)');
+    expect(targetAddress(withToken)).not.toContain(AWS_SECRET);
+    expect(targetAddress(withToken)).not.toContain(AWS_TOKEN);
+  });
+
+  it.each<[string, string]>([
+    [`ec2 ${EC2_ENDPOINT} region=us-east-1`, 'default AWS credential chain'],
+    [`ec2 ${EC2_ENDPOINT} region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET}`, 'key AKIA••••MPLE, secret ••••'],
+    [`ec2 ${EC2_ENDPOINT} region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token=${AWS_TOKEN}`, 'key AKIA••••MPLE, secret ••••, session token ••••'],
+    [`ec2 ${EC2_ENDPOINT} region=us-east-1 key=AKIASHORT secret=${AWS_SECRET}`, 'key ••••, secret ••••'],
+  ])('masks the credentials of %j as %j', (command, shown) => {
+    expect(maskedCredentials(buildEc2(command))).toBe(shown);
+  });
+});
+
+describe('editTarget for ec2', () => {
+  const LATER = NOW + 60_000;
+  const ec2Base = buildEc2(`ec2 ${EC2_ENDPOINT} name=aws region=us-east-1 key=${AWS_KEY} secret=${AWS_SECRET} token=${AWS_TOKEN}`);
+  const plain = buildEc2(`ec2 ${EC2_ENDPOINT} name=aws region=us-east-1`);
+  const edit = (target: Target, text: string, ctx: Omit<TargetContext, 'chatId'> = { now: LATER }): Parsed<Target> =>
+    editTarget(target, args(text).options, ctx);
+
+  it.each<[string, Partial<Ec2Target>]>([
+    ['region=eu-central-1', { region: 'eu-central-1' }],
+    ['endpoint=https://ec2.eu-central-1.amazonaws.com', { endpoint: 'https://ec2.eu-central-1.amazonaws.com/', name: 'aws' }],
+    ['every=5m timeout=20s', { everyMs: 300_000, timeoutMs: 20_000 }],
+    ['secret=rotated/EXAMPLEKEY', { secretAccessKey: 'rotated/EXAMPLEKEY' }],
+    [`key=${AWS_KEY}`, {}],
+    [`token=newer/token==`, { sessionToken: 'newer/token==' }],
+  ])('applies %j and keeps everything else', (options, fields) => {
+    const before = structuredClone(ec2Base);
+    expect(valueOf(edit(ec2Base, options))).toStrictEqual({ ...ec2Base, ...fields, updatedAt: LATER });
+    expect(ec2Base).toStrictEqual(before);
+  });
+
+  it('drops the session token when the key changes without one', () => {
+    const edited = valueOf(edit(ec2Base, 'key=AKIAOTHERKEYEXAMPLE1 secret=other/secret'));
+    expect(edited).toMatchObject({ accessKeyId: 'AKIAOTHERKEYEXAMPLE1', secretAccessKey: 'other/secret' });
+    expect(edited).not.toHaveProperty('sessionToken');
+    expect(valueOf(edit(ec2Base, 'key=AKIAOTHERKEYEXAMPLE1 secret=other/secret token=new/token'))).toMatchObject({ sessionToken: 'new/token' });
+  });
+
+  it('goes back to the default credential chain with key= secret=', () => {
+    const edited = valueOf(edit(ec2Base, 'key= secret='));
+    expect(edited).not.toHaveProperty('accessKeyId');
+    expect(edited).not.toHaveProperty('secretAccessKey');
+    expect(edited).not.toHaveProperty('sessionToken');
+    expect(maskedCredentials(edited as Ec2Target)).toBe('default AWS credential chain');
+  });
+
+  it('adds credentials to a target on the default chain', () => {
+    expect(valueOf(edit(plain, `key=${AWS_KEY} secret=${AWS_SECRET}`))).toStrictEqual({
+      ...plain,
+      accessKeyId: AWS_KEY,
+      secretAccessKey: AWS_SECRET,
+      updatedAt: LATER,
+    });
+  });
+
+  it.each<[string, 'with key' | 'default chain', string[]]>([
+    ['key=', 'with key', [PAIR_ERROR]],
+    ['secret=', 'with key', [PAIR_ERROR]],
+    [`key=${AWS_KEY}`, 'default chain', [PAIR_ERROR]],
+    ['token=abc', 'default chain', ['token= needs key= and secret= too']],
+    ['region=Bad', 'with key', [REGION_ERROR('Bad')]],
+    ['endpoint=ftp://x.example/', 'with key', [ENDPOINT_ERROR('ftp://x.example/')]],
+    ['endpoint=http://169.254.169.254/', 'with key', [METADATA_ERROR('169.254.169.254')]],
+    ['method=GET', 'with key', [`unknown option "method" for a ec2 target; expected one of ${EC2_KEYS}`]],
+    ['key=bad!', 'with key', [KEY_ERROR]],
+  ])('refuses %j for a target %s and leaves the original as it was', (options, which, errors) => {
+    const target = which === 'with key' ? ec2Base : plain;
+    const before = structuredClone(target);
+    expect(edit(target, options)).toEqual({ ok: false, errors });
+    expect(target).toStrictEqual(before);
+  });
+
+  it('refuses an edit without options for an ec2 target', () => {
+    expect(editTarget(ec2Base, [], { now: LATER })).toEqual({
+      ok: false,
+      errors: [`nothing to change: give options like every=30s; ec2 targets accept ${EC2_KEYS}`],
+    });
+  });
+});
+
+describe('issue 6 options', () => {
+  const ctx = { chatId: 1, now: 0 };
+  const build = (text: string) => {
+    const parsed = parseArgs(text);
+    if (!parsed.ok) throw new Error('tokenize');
+    return buildTarget(parsed.value, ctx);
+  };
+  it.each([
+    ['errorrate=25%', { errorRatePct: 25 }],
+    ['errorrate=0', { errorRatePct: 0 }],
+    ['errorrate=100', { errorRatePct: 100 }],
+    ['maintenance="Wartung"', { maintenance: 'Wartung' }],
+  ])('%s', (options, expected) => {
+    const t = build(`https://a.example/ ${options}`);
+    expect(t.ok && t.value).toMatchObject(expected);
+  });
+  it.each(['errorrate=101', 'errorrate=-1', 'errorrate=ten', 'errorrate=5.5'])('refuses %s', (options) => {
+    expect(build(`https://a.example/ ${options}`)).toEqual({ ok: false, errors: [`errorrate must be a percentage between 0 and 100 (0 = off), like 10%, got "${options.slice(10)}"`] });
   });
 });

@@ -47,3 +47,50 @@ export function createTestCertificates(): TestCertificates {
     throw err;
   }
 }
+
+/** How long a certificate from `issueServerCertificate` is valid: days from now, or fixed instants. */
+export type CertificateValidity = { days: number } | { notBefore: Date; notAfter: Date };
+
+/** `openssl ca` time format: YYYYMMDDHHMMSSZ (UTC). */
+function opensslTime(date: Date): string {
+  return `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
+
+/**
+ * Signs another 127.0.0.1 server certificate with `ca` (from `createTestCertificates`), valid for `validity`.
+ * Fixed instants make certificates that expired long ago: `openssl ca -startdate/-enddate` sets any dates,
+ * while `x509 -req` before OpenSSL 3.4 only counts days from now (its `-not_before/-not_after` are 3.4+).
+ */
+export function issueServerCertificate(ca: { key: string; cert: string }, validity: CertificateValidity): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lookout-tls-'));
+  const path = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  try {
+    writeFileSync(path('ca.key'), ca.key);
+    writeFileSync(path('ca.crt'), ca.cert);
+    writeFileSync(path('index.txt'), '');
+    // The smallest config `openssl ca` accepts: its database files, any subject, and our leaf extensions.
+    writeFileSync(
+      path('ca.cnf'),
+      [
+        '[ca]', 'default_ca = test_ca',
+        '[test_ca]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'default_md = sha256',
+        'policy = any_subject', 'unique_subject = no',
+        '[any_subject]', 'commonName = supplied',
+        '[leaf]', 'subjectAltName = IP:127.0.0.1', 'basicConstraints = CA:FALSE',
+        '',
+      ].join('\n'),
+    );
+    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', '/CN=127.0.0.1');
+    const dates = 'days' in validity
+      ? ['-days', String(validity.days)]
+      : ['-startdate', opensslTime(validity.notBefore), '-enddate', opensslTime(validity.notAfter)];
+    openssl(
+      'ca', '-batch', '-notext', '-create_serial', '-config', path('ca.cnf'), '-extensions', 'leaf',
+      '-cert', path('ca.crt'), '-keyfile', path('ca.key'), '-in', path('server.csr'), '-out', path('server.crt'), ...dates,
+    );
+    return { key: readFileSync(path('server.key'), 'utf8'), cert: readFileSync(path('server.crt'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -44,6 +44,20 @@ export async function firstCheckLine(deps: BotDeps, targetId: string): Promise<s
 /** The thread a message was posted in, when it is a forum topic message. */
 export const threadOf = (ctx: Context): number | undefined => (ctx.msg?.is_topic_message ? ctx.msg.message_thread_id : undefined);
 
+/** A command that carried a secret (`secret=`, `token=`) is deleted from the chat, or the user is asked to. */
+async function forgetSecrets(ctx: Context, args: CommandArgs): Promise<void> {
+  if (!args.options.some((o) => (o.key === 'secret' || o.key === 'token') && o.value !== '')) return;
+  const deleted = await ctx.deleteMessage().then(
+    () => true,
+    () => false,
+  );
+  await ctx.reply(
+    deleted
+      ? '🔐 I deleted your message because it contained a secret.'
+      : '🔐 Your message contains a secret: please delete it (I may not delete messages here). Sending credentials in a private chat with me is safer.',
+  );
+}
+
 /** Finds the named target of this chat, or replies why not. */
 async function findTarget(deps: BotDeps, ctx: LookoutContext, name: string | undefined, command: string): Promise<Target | undefined> {
   if (!name) {
@@ -69,6 +83,7 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
     const args = parseArgs(text);
     if (!args.ok) return void (await ctx.reply(errorText(args.errors, 'add'), html));
     const outcome = await addTarget(deps, ctx.chat.id, threadOf(ctx), args.value, ctx.from?.id);
+    await forgetSecrets(ctx, args.value);
     const reply = await ctx.reply(outcome.targetId ? `${outcome.text}\nChecking now…` : outcome.text, html);
     if (!outcome.targetId) return;
     const line = await firstCheckLine(deps, outcome.targetId);
@@ -96,6 +111,7 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
       return void (await ctx.reply(errorText([`unexpected "${rest[0]}": options are written key=value, like every=30s`], 'edit'), html));
     }
     await edit(ctx, 'edit', name, args.value.options);
+    await forgetSecrets(ctx, args.value);
   });
 
   for (const [command, key] of [['interval', 'every'], ['timeout', 'timeout']] as const) {
