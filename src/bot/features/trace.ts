@@ -35,7 +35,7 @@ async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: numb
   }
   void (async () => {
     try {
-      const result = await deps.tracer.trace(host, port);
+      const result = await deps.tracer.trace(host, port).finally(() => deps.tracer.end(chatId));
       const address = await deps.source.addressFor(host);
       const report = formatTraceReport(result, { label: deps.source.label, ...(address ? { address } : {}) });
       if (report.length <= MESSAGE_LIMIT) {
@@ -48,8 +48,6 @@ async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: numb
       deps.logger?.info({ event: 'trace', chat: chatId, host, ok: result.ok }, 'trace finished');
     } catch (err) {
       deps.logger?.error({ err, event: 'trace_failed', chat: chatId }, 'trace reply failed');
-    } finally {
-      deps.tracer.end(chatId);
     }
   })();
 }
