@@ -2,10 +2,12 @@ import type { AvailabilityZone, EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { request } from 'undici';
 import type { CheckResult } from '../domain/check.js';
 import type { Ec2Target } from '../domain/target.js';
 import { describeNetworkError, type FailureDescription } from './network-error.js';
 import type { Probe, ProbeContext } from './probe.js';
+import { detectMaintenance, type FailedAnswer } from './maintenance.js';
 
 /** What an EC2 client is made for: one endpoint, region and set of credentials. */
 export interface Ec2ClientSettings {
@@ -193,6 +195,25 @@ function clientKey(t: Ec2Target): string {
   return JSON.stringify([t.endpoint, t.region, t.accessKeyId ?? '', secrets, t.timeoutMs]);
 }
 
+/** A plain GET of the endpoint (at most 64 KiB of it), for maintenance pages; undefined when it fails. */
+async function fetchPage(url: string, signal: AbortSignal): Promise<FailedAnswer | undefined> {
+  try {
+    const res = await request(url, { method: 'GET', signal, reset: true, headers: { 'user-agent': 'Lookout/0.1 (+uptime check)' } });
+    let body = '';
+    for await (const chunk of res.body) {
+      body += (chunk as Buffer).toString('utf8');
+      if (body.length >= 65_536) {
+        res.body.destroy();
+        break;
+      }
+    }
+    const retryAfter = res.headers['retry-after'];
+    return { status: res.statusCode, body, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The ec2 check: one DescribeAvailabilityZones call to the target's endpoint, signed for its region with
  * its credentials (or the default chain). UP when a zone is available. Clients are kept per endpoint,
@@ -255,8 +276,14 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
       if ('aborted' in outcome) return timeout(latencyMs);
       if (!outcome.done) {
         const { status, ...failure } = describeFailure(outcome.error, target);
-        // maintenance: a failed call is where a plain GET of the endpoint would look for a maintenance page.
-        return { ok: false, at, latencyMs, ...(status !== undefined ? { status } : {}), ...failure };
+        const result: CheckResult = { ok: false, at, latencyMs, ...(status !== undefined ? { status } : {}), ...failure };
+        // The API answered with an error: a plain GET of the endpoint tells planned maintenance from an outage.
+        if (status !== undefined && status >= 500 && !ctx.signal.aborted) {
+          const page = await fetchPage(target.endpoint, ctx.signal);
+          const maintenance = page ? detectMaintenance(page, at) : undefined;
+          if (maintenance) result.maintenance = maintenance;
+        }
+        return result;
       }
       const { status, zones } = outcome.answer;
       const judged = judgeZones(zones);
