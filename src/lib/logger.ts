@@ -22,6 +22,10 @@ export const REDACT_PATHS = [
   '*.credentials',
   'authorization',
   '*.authorization',
+  'secretAccessKey',
+  '*.secretAccessKey',
+  'sessionToken',
+  '*.sessionToken',
 ];
 
 /** A JSON logger to `destination` (stdout by default). */
