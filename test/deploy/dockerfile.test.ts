@@ -34,6 +34,6 @@ describe('Dockerfile', () => {
 
   it('ships only production dependencies and starts the built app', () => {
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
-    expect(instruction('CMD')[0]).toBe('CMD ["node", "dist/main.js"]');
+    expect(instruction('CMD')[0]).toBe('CMD ["node", "--max-old-space-size=256", "dist/main.js"]');
   });
 });
