@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, type CommandArgs } from '../../src/domain/options.js';
 import type { Parsed } from '../../src/domain/result.js';
+import { buildTarget, defaultTimeoutMs, editTarget, optionKeys } from '../../src/domain/target-options.js';
 import {
-  buildTarget,
-  editTarget,
   formatExpect,
   maskedCredentials,
   nameError,

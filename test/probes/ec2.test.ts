@@ -179,8 +179,10 @@ describe('createEc2Probe against a local fake EC2 API', () => {
     const server = await fakeApi(status, ec2Error(code, message));
     const result = await check(newProbe(), ec2Target({ endpoint: server.url }));
     expect(result).toEqual({ ok: false, at: TEST_NOW, latencyMs: expect.any(Number), status, failure: 'status', reason });
-    // One attempt only: the SDK's own retries (it retries throttling and 5xx) would outlast the timeout.
-    expect(server.requests.count).toBe(1);
+    // One API call only: the SDK's own retries (it retries throttling and 5xx) would outlast the timeout.
+    expect(server.requests.all.filter((r) => r.method === 'POST')).toHaveLength(1);
+    // A 5xx is followed by one plain GET of the endpoint, looking for a maintenance page.
+    expect(server.requests.all.filter((r) => r.method === 'GET')).toHaveLength(status >= 500 ? 1 : 0);
   });
 
   it('clips a long API message to one short line', async () => {

@@ -1,6 +1,6 @@
 import type { Conversation } from '@grammyjs/conversations';
 import { parseArgs } from '../../domain/options.js';
-import { buildTarget } from '../../domain/target.js';
+import { buildTarget } from '../../domain/target-options.js';
 import type { DialogueContext, LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { addTarget, firstCheckLine, threadOf } from '../features/targets-write.js';
