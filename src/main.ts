@@ -22,6 +22,8 @@ import { createCatalog } from './engine/catalog.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { createMetrics } from './http/metrics.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
 import { createEc2Probe } from './probes/ec2.js';
 import { createHttpAgent, createHttpProbe } from './probes/http.js';
 import { createProbeRegistry } from './probes/registry.js';
@@ -45,6 +47,8 @@ export interface App {
   windows: WindowRegistry;
   notifier: Notifier;
   logger: Logger;
+  /** The HTTP endpoints, unless HTTP_PORT=0. */
+  http?: HttpServer;
   bot?: Bot<LookoutContext>;
   stop(): Promise<void>;
 }
@@ -131,9 +135,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
   if (config.botToken) engine.onCheck((event) => warnings.observe(event.target, event.result));
+  const metrics = createMetrics(() => outbox.depth());
+  engine.onCheck((event) => metrics.check(event));
+  outbox.onDelivery((event) => metrics.delivery(event.outcome));
   const catalog = createCatalog(targets, engine, {
     onPaused: (t) => policy.close(t.id, 'paused'),
     onRemoved: async (t) => {
+      metrics.forget(t.id);
       await policy.close(t.id, 'removed');
       for (const w of windows.list(t.chatId).filter((x) => x.targetId === t.id)) await windows.remove(w.id);
     },
@@ -153,7 +161,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     );
   }
   const traces = bot ? attachTraces({ incidents, outbox, tracer, source, logger }) : undefined;
+  if (bot) {
+    bot.api.config.use(async (prev, method, payload, signal) => {
+      try {
+        const res = await prev(method, payload, signal);
+        if (!res.ok) metrics.telegramError(method);
+        return res;
+      } catch (err) {
+        metrics.telegramError(method);
+        throw err;
+      }
+    });
+  }
   await engine.start();
+  const http =
+    config.httpPort === 0 ? undefined : await startHttpServer({ port: config.httpPort, engine, store, metrics, ...(config.statusToken ? { statusToken: config.statusToken } : {}), logger });
   if (bot) {
     await policy.start();
     await outbox.start();
@@ -170,6 +192,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     notifier,
     logger,
     ...(bot ? { bot } : {}),
+    ...(http ? { http } : {}),
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
@@ -181,6 +204,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await policy.stop();
         await outbox.stop();
         await incidents.flush();
+        await http?.close();
         await agent.close();
         ec2Probe.close();
         await store.close();

@@ -60,6 +60,8 @@ export interface Engine {
   checkNow(targetId: string): Promise<CheckEvent | undefined>;
   state(targetId: string): StateRecord | undefined;
   target(targetId: string): Target | undefined;
+  /** Every target the engine knows. */
+  targets(): Target[];
   /** Subscribes to state changes; returns the unsubscribe function. */
   onChange(listener: (change: StateChange, target: Target) => void): () => void;
   /** Subscribes to every finished check (metrics, history, benchmarks). */
@@ -301,6 +303,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
     state: (id) => entries.get(id)?.record,
     target: (id) => entries.get(id)?.target,
+    targets: () => [...entries.values()].map((e) => e.target),
 
     onChange(listener) {
       changeListeners.add(listener);

@@ -1,0 +1,68 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CheckEvent } from '../engine/engine.js';
+
+/** Lookout's Prometheus metrics, in their own registry. */
+export interface Metrics {
+  registry: Registry;
+  /** Records one finished check (counts, duration, up, state, scheduler lateness). */
+  check(event: CheckEvent): void;
+  /** Records a delivery outcome of the outbox. */
+  delivery(outcome: 'delivered' | 'retry' | 'dropped'): void;
+  /** Records a failed Bot API call. */
+  telegramError(method: string): void;
+  /** Forgets the series of a removed target. */
+  forget(targetId: string): void;
+}
+
+const STATES = ['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'MAINTENANCE', 'PAUSED'] as const;
+
+/** Creates the metrics; `outboxDepth` is read at scrape time. */
+export function createMetrics(outboxDepth: () => number): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
+  const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'lookout_check_duration_seconds',
+    help: 'Check duration by target',
+    labelNames: ['target'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const up = new Gauge({ name: 'lookout_target_up', help: '1 when the target is UP or DEGRADED, else 0', labelNames: ['target'], registers: [registry] });
+  const state = new Gauge({ name: 'lookout_target_state', help: '1 for the state the target is in', labelNames: ['target', 'state'], registers: [registry] });
+  const lateness = new Histogram({
+    name: 'lookout_scheduler_lateness_seconds',
+    help: 'How late checks start after their scheduled time',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const deliveries = new Counter({ name: 'lookout_alerts_total', help: 'Chat messages by delivery outcome', labelNames: ['outcome'], registers: [registry] });
+  const telegram = new Counter({ name: 'lookout_telegram_api_errors_total', help: 'Failed Bot API calls by method', labelNames: ['method'], registers: [registry] });
+  new Gauge({
+    name: 'lookout_outbox_depth',
+    help: 'Messages waiting for delivery',
+    registers: [registry],
+    collect() {
+      this.set(outboxDepth());
+    },
+  });
+  return {
+    registry,
+    check(event) {
+      const id = event.target.id;
+      checks.inc({ target: id, result: event.result.ok ? 'ok' : (event.result.failure ?? 'error') });
+      duration.observe({ target: id }, event.result.latencyMs / 1_000);
+      lateness.observe(Math.max(0, event.latenessMs) / 1_000);
+      const s = event.record.state;
+      up.set({ target: id }, s === 'UP' || s === 'DEGRADED' ? 1 : 0);
+      for (const name of STATES) state.set({ target: id, state: name }, name === s ? 1 : 0);
+    },
+    delivery: (outcome) => deliveries.inc({ outcome }),
+    telegramError: (method) => telegram.inc({ method }),
+    forget(targetId) {
+      for (const metric of [checks, duration, up, state]) {
+        (metric as Counter<string>).remove({ target: targetId });
+      }
+    },
+  };
+}

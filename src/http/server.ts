@@ -1,0 +1,99 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from '../engine/engine.js';
+import { targetAddress } from '../domain/target.js';
+import type { Logger } from '../lib/logger.js';
+import type { KeyvStore } from '../store/keyv.js';
+import type { Metrics } from './metrics.js';
+
+/** What the HTTP endpoints read. */
+export interface HttpServerDeps {
+  port: number;
+  host?: string;
+  engine: Engine;
+  store: KeyvStore;
+  metrics: Metrics;
+  /** Bearer token required by /api/status when set. */
+  statusToken?: string;
+  /** Extra routes (the Telegram webhook); return true when handled. */
+  extra?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  logger?: Logger;
+}
+
+/** A started HTTP server. */
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown): void => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+};
+
+/** `/healthz`, `/metrics` and `/api/status` on one node:http server. */
+export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer> {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (deps.extra && (await deps.extra(req, res))) return;
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+    if (path === '/healthz') {
+      const problems: string[] = [];
+      if (!deps.engine.running) problems.push('scheduler not running');
+      if (!(await deps.store.ping())) problems.push('store not answering');
+      return json(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ok' } : { status: 'unhealthy', problems });
+    }
+    if (path === '/metrics') {
+      const text = await deps.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (path === '/api/status') {
+      if (deps.statusToken !== undefined && req.headers.authorization !== `Bearer ${deps.statusToken}`) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return json(res, 401, { error: 'a bearer token is required (STATUS_TOKEN)' });
+      }
+      const targets = deps.engine
+        .targets()
+        .map((t) => {
+          const record = deps.engine.state(t.id);
+          return {
+            id: t.id,
+            chat: t.chatId,
+            name: t.name,
+            kind: t.kind,
+            address: targetAddress(t),
+            state: record?.state ?? 'UNKNOWN',
+            since: record ? new Date(record.since).toISOString() : undefined,
+            lastResult: record?.lastResult
+              ? { ok: record.lastResult.ok, at: new Date(record.lastResult.at).toISOString(), latencyMs: Math.round(record.lastResult.latencyMs), status: record.lastResult.status, reason: record.lastResult.reason }
+              : undefined,
+          };
+        })
+        .sort((a, b) => a.id.localeCompare(b.id));
+      return json(res, 200, { targets });
+    }
+    json(res, 404, { error: 'not found', endpoints: ['/healthz', '/metrics', '/api/status'] });
+  };
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      deps.logger?.error({ err, event: 'http_failed' }, 'an HTTP request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port, deps.host ?? '0.0.0.0', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

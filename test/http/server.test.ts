@@ -1,0 +1,81 @@
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
+import { closedPort } from '../support/target-server.js';
+
+let rig: AppRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; type: string }> {
+  const res = await request(`http://127.0.0.1:${port}${path}`, { headers });
+  return { status: res.statusCode, text: await res.body.text(), type: String(res.headers['content-type']) };
+}
+
+/** The value of one series in Prometheus exposition text. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('HTTP endpoints', () => {
+  it('/healthz, /metrics that move with checks, /api/status behind its token', async () => {
+    const port = await closedPort();
+    rig = await startAppRig({ HTTP_PORT: String(port), STATUS_TOKEN: 's3cr3t-status' });
+    await rig.say(`/add ${rig.server.url}/health name=api`, 'Added');
+    await rig.telegram.waitFor('editMessageText', (c) => String(c.payload.text).includes('First check'));
+
+    const health = await get(port, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.text)).toEqual({ status: 'ok' });
+
+    const id = `${GROUP}/api`;
+    const before = await get(port, '/metrics');
+    expect(before.type).toContain('text/plain');
+    const okSeries = `lookout_checks_total{target="${id}",result="ok"}`;
+    expect(sample(before.text, okSeries)).toBe(1);
+    expect(sample(before.text, `lookout_target_up{target="${id}"}`)).toBe(1);
+    expect(sample(before.text, `lookout_target_state{target="${id}",state="UP"}`)).toBe(1);
+    expect(sample(before.text, 'lookout_outbox_depth')).toBe(0);
+    expect(before.text).toContain(`lookout_check_duration_seconds_bucket{le="0.005",target="${id}"}`);
+    expect(before.text).toContain('lookout_scheduler_lateness_seconds_count');
+    expect(before.text).toContain('lookout_process_cpu_user_seconds_total');
+
+    rig.server.setStatus(503);
+    await rig.app.engine.checkNow(id);
+    await rig.app.engine.checkNow(id);
+    const after = await get(port, '/metrics');
+    expect(sample(after.text, `lookout_checks_total{target="${id}",result="status"}`)).toBe(2);
+    expect(sample(after.text, `lookout_target_up{target="${id}"}`)).toBe(0);
+    expect(sample(after.text, `lookout_target_state{target="${id}",state="DOWN"}`)).toBe(1);
+    await rig.telegram.waitFor('sendMessage', (c) => String(c.payload.text).includes('is DOWN'));
+    await rig.app.outbox.idle();
+    await new Promise((r) => setTimeout(r, 100));
+    const delivered = await get(port, '/metrics');
+    expect(sample(delivered.text, 'lookout_alerts_total{outcome="delivered"}')).toBeGreaterThanOrEqual(1);
+
+    const refused = await get(port, '/api/status');
+    expect(refused.status).toBe(401);
+    expect((await get(port, '/api/status', { authorization: 'Bearer wrong' })).status).toBe(401);
+    const status = await get(port, '/api/status', { authorization: 'Bearer s3cr3t-status' });
+    expect(status.status).toBe(200);
+    const body = JSON.parse(status.text) as { targets: Array<Record<string, unknown>> };
+    expect(body.targets).toHaveLength(1);
+    expect(body.targets[0]).toMatchObject({ id, name: 'api', kind: 'http', state: 'DOWN', lastResult: { ok: false, status: 503, reason: 'HTTP 503, expected 200-299' } });
+
+    expect((await get(port, '/nope')).status).toBe(404);
+  });
+
+  it('/healthz is 503 with the reason when the scheduler stopped', async () => {
+    const port = await closedPort();
+    rig = await startAppRig({ HTTP_PORT: String(port) });
+    await rig.app.engine.stop();
+    const health = await get(port, '/healthz');
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.text)).toEqual({ status: 'unhealthy', problems: ['scheduler not running'] });
+    // Without STATUS_TOKEN the status API is open.
+    expect((await get(port, '/api/status')).status).toBe(200);
+  });
+});
