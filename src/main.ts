@@ -15,7 +15,7 @@ import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy } from './alerts/policy.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/telegram.js';
 import type { LookoutContext } from './bot/context.js';
-import { createBot, startPolling } from './bot/index.js';
+import { createBot, startPolling, startWebhook } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { createCatalog } from './engine/catalog.js';
@@ -174,13 +174,33 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
   await engine.start();
+  // Webhook mode: Telegram posts updates to WEBHOOK_URL's path on this same server.
+  const webhook = bot && config.webhookUrl && config.webhookSecret ? await startWebhook(bot, config.webhookUrl, config.webhookSecret) : undefined;
   const http =
-    config.httpPort === 0 ? undefined : await startHttpServer({ port: config.httpPort, engine, store, metrics, ...(config.statusToken ? { statusToken: config.statusToken } : {}), logger });
+    config.httpPort === 0
+      ? undefined
+      : await startHttpServer({
+          port: config.httpPort,
+          engine,
+          store,
+          metrics,
+          ...(config.statusToken ? { statusToken: config.statusToken } : {}),
+          ...(webhook
+            ? {
+                extra: async (req, res) => {
+                  if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== webhook.path) return false;
+                  await webhook.handle(req, res);
+                  return true;
+                },
+              }
+            : {}),
+          logger,
+        });
   if (bot) {
     await policy.start();
     await outbox.start();
   }
-  if (bot) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
+  if (bot && !webhook) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
 
   let stopping: Promise<void> | undefined;
   return {

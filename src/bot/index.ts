@@ -2,7 +2,8 @@ import { conversations, createConversation } from '@grammyjs/conversations';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot, GrammyError, HttpError, type BotError, type StorageAdapter } from 'grammy';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Bot, GrammyError, HttpError, webhookCallback, type BotError, type StorageAdapter } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { createAddDialogue } from './conversations/add-dialogue.js';
 import type { LookoutContext } from './context.js';
@@ -60,6 +61,22 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
   bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps));
   bot.catch(apologise);
   return bot;
+}
+
+/**
+ * Webhook mode: registers `url` with Telegram (with `secret_token`) and returns the request handler the
+ * HTTP server mounts at the URL's path. Requests without the right secret are answered 401 by grammY.
+ */
+export async function startWebhook(
+  bot: Bot<LookoutContext>,
+  url: string,
+  secret: string,
+): Promise<{ path: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }> {
+  await bot.init();
+  await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })));
+  await bot.api.setWebhook(url, { secret_token: secret });
+  const callback = webhookCallback(bot, 'http', { secretToken: secret, onTimeout: 'return', timeoutMilliseconds: 9_000 });
+  return { path: new URL(url).pathname, handle: (req, res) => callback(req, res) };
 }
 
 /** Registers the commands and starts long polling; returns the runner to stop it with. */

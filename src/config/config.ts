@@ -149,6 +149,9 @@ export function parseEnv(env: Env): ConfigResult {
   if (webhookUrl !== undefined && webhookSecret === undefined) {
     errors.push('WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post updates');
   }
+  if (webhookUrl !== undefined && text('HTTP_PORT') === '0') {
+    errors.push('HTTP_PORT must not be 0 with WEBHOOK_URL: Telegram posts the updates to this server');
+  }
   const logLevelRaw = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
     errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
