@@ -213,10 +213,18 @@ function canonicalHost(host: string): string {
   }
 }
 
-/** Validates an http(s) URL for a target. */
-export function parseTargetUrl(text: string, allowMetadata = false): Parsed<URL> {
-  const error = `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
-  if (text.length > LIMITS.urlMaxChars) return invalid(`URL must be at most ${LIMITS.urlMaxChars} characters, got ${text.length}`);
+/** What an http(s) address is called in errors, an example of it, and where credentials go instead. */
+interface AddressWording {
+  label: string;
+  example: string;
+  credentials: string;
+  /** Refuse a query string and fragment (the AWS SDK builds its own). */
+  bare?: boolean;
+}
+
+function parseHttpAddress(text: string, allowMetadata: boolean, w: AddressWording): Parsed<URL> {
+  const error = `${w.label} must be an http:// or https:// address like ${w.example}, got "${text}"`;
+  if (text.length > LIMITS.urlMaxChars) return invalid(`${w.label} must be at most ${LIMITS.urlMaxChars} characters, got ${text.length}`);
   let url: URL;
   try {
     url = new URL(text);
@@ -224,32 +232,29 @@ export function parseTargetUrl(text: string, allowMetadata = false): Parsed<URL>
     return invalid(error);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return invalid(error);
-  if (url.username || url.password) {
-    return invalid('URL must not contain a user name or password: send credentials with header="Authorization: ..." instead');
-  }
+  if (url.username || url.password) return invalid(`${w.label} must not contain a user name or password: ${w.credentials}`);
+  if (w.bare && (url.search || url.hash)) return invalid(`${w.label} must not have a query or a fragment, got "${text}"`);
   const metadata = metadataError(url.hostname, allowMetadata);
   if (metadata) return invalid(metadata);
   return valid(url);
 }
 
-/** Validates the http(s) URL of an ec2 target's API endpoint. */
-export function parseEndpoint(text: string, allowMetadata = false): Parsed<URL> {
-  const error = `endpoint must be an http:// or https:// address like https://ec2.us-east-1.amazonaws.com, got "${text}"`;
-  if (text.length > LIMITS.urlMaxChars) return invalid(`endpoint must be at most ${LIMITS.urlMaxChars} characters, got ${text.length}`);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return invalid(error);
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return invalid(error);
-  if (url.username || url.password) return invalid('endpoint must not contain a user name or password: give key= and secret= instead');
-  // The SDK builds its own query string; one in the endpoint would be dropped or mangled.
-  if (url.search || url.hash) return invalid(`endpoint must not have a query or a fragment, got "${text}"`);
-  const metadata = metadataError(url.hostname, allowMetadata);
-  if (metadata) return invalid(metadata);
-  return valid(url);
-}
+/** Validates an http(s) URL for a target. */
+export const parseTargetUrl = (text: string, allowMetadata = false): Parsed<URL> =>
+  parseHttpAddress(text, allowMetadata, {
+    label: 'URL',
+    example: 'https://api.example.com/health',
+    credentials: 'send credentials with header="Authorization: ..." instead',
+  });
+
+/** Validates the http(s) URL of an ec2 target's API endpoint (no query: the SDK builds its own). */
+export const parseEndpoint = (text: string, allowMetadata = false): Parsed<URL> =>
+  parseHttpAddress(text, allowMetadata, {
+    label: 'endpoint',
+    example: 'https://ec2.us-east-1.amazonaws.com',
+    credentials: 'give key= and secret= instead',
+    bare: true,
+  });
 
 /** A whole number option in [min, max], or the error saying so. */
 export function parseWhole(key: string, text: string, min: number, max: number): Parsed<number> {
