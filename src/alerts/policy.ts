@@ -5,6 +5,7 @@ import { occurrenceAt, type Window } from '../domain/window.js';
 import { createScheduler } from '../engine/scheduler.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { createSerial } from '../lib/serial.js';
+import { withTimeout } from '../lib/timeout.js';
 import type { Logger } from '../lib/logger.js';
 import type { WindowRegistry } from '../store/windows.js';
 import { formatAlert, formatAlertLine, formatResolution, formatWindowEnded, formatWindowStarted, type SourceInfo } from './format.js';
@@ -111,7 +112,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     if (incidents.openFor(target.id)) return;
     const suppressed = windows.activeFor(target.chatId, target.id, clock.now()).length > 0;
     const host = targetHost(target);
-    const address = await Promise.race([deps.source.addressFor(host), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200).unref())]);
+    const address = await withTimeout(deps.source.addressFor(host), 200);
     const source: SourceInfo = { label: deps.source.label, ...(address ? { address } : {}) };
     const incident = await incidents.open({
       id: shortId(clock.now(), seq++),

@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { withTimeout } from '../lib/timeout.js';
 
 /** Where Lookout runs, as alerts and traces name it. */
 export interface SourceResolver {
@@ -8,9 +9,6 @@ export interface SourceResolver {
   /** The local address the system would use to reach `host` (cached; undefined when unknown). */
   addressFor(host: string): Promise<string | undefined>;
 }
-
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | undefined> =>
-  Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
 
 /**
  * The local address for a destination: a UDP socket is "connected" to it, which makes the kernel pick

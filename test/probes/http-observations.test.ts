@@ -8,7 +8,7 @@ import type { CheckResult } from '../../src/domain/check.js';
 import type { HttpTarget } from '../../src/domain/target.js';
 import { createHttpAgent, createHttpProbe, type HttpProbeOptions } from '../../src/probes/http.js';
 import { loopbackLookup } from '../support/fake-lookup.js';
-import { probeContext } from '../support/probe-context.js';
+import { probeContext, runProbe } from '../support/probe-context.js';
 import { closedPort, httpTarget, startTargetServer, type TargetServer } from '../support/target-server.js';
 import { createTestCertificates, hasOpenssl, issueServerCertificate, type TestCertificates } from '../support/test-certificates.js';
 
@@ -21,15 +21,7 @@ function bearer(exp: number): string {
 }
 
 /** Runs one check the way the engine does, on `dispatcher`. */
-async function check(target: HttpTarget, options: HttpProbeOptions): Promise<CheckResult> {
-  const probe = createHttpProbe(options);
-  const ctx = probeContext(target.timeoutMs);
-  try {
-    return await probe.run(target, ctx);
-  } finally {
-    ctx.dispose();
-  }
-}
+const check = (target: HttpTarget, options: HttpProbeOptions): Promise<CheckResult> => runProbe(createHttpProbe(options), target);
 
 describe('http probe observations over plain http', () => {
   const agent = createHttpAgent(loopbackLookup);

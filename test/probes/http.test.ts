@@ -7,7 +7,7 @@ import type { CheckResult } from '../../src/domain/check.js';
 import type { HttpTarget } from '../../src/domain/target.js';
 import { createHttpAgent, createHttpProbe, type HttpProbeOptions } from '../../src/probes/http.js';
 import { loopbackLookup } from '../support/fake-lookup.js';
-import { probeContext, TEST_NOW } from '../support/probe-context.js';
+import { probeContext, runProbe, TEST_NOW } from '../support/probe-context.js';
 import { closedPort, httpTarget, startTargetServer, type TargetServer } from '../support/target-server.js';
 import { createTestCertificates, hasOpenssl, type TestCertificates } from '../support/test-certificates.js';
 
@@ -30,15 +30,8 @@ async function serve(): Promise<TargetServer> {
 }
 
 /** Runs one check the way the engine does: a signal that fires at the target's timeout. */
-async function check(target: HttpTarget, options: HttpProbeOptions = {}): Promise<CheckResult> {
-  const probe = createHttpProbe({ dispatcher: agent, ...options });
-  const ctx = probeContext(target.timeoutMs);
-  try {
-    return await probe.run(target, ctx);
-  } finally {
-    ctx.dispose();
-  }
-}
+const check = (target: HttpTarget, options: HttpProbeOptions = {}): Promise<CheckResult> =>
+  runProbe(createHttpProbe({ dispatcher: agent, ...options }), target);
 
 /** Resolves once `agent` holds a free connection to `origin` (a few event loop turns at most). */
 async function untilIdle(agent: Agent, origin: string): Promise<void> {

@@ -1,4 +1,6 @@
-import type { ProbeContext } from '../../src/probes/probe.js';
+import type { CheckResult } from '../../src/domain/check.js';
+import type { Target } from '../../src/domain/target.js';
+import type { Probe, ProbeContext } from '../../src/probes/probe.js';
 
 /** A fixed wall-clock instant tests inject as `now`, so `CheckResult.at` is predictable. */
 export const TEST_NOW = 1_700_000_000_000;
@@ -24,4 +26,14 @@ export function abortedProbeContext(now = TEST_NOW): ProbeContext {
   const controller = new AbortController();
   controller.abort();
   return { signal: controller.signal, now: () => now };
+}
+
+/** Runs one check the way the engine does: a signal that fires at the target's timeout. */
+export async function runProbe<T extends Target>(probe: Probe<T>, target: T): Promise<CheckResult> {
+  const ctx = probeContext(target.timeoutMs);
+  try {
+    return await probe.run(target, ctx);
+  } finally {
+    ctx.dispose();
+  }
 }
