@@ -4,7 +4,7 @@ import type { RunnerHandle } from '@grammyjs/runner';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import type { Bot } from 'grammy';
 import { createIncidentBook } from './alerts/incidents.js';
-import { alertLogFields } from './alerts/format.js';
+import { createLogAlerts } from './alerts/log-alerts.js';
 import { createOutbox, type Outbox } from './alerts/outbox.js';
 import { createNotifier, type Notifier } from './alerts/notify.js';
 import { createStateNotices } from './alerts/state-notices.js';
@@ -18,7 +18,10 @@ import type { LookoutContext } from './bot/context.js';
 import { createBot, startPolling, startWebhook } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { readTargetsFile } from './config/targets-file.js';
+import type { DocumentContents, DocumentContext } from './domain/document.js';
 import { createCatalog } from './engine/catalog.js';
+import { syncDeclared, type SyncReport } from './engine/file-sync.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -50,7 +53,36 @@ export interface App {
   /** The HTTP endpoints, unless HTTP_PORT=0. */
   http?: HttpServer;
   bot?: Bot<LookoutContext>;
+  /** Reads TARGETS_FILE again and applies it; a bad file changes nothing and says why. */
+  reload(): Promise<{ ok: true; report: SyncReport } | { ok: false; errors: string[] }>;
   stop(): Promise<void>;
+}
+
+/** Thrown by {@link startApp} when TARGETS_FILE is bad; its message lists every problem, one per line. */
+export class TargetsFileError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid TARGETS_FILE:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TargetsFileError';
+  }
+}
+
+/** How TARGETS_FILE is read for this deployment: headless targets belong to chat 0. */
+function declaredContext(config: Config, now: number): DocumentContext {
+  const bot = config.botToken !== undefined;
+  const only = config.allowedChatIds.length === 1 ? config.allowedChatIds[0] : undefined;
+  return {
+    now,
+    allowMetadata: config.allowMetadataTargets,
+    ...(bot ? { allowedChatIds: config.allowedChatIds, ...(only !== undefined ? { defaultChatId: only } : {}) } : { defaultChatId: 0 }),
+    managed: 'file',
+    windowId: (i) => `f${i + 1}`,
+  };
+}
+
+/** Reads TARGETS_FILE, or nothing when it is not set. */
+async function readDeclared(config: Config, now: number): Promise<{ ok: true; value?: DocumentContents } | { ok: false; errors: string[] }> {
+  if (config.targetsFile === undefined) return { ok: true };
+  return readTargetsFile(config.targetsFile, declaredContext(config, now));
 }
 
 /** Test and embedding hooks: a clock, Telegram throttling, the poll timeout. */
@@ -68,6 +100,9 @@ export interface AppOptions {
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  // A bad file stops the start before anything is opened, like a bad setting.
+  const declared = await readDeclared(config, clock.now());
+  if (!declared.ok) throw new TargetsFileError(declared.errors);
   const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
@@ -126,10 +161,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const notices = createStateNotices(store, outbox);
   const warnings = createWarnings({ store, outbox, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({ incidents, outbox, notifier, notices, windows, clock, source, target: (id) => engine.target(id), logger });
+  const logAlerts = createLogAlerts({ logger, clock, windows });
   engine.onChange((change, target) => {
     if (!config.botToken) {
-      // Headless: every state change is an alert line in the log.
-      logger.warn({ event: 'alert', ...alertLogFields(target, change) }, `${target.name} is ${change.to}`);
+      // Headless: every state change is a JSON log line (alerts and resolutions by their event name).
+      logAlerts(change, target);
       return;
     }
     policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
@@ -200,6 +236,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await policy.start();
     await outbox.start();
   }
+  const applyDeclared = async (contents: DocumentContents): Promise<SyncReport> => {
+    const report = await syncDeclared(contents, {
+      catalog,
+      allTargets: () => targets.list(),
+      windows,
+      ...(bot ? { windowsChanged: () => policy.windowsChanged() } : {}),
+    });
+    logger.info({ event: 'targets_file_applied', file: config.targetsFile, ...report }, `TARGETS_FILE: ${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged`);
+    return report;
+  };
+  if (declared.value) await applyDeclared(declared.value);
   if (bot && !webhook) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
 
   let stopping: Promise<void> | undefined;
@@ -213,6 +260,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     ...(bot ? { bot } : {}),
     ...(http ? { http } : {}),
+    async reload() {
+      const again = await readDeclared(config, clock.now());
+      if (!again.ok) {
+        logger.error({ event: 'targets_file_invalid', file: config.targetsFile, problems: again.errors }, 'TARGETS_FILE not applied: it has errors');
+        return again;
+      }
+      return { ok: true, report: again.value ? await applyDeclared(again.value) : { added: [], changed: [], unchanged: [], removed: [], windows: 0 } };
+    },
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
@@ -245,7 +300,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await startApp(config);
+  let app: App;
+  try {
+    app = await startApp(config);
+  } catch (err) {
+    if (err instanceof TargetsFileError) {
+      process.stderr.write(`lookout: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir }, 'Lookout started');
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -264,6 +328,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP re-reads TARGETS_FILE (`docker kill -s HUP`, `systemctl reload`).
+  process.on('SIGHUP', () => void app.reload());
   // The engine's timers do not hold the process open; this does, until a signal arrives.
   setInterval(() => undefined, 1 << 30);
 }

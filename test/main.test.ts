@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -81,8 +81,8 @@ describe('the app, headless, against a real target and a real SQLite file', () =
     server.setStatus(200);
     await until(() => app2.engine.state('0/api')?.state === 'UP');
     await app2.stop();
-    const alerts = log2.lines.filter((l) => l.event === 'alert').map((l) => `${String(l.from)}>${String(l.to)}`);
-    expect(alerts).toEqual(['DOWN>UP']);
+    const notices = log2.lines.filter((l) => ['alert', 'resolved', 'state'].includes(String(l.event))).map((l) => `${String(l.event)} ${String(l.from)}>${String(l.to)}`);
+    expect(notices).toEqual(['resolved DOWN>UP']);
   });
 });
 
@@ -121,6 +121,35 @@ describe('the built process', () => {
     expect(p.out()).not.toContain('secret-but-malformed');
   });
 
+  it('refuses a bad TARGETS_FILE with one line per problem and exit code 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-tf-proc-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'targets.yaml');
+    await writeFile(file, 'version: 1\ntargets:\n  - { name: api, url: "http://127.0.0.1:1/", every: 5s, confirm: 0 }\n');
+    const p = run({ DATA_DIR: join(dir, 'data'), HTTP_PORT: '0', TARGETS_FILE: file });
+    expect(await p.exit).toBe(1);
+    expect(p.out().trim().split('\n')).toEqual([
+      'lookout: invalid TARGETS_FILE:',
+      `  - ${file}: targets[0] (api): interval must be between 10s and 1d, got "5s"`,
+      `  - ${file}: targets[0] (api): confirm must be a whole number between 1 and 10, got "0"`,
+    ]);
+  });
+
+  it('re-reads TARGETS_FILE on SIGHUP', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-tf-proc-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'targets.json');
+    await writeFile(file, JSON.stringify({ version: 1, targets: [{ name: 'a', url: 'http://127.0.0.1:1/', every: '1h' }] }));
+    const p = run({ DATA_DIR: join(dir, 'data'), HTTP_PORT: '0', TARGETS_FILE: file });
+    await until(() => p.out().includes('"event":"started"'), 10_000);
+    expect(p.out()).toMatch(/"event":"targets_file_applied"[^\n]*"added":\["0\/a"\]/);
+    await writeFile(file, JSON.stringify({ version: 1, targets: [{ name: 'b', url: 'http://127.0.0.1:1/', every: '1h' }] }));
+    p.child.kill('SIGHUP');
+    await until(() => /"added":\["0\/b"\],"changed":\[\],"unchanged":\[\],"removed":\["0\/a"\]/.test(p.out()), 10_000);
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  });
+
   it('with a bot: polls the Bot API, answers, and exits 0 on SIGINT', async () => {
     const telegram = await startFakeTelegram();
     cleanups.push(() => telegram.close());
@@ -153,7 +182,7 @@ describe('the built process', () => {
     await seed.close();
     const p = run({ DATA_DIR: dataDir, HTTP_PORT: '0', CHECK_CONCURRENCY: '50' });
     // Checks are running (each takes 300 ms, 50 at a time): stop in the middle of them.
-    await until(() => (p.out().match(/"event":"alert"/g) ?? []).length >= 50, 15_000);
+    await until(() => (p.out().match(/"event":"state"/g) ?? []).length >= 50, 15_000);
     const stoppedAt = Date.now();
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
@@ -162,7 +191,7 @@ describe('the built process', () => {
     const states = await createStateRepository(store).all();
     await store.close();
     // Every target that was announced UP has that state on disk; nothing half-written.
-    const announced = [...new Set([...p.out().matchAll(/"event":"alert"[^\n]*"target":"(0\/t\d+)"[^\n]*"to":"UP"/g)].map((m) => m[1]!))];
+    const announced = [...new Set([...p.out().matchAll(/"event":"state"[^\n]*"target":"(0\/t\d+)"[^\n]*"to":"UP"/g)].map((m) => m[1]!))];
     expect(announced.length).toBeGreaterThanOrEqual(50);
     for (const id of announced) expect(states.get(id)?.state, id).toBe('UP');
     expect([...states.values()].reduce((n, s) => n + s.checks, 0)).toBeGreaterThanOrEqual(announced.length);

@@ -60,6 +60,10 @@ export function errorText(errors: readonly string[], command?: string): string {
 export const unknownTarget = (name: string): string =>
   `⚠️ No target named "${escapeHtml(name)}" in this chat. /list shows the targets.`;
 
+/** A chat command tried to change what TARGETS_FILE declares. */
+export const managedByFile = (what: string): string =>
+  `🔒 <b>${escapeHtml(what)}</b> is managed by TARGETS_FILE: change it in the file and restart Lookout (or send it SIGHUP). /mute and /check work here.`;
+
 /** Someone who is not an administrator tried to change something. */
 export const adminOnly = (what: string): string => `⛔ Only chat administrators can ${what}.`;
 
@@ -116,6 +120,7 @@ export function statusText(t: Target, record: StateRecord | undefined, incident:
     lines.push(`Headers: ${t.headers.map((h) => `${escapeHtml(h.name)}: ${maskSecret(h.value)}`).join(', ')}`);
   }
   if (t.note) lines.push(`Note: ${escapeHtml(t.note)}`);
+  if (t.managed === 'file') lines.push('🔒 Declared in TARGETS_FILE: change it there.');
   if (record?.lastResult) {
     lines.push(`Last check: ${escapeHtml(formatResult(record.lastResult))} at ${formatTime(record.lastResult.at)}`);
   }

@@ -37,6 +37,8 @@ export interface TargetCommon {
   /** Error rate (%) over 15 minutes that makes the target DEGRADED; 0 = off; absent = 10. */
   errorRatePct?: number;
   paused: boolean;
+  /** Declared in TARGETS_FILE: chat commands may not change it (the file is the source of truth). */
+  managed?: 'file';
   createdAt: number;
   updatedAt: number;
 }

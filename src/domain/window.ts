@@ -34,6 +34,8 @@ export interface Window {
   createdAt: number;
   /** Optional: the window ends as soon as the target is back UP (used later; just carry it). */
   untilUp?: boolean;
+  /** Declared in TARGETS_FILE: `/maintenance cancel` may not delete it. */
+  managed?: 'file';
 }
 
 /** One stretch of time a window is active: `start <= t < end` (epoch ms). */

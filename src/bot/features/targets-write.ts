@@ -7,7 +7,7 @@ import { buildTarget, editTarget } from '../../domain/target-options.js';
 import { targetAddress, type Target } from '../../domain/target.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
-import { errorText, settingsText, unknownTarget } from '../texts.js';
+import { errorText, managedByFile, settingsText, unknownTarget } from '../texts.js';
 
 const html = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
@@ -59,7 +59,7 @@ async function forgetSecrets(ctx: Context, args: CommandArgs): Promise<void> {
   );
 }
 
-/** Finds the named target of this chat, or replies why not. */
+/** Finds the named target of this chat that a command may change, or replies why not. */
 async function findTarget(deps: BotDeps, ctx: LookoutContext, name: string | undefined, command: string): Promise<Target | undefined> {
   if (!name) {
     await ctx.reply(errorText(['give the name of a target'], command), html);
@@ -67,6 +67,10 @@ async function findTarget(deps: BotDeps, ctx: LookoutContext, name: string | und
   }
   const target = await deps.catalog.get(ctx.chat!.id, name.toLowerCase());
   if (!target) await ctx.reply(unknownTarget(name), html);
+  else if (target.managed === 'file') {
+    await ctx.reply(managedByFile(target.name), html);
+    return undefined;
+  }
   return target;
 }
 
@@ -149,6 +153,7 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
       await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
       return;
     }
+    if (target.managed === 'file') return void (await ctx.answerCallbackQuery({ text: `${target.name} is managed by TARGETS_FILE.` }));
     await deps.catalog.remove(target);
     deps.logger?.info({ event: 'target_removed', target: target.id, chat: target.chatId, by: ctx.from.id }, 'target removed');
     await ctx.answerCallbackQuery({ text: `Removed ${target.name}` });

@@ -15,7 +15,7 @@ import {
 } from '../../domain/window.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
-import { errorText, unknownTarget } from '../texts.js';
+import { errorText, managedByFile, unknownTarget } from '../texts.js';
 
 const html = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
@@ -93,7 +93,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
 
   windows.command('maintenance', admin, async (ctx) => {
     const args = parseArgs(commandArgs(ctx));
-    if (!args.ok) return;
+    if (!args.ok) return void (await ctx.reply(errorText(args.errors, 'maintenance'), html));
     const [first, ...rest] = args.value.positional;
     if (first?.toLowerCase() === 'cancel') {
       const id = rest[0];
@@ -101,6 +101,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
       if (!id || !window || window.chatId !== ctx.chat.id) {
         return void (await ctx.reply(errorText([`no window with id "${id ?? ''}" in this chat; /maintenance lists them`]), html));
       }
+      if (window.managed === 'file') return void (await ctx.reply(managedByFile(`window ${window.id}`), html));
       await deps.windows.remove(window.id);
       await deps.policy.windowsChanged();
       return void (await ctx.reply(`✅ Cancelled window <code>${window.id}</code>.`, html));
@@ -133,9 +134,12 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
     const word = commandArgs(ctx).split(/\s+/)[0];
     const scope = await scopeOf(ctx, word, 'unmute');
     if (!scope) return;
-    const mutes = deps.windows
+    const matching = deps.windows
       .list(ctx.chat.id)
       .filter((w) => w.kind === 'mute' && (scope.targetId === undefined || w.targetId === scope.targetId));
+    // Mutes declared in TARGETS_FILE stay: the file is their source of truth.
+    const mutes = matching.filter((w) => w.managed !== 'file');
+    if (mutes.length === 0 && matching.length > 0) return void (await ctx.reply(managedByFile(`the mute of ${scope.label}`), html));
     if (mutes.length === 0) return void (await ctx.reply(errorText([`${scope.label} is not muted`]), html));
     for (const w of mutes) await deps.windows.remove(w.id);
     await deps.policy.windowsChanged();

@@ -1,0 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument, type DocumentContents, type DocumentContext } from '../domain/document.js';
+import { invalid, type Parsed } from '../domain/result.js';
+
+/**
+ * Parses a targets document from text: JSON for `.json` files (or text that starts with `{`), YAML
+ * otherwise (YAML is a superset of JSON, but JSON's own errors are clearer for JSON files).
+ */
+export function parseDocumentText(text: string, name: string, ctx: DocumentContext): Parsed<DocumentContents> {
+  let data: unknown;
+  const json = extname(name).toLowerCase() === '.json' || text.trimStart().startsWith('{');
+  try {
+    data = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
+  } catch (err) {
+    const message = err instanceof YAMLParseError ? err.message.split('\n')[0]! : err instanceof Error ? err.message : String(err);
+    return invalid(`${name} is not valid ${json ? 'JSON' : 'YAML'}: ${message}`);
+  }
+  const parsed = parseDocument(data, ctx);
+  return parsed.ok ? parsed : invalid(...parsed.errors.map((e) => `${name}: ${e}`));
+}
+
+/** Reads and validates TARGETS_FILE; a missing or unreadable file is an error in words, not an exception. */
+export async function readTargetsFile(path: string, ctx: DocumentContext): Promise<Parsed<DocumentContents>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return invalid(code === 'ENOENT' ? `TARGETS_FILE ${path} does not exist` : `TARGETS_FILE ${path} cannot be read (${code ?? String(err)})`);
+  }
+  return parseDocumentText(text, path, ctx);
+}

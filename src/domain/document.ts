@@ -1,0 +1,366 @@
+import { z } from 'zod';
+import { formatDuration } from './duration.js';
+import type { CommandArgs } from './options.js';
+import { invalid, valid, type Parsed } from './result.js';
+import { buildTarget } from './target-options.js';
+import { formatExpect, type Target, type TargetKind } from './target.js';
+import { isExpired, parseCron, parseStart, parseTimeZone, parseWindowDuration, WINDOW_LIMITS, type Window } from './window.js';
+
+// The targets document: what TARGETS_FILE declares and what /export writes and /import reads.
+// Every value is written as it would be in `/add` (`every: 30s`, `expect: 200-299`), and goes through
+// the same validation, so a file can never hold a target a chat command would refuse.
+
+/** The format version written by {@link documentOf} and the only one {@link parseDocument} reads. */
+export const DOCUMENT_VERSION = 1;
+
+/** How secret values are written in an export without secrets. */
+export const MASKED = '••••';
+
+const scalar = z.union([z.string(), z.number()]);
+
+/** One target entry: the /add options, plus its address, chat and topic. */
+const targetEntry = z
+  .object({
+    name: z.string(),
+    kind: z.enum(['http', 'tcp', 'ec2']),
+    url: z.string(),
+    host: z.string(),
+    endpoint: z.string(),
+    chat: z.number().int(),
+    thread: z.number().int(),
+    paused: z.boolean(),
+    headers: z.record(z.string(), z.string()),
+    every: scalar,
+    timeout: scalar,
+    retry: scalar,
+    confirm: scalar,
+    recover: scalar,
+    note: z.string(),
+    remind: scalar,
+    errorrate: scalar,
+    method: z.string(),
+    expect: scalar,
+    keyword: z.string(),
+    maintenance: z.string(),
+    latency: scalar,
+    region: z.string(),
+    key: z.string(),
+    secret: z.string(),
+    token: z.string(),
+  })
+  .partial()
+  .strict();
+
+/** One window entry: a one-off (`start`) or recurring (`cron`) maintenance window or a mute. */
+const windowEntry = z
+  .object({
+    target: z.string(),
+    chat: z.number().int(),
+    thread: z.number().int(),
+    kind: z.enum(['maintenance', 'mute']),
+    start: z.string(),
+    cron: z.string(),
+    duration: scalar,
+    tz: z.string(),
+    reason: z.string(),
+  })
+  .partial({ chat: true, thread: true, kind: true, start: true, cron: true, tz: true, reason: true })
+  .strict();
+
+const documentSchema = z
+  .object({
+    version: z.literal(DOCUMENT_VERSION),
+    chat: z.number().int(),
+    targets: z.array(targetEntry),
+    windows: z.array(windowEntry),
+  })
+  .partial()
+  .strict();
+
+/** A target as written in a document. */
+export type TargetEntry = z.infer<typeof targetEntry>;
+/** A window as written in a document. */
+export type WindowEntry = z.infer<typeof windowEntry>;
+/** The whole document. */
+export type TargetsDocument = z.infer<typeof documentSchema>;
+
+/** The entry keys that are /add options, in the order an export writes them. */
+const OPTION_KEYS = [
+  'every', 'timeout', 'retry', 'confirm', 'recover', 'remind', 'errorrate', 'method', 'expect', 'keyword',
+  'maintenance', 'latency', 'region', 'key', 'secret', 'token', 'note',
+] as const;
+
+const ADDRESS_KEY: Record<TargetKind, 'url' | 'host' | 'endpoint'> = { http: 'url', tcp: 'host', ec2: 'endpoint' };
+
+/** What a document is read against: the time, the deployment's rules and where targets go by default. */
+export interface DocumentContext {
+  now: number;
+  allowMetadata: boolean;
+  /** The chat of entries that name none (headless: 0; /import: the importing chat). */
+  defaultChatId?: number;
+  /** When set, the only chats an entry may name (ALLOWED_CHAT_IDS). */
+  allowedChatIds?: readonly number[];
+  /** Chats a document may not name at all, so `chat:` is ignored (an /import goes to its own chat). */
+  forceChatId?: number;
+  /** A chat's time zone for windows without `tz` (default UTC). */
+  tz?: (chatId: number) => string;
+  /** The stored target a masked value stands for (/import keeps the stored secret). */
+  existing?: (id: string) => Target | undefined;
+  /** Marks what the document creates (`file` for TARGETS_FILE). */
+  managed?: 'file';
+  /** Ids for new windows, in order. */
+  windowId?: (index: number) => string;
+}
+
+/** The targets and windows a document declares, validated and ready to store. */
+export interface DocumentContents {
+  targets: Target[];
+  windows: Window[];
+}
+
+/** `targets[2].every` from a zod path. */
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text === '' ? String(part) : `${text}.${String(part)}`), '');
+}
+
+/** The value at a zod path of the input, to tell a missing key from a wrong one. */
+function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  return path.reduce<unknown>((v, part) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[part] : undefined), data);
+}
+
+function shapeErrors(error: z.ZodError, data: unknown): string[] {
+  return error.issues.map((issue) => {
+    const at = pathText(issue.path);
+    const where = at === '' ? 'the document' : at;
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'invalid_value' && at === 'version') return `version must be ${DOCUMENT_VERSION}`;
+    if (at !== '' && valueAt(data, issue.path) === undefined) return `${where} is missing`;
+    // The scalar union's own message is a bare "Invalid input".
+    if (issue.code === 'invalid_union') return `${where}: expected text or a number`;
+    return `${where}: ${issue.message}`;
+  });
+}
+
+/** An entry's value as the /add grammar spells it. */
+const optionText = (value: string | number): string => (typeof value === 'number' ? String(value) : value);
+
+/** The /add arguments an entry stands for; masked values are taken from the stored target. */
+function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | undefined, errors: string[], at: string): CommandArgs {
+  const address = entry[ADDRESS_KEY[kind]];
+  const options: CommandArgs['options'] = [];
+  if (entry.name !== undefined) options.push({ key: 'name', value: entry.name });
+  for (const key of OPTION_KEYS) {
+    const value = entry[key];
+    if (value === undefined) continue;
+    if (value === MASKED && (key === 'secret' || key === 'token' || key === 'key')) {
+      const stored = existing?.kind === 'ec2' ? { key: existing.accessKeyId, secret: existing.secretAccessKey, token: existing.sessionToken }[key] : undefined;
+      if (stored === undefined) errors.push(`${at}.${key} is masked (${MASKED}): write the real value`);
+      else options.push({ key, value: stored });
+      continue;
+    }
+    options.push({ key, value: optionText(value) });
+  }
+  for (const [name, value] of Object.entries(entry.headers ?? {})) {
+    if (value === MASKED) {
+      const stored = existing?.kind === 'http' ? existing.headers.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value : undefined;
+      if (stored === undefined) errors.push(`${at}.headers.${name} is masked (${MASKED}): write the real value`);
+      else options.push({ key: 'header', value: `${name}: ${stored}` });
+      continue;
+    }
+    options.push({ key: 'header', value: `${name}: ${value}` });
+  }
+  return { positional: address === undefined ? [kind] : [kind, address], options };
+}
+
+/** Which kind an entry is: `kind:`, else the address key it has. */
+function entryKind(entry: TargetEntry, at: string, errors: string[]): TargetKind | undefined {
+  const present = (['url', 'host', 'endpoint'] as const).filter((k) => entry[k] !== undefined);
+  const kind = entry.kind ?? (present[0] === 'host' ? 'tcp' : present[0] === 'endpoint' ? 'ec2' : 'http');
+  const wanted = ADDRESS_KEY[kind];
+  if (present.length === 0) {
+    errors.push(`${at}: give the address as ${wanted}: (url: for http, host: host:port for tcp, endpoint: for ec2)`);
+    return undefined;
+  }
+  const wrong = present.filter((k) => k !== wanted);
+  if (wrong.length > 0) {
+    errors.push(`${at}: a ${kind} target takes ${wanted}:, not ${wrong.map((k) => `${k}:`).join(' or ')}`);
+    return undefined;
+  }
+  return kind;
+}
+
+/** The chat an entry belongs to, or an error. */
+function entryChat(entryChat: number | undefined, docChat: number | undefined, ctx: DocumentContext, at: string, errors: string[]): number | undefined {
+  if (ctx.forceChatId !== undefined) return ctx.forceChatId;
+  const chat = entryChat ?? docChat ?? ctx.defaultChatId;
+  if (chat === undefined) {
+    errors.push(`${at}: give chat: (the id of the chat that gets its alerts), here or at the top of the document`);
+    return undefined;
+  }
+  if (ctx.allowedChatIds && !ctx.allowedChatIds.includes(chat)) {
+    errors.push(`${at}: chat ${chat} is not one of ALLOWED_CHAT_IDS (${ctx.allowedChatIds.join(', ')})`);
+    return undefined;
+  }
+  return chat;
+}
+
+function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string[]): Target[] {
+  const targets: Target[] = [];
+  const seen = new Map<string, string>();
+  (doc.targets ?? []).forEach((entry, i) => {
+    const at = `targets[${i}]${entry.name !== undefined ? ` (${entry.name})` : ''}`;
+    const local: string[] = [];
+    const kind = entryKind(entry, at, local);
+    const chatId = entryChat(entry.chat, doc.chat, ctx, at, local);
+    if (kind === undefined || chatId === undefined) return void errors.push(...local);
+    const threadId = ctx.forceChatId !== undefined ? undefined : entry.thread;
+    const existing = entry.name !== undefined ? ctx.existing?.(`${chatId}/${entry.name}`) : undefined;
+    const args = entryArgs(entry, kind, existing, local, at);
+    if (local.length > 0) return void errors.push(...local);
+    const built = buildTarget(args, { chatId, ...(threadId !== undefined ? { threadId } : {}), now: ctx.now, allowMetadata: ctx.allowMetadata });
+    if (!built.ok) return void errors.push(...built.errors.map((e) => `${at}: ${e}`));
+    const target: Target = { ...built.value, paused: entry.paused ?? false, ...(ctx.managed ? { managed: ctx.managed } : {}) };
+    const earlier = seen.get(target.id);
+    if (earlier !== undefined) return void errors.push(`${at}: the name "${target.name}" is already used by ${earlier} in chat ${chatId}`);
+    seen.set(target.id, at);
+    targets.push(target);
+  });
+  return targets;
+}
+
+function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: DocumentContext, errors: string[]): Window[] {
+  const windows: Window[] = [];
+  (doc.windows ?? []).forEach((entry, i) => {
+    const at = `windows[${i}]`;
+    const local: string[] = [];
+    const chatId = entryChat(entry.chat, doc.chat, ctx, at, local);
+    if (chatId === undefined) return void errors.push(...local);
+    const scope = entry.target.trim().toLowerCase();
+    const target = scope === 'all' ? undefined : targets.find((t) => t.chatId === chatId && t.name === scope);
+    // A target whose own entry is invalid has its errors already; the window need not add one.
+    const declaredButInvalid = (doc.targets ?? []).some((t) => t.name?.toLowerCase() === scope);
+    if (scope !== 'all' && !target && !declaredButInvalid) local.push(`${at}.target: no target "${entry.target}" for chat ${chatId} in this document (or write all)`);
+    const tzParsed = entry.tz === undefined ? undefined : parseTimeZone(entry.tz);
+    if (tzParsed && !tzParsed.ok) local.push(...tzParsed.errors.map((e) => `${at}.tz: ${e}`));
+    const tz = tzParsed?.ok ? tzParsed.value : (ctx.tz?.(chatId) ?? 'UTC');
+    const duration = parseWindowDuration(optionText(entry.duration));
+    if (!duration.ok) local.push(...duration.errors.map((e) => `${at}: ${e}`));
+    let start: number | undefined;
+    let cron: string | undefined;
+    if ((entry.start === undefined) === (entry.cron === undefined)) {
+      local.push(`${at}: give either start: (a date like 2026-12-01T02:00Z) or cron: ("0 2 * * SUN"), not both or neither`);
+    } else if (entry.cron !== undefined) {
+      const parsed = parseCron(entry.cron, tz);
+      if (parsed.ok) cron = parsed.value;
+      else local.push(...parsed.errors.map((e) => `${at}: ${e}`));
+    } else if (!/^\d{4}-/.test(entry.start!.trim())) {
+      local.push(`${at}: start must be a date like 2026-12-01T02:00Z, got "${entry.start}"`);
+    } else {
+      // A document is read again at every start: a window in the past is not an error, just over.
+      const parsed = parseStart(entry.start!, tz, 0);
+      if (parsed.ok) start = parsed.value;
+      else local.push(...parsed.errors.map((e) => `${at}: ${e}`));
+    }
+    if (entry.kind === 'mute' && cron !== undefined) local.push(`${at}: a mute has a start:, not a cron:`);
+    const reason = entry.reason?.trim();
+    if (reason !== undefined && reason.length > WINDOW_LIMITS.reasonMaxChars) {
+      local.push(`${at}.reason must be at most ${WINDOW_LIMITS.reasonMaxChars} characters, got ${reason.length}`);
+    }
+    if (local.length > 0 || !duration.ok) return void errors.push(...local);
+    const threadId = ctx.forceChatId !== undefined ? undefined : entry.thread;
+    const window: Window = {
+      id: ctx.windowId?.(i) ?? `w${i + 1}`,
+      chatId,
+      ...(threadId !== undefined ? { threadId } : {}),
+      ...(target ? { targetId: target.id } : {}),
+      kind: entry.kind ?? 'maintenance',
+      ...(start !== undefined ? { start } : {}),
+      durationMs: duration.value,
+      ...(cron !== undefined ? { cron } : {}),
+      tz,
+      ...(reason ? { reason } : {}),
+      createdAt: ctx.now,
+      ...(ctx.managed ? { managed: ctx.managed } : {}),
+    };
+    if (!isExpired(window, ctx.now)) windows.push(window);
+  });
+  return windows;
+}
+
+/**
+ * Validates a parsed document (from JSON or YAML) completely: every error is reported with where it
+ * is (`targets[2] (api): interval must be between 10s and 1d, got "5s"`), and nothing is returned
+ * unless everything is valid. One-off windows that are already over are dropped.
+ */
+export function parseDocument(data: unknown, ctx: DocumentContext): Parsed<DocumentContents> {
+  const shape = documentSchema.safeParse(data ?? {});
+  if (!shape.success) return invalid(...shapeErrors(shape.error, data));
+  const doc = shape.data;
+  if (doc.version === undefined) return invalid(`version: ${DOCUMENT_VERSION} is missing at the top of the document`);
+  const errors: string[] = [];
+  const targets = parseTargets(doc, ctx, errors);
+  const windows = parseWindows(doc, targets, ctx, errors);
+  return errors.length > 0 ? invalid(...errors) : valid({ targets, windows });
+}
+
+/** A secret as an export writes it. */
+const secretOut = (value: string, secrets: boolean): string => (secrets ? value : MASKED);
+
+/** One target as a document entry (defaults left out, secrets masked unless asked for). */
+export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
+  const entry: TargetEntry = { name: t.name };
+  if (t.kind !== 'http') entry.kind = t.kind;
+  if (t.kind === 'http') entry.url = t.url;
+  else if (t.kind === 'tcp') entry.host = t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+  else entry.endpoint = t.endpoint;
+  if (t.threadId !== undefined) entry.thread = t.threadId;
+  entry.every = formatDuration(t.everyMs);
+  entry.timeout = formatDuration(t.timeoutMs);
+  entry.retry = formatDuration(t.retryMs);
+  entry.confirm = t.confirm;
+  entry.recover = t.recover;
+  if (t.remindMs !== undefined) entry.remind = t.remindMs === 0 ? 0 : formatDuration(t.remindMs);
+  if (t.errorRatePct !== undefined) entry.errorrate = `${t.errorRatePct}%`;
+  if (t.kind === 'http') {
+    if (t.method !== 'GET') entry.method = t.method;
+    entry.expect = formatExpect(t.expect);
+    if (t.keyword !== undefined) entry.keyword = t.keyword;
+    if (t.maintenance !== undefined) entry.maintenance = t.maintenance;
+    if (t.latencyMs !== undefined) entry.latency = t.latencyMs;
+    if (t.headers.length > 0) entry.headers = Object.fromEntries(t.headers.map((h) => [h.name, secretOut(h.value, secrets)]));
+  }
+  if (t.kind === 'ec2') {
+    entry.region = t.region;
+    if (t.accessKeyId !== undefined) entry.key = secrets ? t.accessKeyId : MASKED;
+    if (t.secretAccessKey !== undefined) entry.secret = secretOut(t.secretAccessKey, secrets);
+    if (t.sessionToken !== undefined) entry.token = secretOut(t.sessionToken, secrets);
+  }
+  if (t.note !== undefined) entry.note = t.note;
+  if (t.paused) entry.paused = true;
+  return entry;
+}
+
+/** One window as a document entry; `names` turns a target id into its name. */
+export function windowEntryOf(w: Window, names: (targetId: string) => string | undefined): WindowEntry {
+  const target = w.targetId === undefined ? 'all' : (names(w.targetId) ?? w.targetId.slice(w.targetId.indexOf('/') + 1));
+  return {
+    target,
+    ...(w.threadId !== undefined ? { thread: w.threadId } : {}),
+    ...(w.kind === 'mute' ? { kind: 'mute' as const } : {}),
+    ...(w.cron !== undefined ? { cron: w.cron } : { start: new Date(w.start ?? 0).toISOString() }),
+    duration: formatDuration(w.durationMs),
+    tz: w.tz,
+    ...(w.reason !== undefined ? { reason: w.reason } : {}),
+  };
+}
+
+/** A chat's targets and windows as a document: what /export sends and /import and TARGETS_FILE read. */
+export function documentOf(chatId: number, targets: readonly Target[], windows: readonly Window[], secrets = false): TargetsDocument {
+  const names = new Map(targets.map((t) => [t.id, t.name]));
+  return {
+    version: DOCUMENT_VERSION,
+    chat: chatId,
+    targets: [...targets].sort((a, b) => a.name.localeCompare(b.name)).map((t) => targetEntryOf(t, secrets)),
+    windows: windows.map((w) => windowEntryOf(w, (id) => names.get(id))),
+  };
+}

@@ -1,0 +1,71 @@
+import type { DocumentContents } from '../domain/document.js';
+import type { Target } from '../domain/target.js';
+import type { Window } from '../domain/window.js';
+import type { Catalog } from './catalog.js';
+
+/** What applying a declared document did, by target name. */
+export interface SyncReport {
+  added: string[];
+  changed: string[];
+  unchanged: string[];
+  removed: string[];
+  windows: number;
+}
+
+/** Where declared targets and windows go. */
+export interface SyncDeps {
+  catalog: Catalog;
+  /** Every stored target (of every chat). */
+  allTargets(): Promise<Target[]>;
+  windows: {
+    list(): Window[];
+    add(window: Window): Promise<void>;
+    remove(id: string): Promise<boolean>;
+  };
+  /** Tells the alert policy that windows changed (re-evaluates boundaries). */
+  windowsChanged?(): Promise<void>;
+}
+
+/** A target's settings without its bookkeeping, to tell whether the file changed it. */
+const settingsOf = (t: Target): string => JSON.stringify({ ...t, createdAt: 0, updatedAt: 0 });
+
+/**
+ * Makes the store match a declared document (TARGETS_FILE): declared targets are added or updated
+ * (state kept), file-managed targets no longer declared are removed, and the file's windows replace
+ * the ones it declared before. A chat-made target with a declared name is taken over by the file.
+ */
+export async function syncDeclared(contents: DocumentContents, deps: SyncDeps): Promise<SyncReport> {
+  const report: SyncReport = { added: [], changed: [], unchanged: [], removed: [], windows: contents.windows.length };
+  const stored = new Map((await deps.allTargets()).map((t) => [t.id, t]));
+  const declared = new Set(contents.targets.map((t) => t.id));
+  for (const t of stored.values()) {
+    if (t.managed === 'file' && !declared.has(t.id)) {
+      await deps.catalog.remove(t);
+      report.removed.push(t.id);
+    }
+  }
+  for (const target of contents.targets) {
+    const previous = stored.get(target.id);
+    if (!previous) {
+      const added = await deps.catalog.add(target);
+      if (!added.ok) throw new Error(`could not add declared target ${target.id}: ${added.error}`);
+      if (target.paused) await deps.catalog.pause(target);
+      report.added.push(target.id);
+      continue;
+    }
+    const next = { ...target, createdAt: previous.createdAt };
+    if (settingsOf(previous) === settingsOf(next)) {
+      report.unchanged.push(target.id);
+      continue;
+    }
+    const replaced = await deps.catalog.replace(previous, { ...next, paused: previous.paused });
+    if (!replaced.ok) throw new Error(`could not update declared target ${target.id}: ${replaced.error}`);
+    if (next.paused && !previous.paused) await deps.catalog.pause(next);
+    if (!next.paused && previous.paused) await deps.catalog.resume(next);
+    report.changed.push(target.id);
+  }
+  for (const w of deps.windows.list().filter((x) => x.managed === 'file')) await deps.windows.remove(w.id);
+  for (const w of contents.windows) await deps.windows.add(w);
+  await deps.windowsChanged?.();
+  return report;
+}
