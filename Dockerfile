@@ -32,6 +32,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The first-run targets file: docker run -e TARGETS_FILE=/app/examples/targets.yaml lookout
+COPY examples ./examples
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
