@@ -24,6 +24,7 @@ import { createCatalog } from './engine/catalog.js';
 import { syncDeclared, type SyncReport } from './engine/file-sync.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { systemClock, type Clock } from './lib/clock.js';
+import { withTimeout } from './lib/timeout.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -37,6 +38,13 @@ import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
 import { openStore, type KeyvStore } from './store/keyv.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
+
+/**
+ * How long shutdown waits for each part (ms): updates in handling, then running checks (aborted
+ * after that), then deliveries (the rest stay in the outbox for the next start). The sum stays under
+ * 10 s, Docker's default grace; `total` is the hard stop, inside the 30 s the deployment files give.
+ */
+export const STOP_BUDGET_MS = { updates: 2_000, checks: 3_000, deliveries: 3_000, total: 25_000 } as const;
 
 /** Scheduler wake-up slots (ms): the value `npm run bench` measures. */
 export const TIMER_RESOLUTION_MS = 10;
@@ -98,7 +106,7 @@ export interface AppOptions {
 
 /** Composition root: config → store → probes → engine → alerts → bot; returns once everything runs. */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, { secrets: [config.botToken, config.webhookSecret, config.statusToken] });
   const clock = options.clock ?? systemClock;
   // A bad file stops the start before anything is opened, like a bad setting.
   const declared = await readDeclared(config, clock.now());
@@ -122,6 +130,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     concurrency: config.checkConcurrency,
     timerResolutionMs: TIMER_RESOLUTION_MS,
+    stopGraceMs: STOP_BUDGET_MS.checks,
   });
 
   let bot: Bot<LookoutContext> | undefined;
@@ -171,7 +180,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
   if (config.botToken) engine.onCheck((event) => warnings.observe(event.target, event.result));
-  const metrics = createMetrics(() => outbox.depth());
+  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets);
   engine.onCheck((event) => metrics.check(event));
   outbox.onDelivery((event) => metrics.delivery(event.outcome));
   const catalog = createCatalog(targets, engine, {
@@ -185,6 +194,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
 
   let runner: RunnerHandle | undefined;
+  let stopping: Promise<void> | undefined;
   if (config.botToken) {
     bot = createBot(
       { catalog, engine, policy, incidents, windows, chats, access, tracer, source, clock, logger, allowMetadata: config.allowMetadataTargets },
@@ -225,6 +235,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
             ? {
                 extra: async (req, res) => {
                   if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== webhook.path) return false;
+                  if (stopping) {
+                    // Shutting down: no new updates; Telegram keeps them and retries after the restart.
+                    res.writeHead(503, { 'retry-after': '5' }).end();
+                    return true;
+                  }
                   await webhook.handle(req, res);
                   return true;
                 },
@@ -232,6 +247,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
             : {}),
           logger,
         });
+  await webhook?.register();
   if (bot) {
     await policy.start();
     await outbox.start();
@@ -249,7 +265,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (declared.value) await applyDeclared(declared.value);
   if (bot && !webhook) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
 
-  let stopping: Promise<void> | undefined;
   return {
     config,
     engine,
@@ -271,13 +286,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
-        if (runner?.isRunning()) await runner.stop();
+        // Every wait is bounded: a handler stuck on an unreachable Telegram must not hold the exit.
+        if (runner?.isRunning() && (await withTimeout(runner.stop().then(() => true), STOP_BUDGET_MS.updates)) === undefined) {
+          logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
+        }
         await engine.stop();
         traces?.stop();
         tracer.stop();
         await warnings.settle();
         await policy.stop();
-        await outbox.stop();
+        await outbox.stop(STOP_BUDGET_MS.deliveries);
         await incidents.flush();
         await http?.close();
         await agent.close();
@@ -318,6 +336,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     app.logger.info({ event: 'stopping', signal }, 'stopping');
+    // The last resort: whatever hangs, the process is gone before the platform's own kill.
+    setTimeout(() => {
+      app.logger.error({ event: 'stop_timeout', afterMs: STOP_BUDGET_MS.total }, 'could not stop in time: exiting');
+      process.exit(1);
+    }, STOP_BUDGET_MS.total).unref();
     app.stop().then(
       () => process.exit(0),
       (err: unknown) => {

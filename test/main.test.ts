@@ -197,6 +197,45 @@ describe('the built process', () => {
     expect([...states.values()].reduce((n, s) => n + s.checks, 0)).toBeGreaterThanOrEqual(announced.length);
   }, 30_000);
 
+  it('exits 0 within 10 s with a check hung on its 5 m timeout, a handler stuck on it and Telegram down; the queued message is sent after the restart', async () => {
+    const telegram = await startFakeTelegram();
+    cleanups.push(() => telegram.close());
+    const slow = await startTargetServer();
+    cleanups.push(() => slow.close());
+    slow.setDelay(600_000);
+    const flaky = await startTargetServer();
+    cleanups.push(() => flaky.close());
+    flaky.setStatus(503);
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-hung-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const env = { DATA_DIR: dataDir, HTTP_PORT: '0', BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, ALLOWED_CHAT_IDS: '-100200,-100300', ADMIN_USER_IDS: '5' };
+    const p = run(env);
+    await telegram.waitFor('getUpdates', undefined, 10_000);
+    // Chat A: /add waits for the first check, which hangs for its whole 5 m timeout.
+    telegram.sendText({ chatId: -100200, userId: 5, text: `/add ${slow.url}slow name=slow every=10m timeout=5m` });
+    await telegram.waitFor('sendMessage', (c) => String(c.payload.text).includes('Checking now'));
+    // Chat B: an alert, then Telegram goes down and the resolution has to wait in the outbox.
+    telegram.sendText({ chatId: -100300, userId: 5, text: `/add ${flaky.url}x name=flaky confirm=1` });
+    await telegram.waitFor('sendMessage', (c) => String(c.payload.text).includes('is DOWN'));
+    telegram.setDown(true, { includeGetUpdates: false });
+    flaky.setStatus(200);
+    telegram.sendText({ chatId: -100300, userId: 5, text: '/check flaky' });
+    await until(() => p.out().includes('"to":"UP"'), 10_000);
+
+    const stoppedAt = Date.now();
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(p.out()).toContain('"event":"checks_abandoned"');
+    expect(telegram.calls.some((c) => c.method === 'sendMessage' && String(c.payload.text).includes('UP again') && !c.failed)).toBe(false);
+
+    telegram.setDown(false);
+    const again = run(env);
+    await telegram.waitFor('sendMessage', (c) => String(c.payload.text).includes('is UP again') && !c.failed, 15_000);
+    again.child.kill('SIGTERM');
+    expect(await again.exit).toBe(0);
+  }, 60_000);
+
   it('runs headless and exits 0 on SIGTERM', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lookout-proc-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));

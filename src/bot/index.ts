@@ -71,12 +71,16 @@ export async function startWebhook(
   bot: Bot<LookoutContext>,
   url: string,
   secret: string,
-): Promise<{ path: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> }> {
+): Promise<{ path: string; handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>; register: () => Promise<void> }> {
   await bot.init();
   await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })));
-  await bot.api.setWebhook(url, { secret_token: secret });
   const callback = webhookCallback(bot, 'http', { secretToken: secret, onTimeout: 'return', timeoutMilliseconds: 9_000 });
-  return { path: new URL(url).pathname, handle: (req, res) => callback(req, res) };
+  return {
+    path: new URL(url).pathname,
+    handle: (req, res) => callback(req, res),
+    // Called once the HTTP server listens, so Telegram's first POST finds it.
+    register: async () => void (await bot.api.setWebhook(url, { secret_token: secret })),
+  };
 }
 
 /** Registers the commands and starts long polling; returns the runner to stop it with. */

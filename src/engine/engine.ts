@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ProbeRegistry } from '../probes/registry.js';
 import type { StateRepository } from '../store/states.js';
 import type { TargetRepository } from '../store/targets.js';
+import { withTimeout } from '../lib/timeout.js';
 import { createLimiter } from './limiter.js';
 import { phaseOffset } from './jitter.js';
 import { createScheduler } from './scheduler.js';
@@ -39,13 +40,15 @@ export interface EngineDeps {
   timerResolutionMs?: number;
   /** Overdue targets after a restart are spread over at most this long (ms). */
   restartSpreadMs?: number;
+  /** `stop()` waits this long for running checks before aborting them (ms, default 5 s). */
+  stopGraceMs?: number;
 }
 
 /** The check engine: schedules every target, runs probes, keeps states, emits changes. */
 export interface Engine {
   /** Loads targets and states from the store and starts scheduling where it stopped. */
   start(): Promise<void>;
-  /** Stops scheduling, waits for running checks (bounded by their timeouts) and flushes states. */
+  /** Stops scheduling, drops queued checks, waits for running ones (at most `stopGraceMs`, then aborts them) and flushes states. */
   stop(): Promise<void>;
   /**
    * Starts checking a new target or applies changed settings of a known one. With `previousId`
@@ -83,7 +86,7 @@ interface Entry {
   target: Target;
   record: StateRecord;
   /** The check in progress, so a target never has two at once. */
-  inFlight?: Promise<CheckEvent>;
+  inFlight?: Promise<CheckEvent | undefined>;
   /** The record differs from what the store holds. */
   dirty: boolean;
 }
@@ -98,7 +101,10 @@ export function createEngine(deps: EngineDeps): Engine {
   const changeListeners = new Set<(change: StateChange, target: Target) => void>();
   const checkListeners = new Set<(event: CheckEvent) => void>();
   const pendingWrites = new Set<Promise<void>>();
+  const controllers = new Set<AbortController>();
+  const stopGraceMs = deps.stopGraceMs ?? 5_000;
   let running = false;
+  let abandoned = false;
   let checks = 0;
 
   const scheduler = createScheduler(clock, (id, scheduledAt) => {
@@ -147,11 +153,14 @@ export function createEngine(deps: EngineDeps): Engine {
     return next;
   };
 
-  const runCheck = (entry: Entry, scheduledAt: number, manual: boolean): Promise<CheckEvent> => {
+  const runCheck = (entry: Entry, scheduledAt: number, manual: boolean): Promise<CheckEvent | undefined> => {
     const promise = limiter.run(async () => {
+      // A check still queued when the engine stops is not started: stopping must not wait for a backlog.
+      if (!running && !manual) return undefined;
       const target = entry.target;
       const startedAt = clock.now();
       const controller = new AbortController();
+      controllers.add(controller);
       const timer = setTimeout(() => controller.abort(), target.timeoutMs);
       let result: CheckResult;
       try {
@@ -162,7 +171,10 @@ export function createEngine(deps: EngineDeps): Engine {
         result = { ok: false, at: startedAt, latencyMs: 0, failure: 'error', reason: 'internal error in the check' };
       } finally {
         clearTimeout(timer);
+        controllers.delete(controller);
       }
+      // Cut short by shutdown: the result says nothing about the target, so it is not recorded.
+      if (abandoned) return undefined;
       checks++;
       const step = nextState(entry.record, result, entry.target);
       // The target may have been removed while the check ran; then its result is dropped.
@@ -218,7 +230,14 @@ export function createEngine(deps: EngineDeps): Engine {
       if (!running) return;
       running = false;
       scheduler.stop();
-      await Promise.allSettled([...entries.values()].map((e) => e.inFlight));
+      const inFlight = Promise.allSettled([...entries.values()].map((e) => e.inFlight));
+      if ((await withTimeout(inFlight, stopGraceMs)) === undefined) {
+        // Checks with long timeouts must not hold the shutdown: abort them and keep the states as they were.
+        abandoned = true;
+        log?.warn({ event: 'checks_abandoned', count: controllers.size }, 'stopping: checks still running were cut short');
+        for (const c of controllers) c.abort();
+        await inFlight;
+      }
       const dirty = [...entries.values()].filter((e) => e.dirty).map((e) => e.record);
       await settle();
       try {

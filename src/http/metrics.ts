@@ -16,8 +16,8 @@ export interface Metrics {
 
 const STATES = ['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'MAINTENANCE', 'PAUSED'] as const;
 
-/** Creates the metrics; `outboxDepth` is read at scrape time. */
-export function createMetrics(outboxDepth: () => number): Metrics {
+/** Creates the metrics; `outboxDepth` and `targetCount` are read at scrape time. */
+export function createMetrics(outboxDepth: () => number, targetCount: () => number = () => 0): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
   const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result'], registers: [registry] });
@@ -46,11 +46,24 @@ export function createMetrics(outboxDepth: () => number): Metrics {
       this.set(outboxDepth());
     },
   });
+  new Gauge({
+    name: 'lookout_targets',
+    help: 'Targets Lookout checks (paused ones included)',
+    registers: [registry],
+    collect() {
+      this.set(targetCount());
+    },
+  });
+  /** The result labels each target has used, so that its series can be removed. */
+  const results = new Map<string, Set<string>>();
   return {
     registry,
     check(event) {
       const id = event.target.id;
-      checks.inc({ target: id, result: event.result.ok ? 'ok' : (event.result.failure ?? 'error') });
+      const result = event.result.ok ? 'ok' : (event.result.failure ?? 'error');
+      checks.inc({ target: id, result });
+      const seen = results.get(id) ?? new Set<string>();
+      if (!seen.has(result)) results.set(id, seen.add(result));
       duration.observe({ target: id }, event.result.latencyMs / 1_000);
       lateness.observe(Math.max(0, event.latenessMs) / 1_000);
       const s = event.record.state;
@@ -60,9 +73,12 @@ export function createMetrics(outboxDepth: () => number): Metrics {
     delivery: (outcome) => deliveries.inc({ outcome }),
     telegramError: (method) => telegram.inc({ method }),
     forget(targetId) {
-      for (const metric of [checks, duration, up, state]) {
-        (metric as Counter<string>).remove({ target: targetId });
-      }
+      // prom-client's remove() takes every label of a series, so each series of the target is named.
+      for (const result of results.get(targetId) ?? []) checks.remove({ target: targetId, result });
+      results.delete(targetId);
+      for (const name of STATES) state.remove({ target: targetId, state: name });
+      duration.remove({ target: targetId });
+      up.remove({ target: targetId });
     },
   };
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.js';
 import { targetAddress } from '../domain/target.js';
 import type { Logger } from '../lib/logger.js';
+import { withTimeout } from '../lib/timeout.js';
 import type { KeyvStore } from '../store/keyv.js';
 import type { Metrics } from './metrics.js';
 
@@ -10,9 +11,11 @@ import type { Metrics } from './metrics.js';
 export interface HttpServerDeps {
   port: number;
   host?: string;
-  engine: Engine;
-  store: KeyvStore;
+  engine: Pick<Engine, 'running' | 'targets' | 'state'>;
+  store: Pick<KeyvStore, 'ping'>;
   metrics: Metrics;
+  /** A store that has not answered /healthz's ping within this long is unhealthy (ms, default 2 s). */
+  pingTimeoutMs?: number;
   /** Bearer token required by /api/status when set. */
   statusToken?: string;
   /** Extra routes (the Telegram webhook); return true when handled. */
@@ -41,7 +44,8 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
     if (path === '/healthz') {
       const problems: string[] = [];
       if (!deps.engine.running) problems.push('scheduler not running');
-      if (!(await deps.store.ping())) problems.push('store not answering');
+      // A hung store must make /healthz fail, not hang it (the platform's check would only time out).
+      if ((await withTimeout(deps.store.ping(), deps.pingTimeoutMs ?? 2_000)) !== true) problems.push('store not answering');
       return json(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ok' } : { status: 'unhealthy', problems });
     }
     if (path === '/metrics') {

@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
 import { textOf as text } from '../support/fake-telegram.js';
@@ -12,16 +11,6 @@ afterEach(async () => {
 
 const SECRET = 'hook-Secret_123';
 
-async function post(port: number, body: unknown, secret?: string): Promise<number> {
-  const res = await request(`http://127.0.0.1:${port}/telegram/hook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(secret !== undefined ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
-    body: JSON.stringify(body),
-  });
-  await res.body.dump();
-  return res.statusCode;
-}
-
 describe('webhook mode', () => {
   it('registers the webhook with its secret, handles posted updates, refuses a wrong secret, and does not poll', async () => {
     const port = await closedPort();
@@ -29,17 +18,36 @@ describe('webhook mode', () => {
     const registered = await rig.telegram.waitFor('setWebhook');
     expect(registered.payload).toMatchObject({ url: 'https://lookout.example/telegram/hook', secret_token: SECRET });
 
-    // The fake makes a proper update; here it is delivered the webhook way, by POSTing it.
-    const update = rig.telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/help' });
-    expect(await post(port, update, 'wrong')).toBe(401);
-    expect(await post(port, update)).toBe(401);
+    // The fake Bot API delivers the update the webhook way: it POSTs it to the registered path.
+    const origin = `http://127.0.0.1:${port}`;
+    rig.telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/help' });
+    expect(await rig.telegram.deliverWebhook(origin, { secret: 'wrong' })).toEqual([401]);
+    expect(await rig.telegram.deliverWebhook(origin, { secret: null })).toEqual([401]);
     await new Promise((r) => setTimeout(r, 200));
     expect(rig.telegram.callsOf('sendMessage')).toEqual([]);
+    expect(rig.telegram.pendingUpdates()).toHaveLength(1);
 
-    expect(await post(port, update, SECRET)).toBe(200);
+    expect(await rig.telegram.deliverWebhook(origin)).toEqual([200]);
     const reply = await rig.telegram.waitFor('sendMessage');
     expect(text(reply)).toContain('/add URL');
+    expect(rig.telegram.pendingUpdates()).toEqual([]);
     expect(rig.telegram.callsOf('getUpdates')).toEqual([]);
+  });
+});
+
+describe('webhook mode, stopping', () => {
+  it('refuses updates with 503 once stopping began, so Telegram keeps them for the next start', async () => {
+    const port = await closedPort();
+    rig = await startAppRig({ HTTP_PORT: String(port), WEBHOOK_URL: 'https://lookout.example/telegram/hook', WEBHOOK_SECRET: SECRET });
+    await rig.telegram.waitFor('setWebhook');
+    const stopped = rig.app.stop();
+    rig.telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/help' });
+    const statuses = await rig.telegram.deliverWebhook(`http://127.0.0.1:${port}`).catch(() => ['closed']);
+    await stopped;
+    // Either refused (503) or the server had already closed: never handled.
+    expect([[503], ['closed']]).toContainEqual(statuses);
+    expect(rig.telegram.callsOf('sendMessage')).toEqual([]);
+    expect(rig.telegram.pendingUpdates()).toHaveLength(1);
   });
 });
 

@@ -2,6 +2,8 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
 import { closedPort } from '../support/target-server.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { startHttpServer } from '../../src/http/server.js';
 
 let rig: AppRig | undefined;
 afterEach(async () => {
@@ -77,5 +79,36 @@ describe('HTTP endpoints', () => {
     expect(JSON.parse(health.text)).toEqual({ status: 'unhealthy', problems: ['scheduler not running'] });
     // Without STATUS_TOKEN the status API is open.
     expect((await get(port, '/api/status')).status).toBe(200);
+  });
+
+  it('/healthz is 503 when the store fails, and when it hangs (without hanging itself)', async () => {
+    const port = await closedPort();
+    rig = await startAppRig({ HTTP_PORT: String(port) });
+    expect((await get(port, '/healthz')).status).toBe(200);
+    await rig.app.store.close();
+    const broken = await get(port, '/healthz');
+    expect(broken.status).toBe(503);
+    expect(JSON.parse(broken.text)).toEqual({ status: 'unhealthy', problems: ['store not answering'] });
+
+    const hung = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      engine: { running: true, targets: () => [], state: () => undefined },
+      store: { ping: () => new Promise<boolean>(() => undefined) },
+      metrics: createMetrics(() => 0),
+      pingTimeoutMs: 100,
+    });
+    try {
+      const health = await get(hung.port, '/healthz');
+      expect(health.status).toBe(503);
+      expect(JSON.parse(health.text).problems).toEqual(['store not answering']);
+    } finally {
+      await hung.close();
+    }
+  });
+
+  it('HTTP_PORT=0 serves nothing', async () => {
+    rig = await startAppRig({ HTTP_PORT: '0' });
+    expect(rig.app.http).toBeUndefined();
   });
 });

@@ -116,6 +116,14 @@ export interface FakeTelegram {
   setMember(chatId: number, userId: number, status: ChatMemberStatus): void;
   /** The next `count` calls of `method` fail (default one 500); queued after earlier failNext calls. */
   failNext(method: string, failure?: FailureOptions): void;
+  /**
+   * Delivers the pending updates the way Telegram does in webhook mode: each is POSTed as JSON to the
+   * registered webhook's path on `origin` (the real URL's host is not reachable from tests), with the
+   * registered secret in `X-Telegram-Bot-Api-Secret-Token` unless `secret` overrides it. Updates
+   * answered 2xx are confirmed (removed); the others stay pending, as Telegram would retry them.
+   * Returns the status of each POST.
+   */
+  deliverWebhook(origin: string, options?: { secret?: string | null }): Promise<number[]>;
   /** While down every method (getUpdates too unless `includeGetUpdates: false`) answers 502. */
   setDown(down: boolean, options?: { includeGetUpdates?: boolean }): void;
   /** Answers held polls with `[]`, stops listening and destroys every socket; safe to call twice. */
@@ -213,6 +221,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   let nextFileId = 1;
   let heldPoll: HeldPoll | undefined;
   let webhookUrl = '';
+  let webhookSecret: string | undefined;
   let down: { includeGetUpdates: boolean } | undefined;
   let closing: Promise<void> | undefined;
 
@@ -514,6 +523,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     setWebhook: (payload) => {
       webhookUrl = String(payload.url ?? '');
+      webhookSecret = typeof payload.secret_token === 'string' ? payload.secret_token : undefined;
       return ok(true);
     },
     getWebhookInfo: () => ok({ url: webhookUrl, has_custom_certificate: false, pending_update_count: queue.length }),
@@ -735,6 +745,23 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       const pending = failures.get(method) ?? [];
       pending.push({ remaining: failure.count ?? 1, answer });
       failures.set(method, pending);
+    },
+    async deliverWebhook(origin, deliverOptions = {}) {
+      if (webhookUrl === '') throw new Error('no webhook is registered (setWebhook was not called)');
+      const path = new URL(webhookUrl).pathname;
+      const secret = deliverOptions.secret === undefined ? webhookSecret : deliverOptions.secret;
+      const statuses: number[] = [];
+      for (const update of [...queue]) {
+        const res = await fetch(new URL(path, origin), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(secret != null ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+          body: JSON.stringify(update),
+        });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+        if (res.ok) queue = queue.filter((u) => u.update_id !== update.update_id);
+      }
+      return statuses;
     },
     setDown: (isDown, downOptions = {}) => {
       down = isDown ? { includeGetUpdates: downOptions.includeGetUpdates ?? true } : undefined;
