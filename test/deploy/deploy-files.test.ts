@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { parseEnv } from '../../src/config/config.js';
+import { STOP_BUDGET_MS } from '../../src/main.js';
 
 // No Docker daemon or flyctl on the CI machines: the deployment files are checked by reading them.
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -37,24 +39,46 @@ describe('Dockerfile health check', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('keeps data in a volume at /data, restarts always and keeps NET_RAW for mtr', () => {
-    const compose = read('docker-compose.yml');
-    expect(compose).toMatch(/restart: always/);
-    expect(compose).toMatch(/lookout-data:\/data/);
-    expect(compose).toMatch(/cap_add: \[NET_RAW\]/);
+  type Service = { restart: string; volumes: string[]; cap_add: string[]; cap_drop: string[]; stop_grace_period: string; environment: Record<string, string>; security_opt?: string[] };
+  const compose = parseYaml(read('docker-compose.yml')) as { services: { lookout: Service }; volumes: Record<string, unknown> };
+  const service = compose.services.lookout;
+  it('keeps data in a named volume at DATA_DIR, restarts always and keeps only NET_RAW for mtr', () => {
+    expect(service.restart).toBe('always');
+    expect(service.volumes).toContain('lookout-data:/data');
+    expect(Object.keys(compose.volumes)).toContain('lookout-data');
+    expect(service.environment.DATA_DIR).toBe('/data');
+    expect(Number(service.environment.HTTP_PORT)).toBe(defaults.httpPort);
+    expect(service.cap_drop).toEqual(['ALL']);
+    expect(service.cap_add).toEqual(['NET_RAW']);
+    // no-new-privileges would make the kernel ignore mtr-packet's file capability.
+    expect(service.security_opt ?? []).not.toContain('no-new-privileges:true');
+  });
+  it('waits longer than the shutdown may take', () => {
+    expect(Number(/^(\d+)s$/.exec(service.stop_grace_period)?.[1]) * 1_000).toBeGreaterThan(STOP_BUDGET_MS.total);
+  });
+});
+
+describe('fly.toml and the systemd unit give the shutdown its time', () => {
+  it('kill_timeout and TimeoutStopSec exceed the hard stop', () => {
+    expect(Number(/^kill_timeout = (\d+)$/m.exec(read('fly.toml'))?.[1]) * 1_000).toBeGreaterThan(STOP_BUDGET_MS.total);
+    const unit = /```ini\n([\s\S]*?lookout\.service[\s\S]*?)```/.exec(read('README.md'))?.[1] ?? '';
+    expect(Number(/^\s*TimeoutStopSec=(\d+)$/m.exec(unit)?.[1]) * 1_000).toBeGreaterThan(STOP_BUDGET_MS.total);
+    for (const line of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'User=lookout', 'Restart=always', 'AmbientCapabilities=CAP_NET_RAW', 'ExecReload=/bin/kill -HUP $MAINPID']) {
+      expect(unit).toContain(line);
+    }
   });
 });
 
 describe('monitoring files', () => {
-  it('the Grafana dashboard is valid JSON and queries only metrics Lookout exposes', () => {
-    const dashboard = JSON.parse(read('deploy/grafana-dashboard.json')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
-    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
-    expect(exprs.length).toBeGreaterThan(5);
-    for (const expr of exprs) expect(expr).toMatch(/lookout_/);
+  it('the Grafana dashboard is valid JSON with a query in every panel', () => {
+    const dashboard = JSON.parse(read('deploy/grafana-dashboard.json')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    expect(dashboard.panels.length).toBeGreaterThan(5);
+    for (const panel of dashboard.panels) expect(panel.targets.length, panel.title).toBeGreaterThan(0);
   });
-  it('the Prometheus rules alert on Lookout being down', () => {
-    const rules = read('deploy/prometheus-rules.yml');
-    expect(rules).toMatch(/alert: LookoutDown/);
-    expect(rules).toMatch(/lookout_outbox_depth/);
+  it('the Prometheus rules parse and alert on Lookout being down', () => {
+    const rules = parseYaml(read('deploy/prometheus-rules.yml')) as { groups: Array<{ rules: Array<{ alert: string; expr: string; for: string }> }> };
+    const all = rules.groups.flatMap((g) => g.rules);
+    expect(all.map((r) => r.alert)).toEqual(expect.arrayContaining(['LookoutDown', 'LookoutUnhealthy', 'LookoutOutboxBacklog']));
+    for (const r of all) expect(r.expr, r.alert).toBeTruthy();
   });
 });
