@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv, type Config } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -11,6 +10,7 @@ import { openStore } from '../src/store/keyv.js';
 import { createStateRepository } from '../src/store/states.js';
 import { createTargetRepository } from '../src/store/targets.js';
 import { startFakeTelegram } from './support/fake-telegram.js';
+import { logSink } from './support/log-sink.js';
 import { httpTarget, startTargetServer, type TargetServer } from './support/target-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -30,18 +30,6 @@ function config(dataDir: string): Config {
   const parsed = parseEnv({ DATA_DIR: dataDir, HTTP_PORT: '0', LOG_LEVEL: 'info', SOURCE_LABEL: 'test' });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   return parsed.config;
-}
-
-/** Collects JSON log lines. */
-function logSink(): { lines: Array<Record<string, unknown>>; stream: Writable } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, stream };
 }
 
 describe('the app, headless, against a real target and a real SQLite file', () => {

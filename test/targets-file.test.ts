@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEnv, type Config } from '../src/config/config.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -10,6 +9,7 @@ import { startApp, TargetsFileError, type App } from '../src/main.js';
 import { openStore } from '../src/store/keyv.js';
 import { createTargetRepository } from '../src/store/targets.js';
 import { FakeClock } from './support/fake-clock.js';
+import { logSink } from './support/log-sink.js';
 import { startTargetServer, type TargetServer } from './support/target-server.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -24,17 +24,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
-}
-
-function logSink(): { lines: Array<Record<string, unknown>>; stream: Writable } {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, stream };
 }
 
 async function setup(): Promise<{ dir: string; file: string; server: TargetServer; config: Config; refused: number }> {
