@@ -1,0 +1,266 @@
+import type { CheckResult } from '../domain/check.js';
+import {
+  addCheck,
+  emptySummary,
+  encodeBucket,
+  mergeSameStart,
+  pruneTimeline,
+  type StoredBucket,
+  type Summary,
+  type TimelinePoint,
+} from '../domain/history.js';
+import type { TargetState } from '../domain/state.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { createSerial } from '../lib/serial.js';
+import type { KeyvStore } from './keyv.js';
+
+/** How much history is kept and how often it is written. */
+export interface HistorySettings {
+  /** Per-minute buckets are kept this many hours (default 48). */
+  minuteHours: number;
+  /** Per-hour buckets, the state timeline and resolved incidents are kept this many days (default 90). */
+  hourDays: number;
+  /** Completed buckets are written every this many ms (default 60 s), not once per check. */
+  flushMs: number;
+}
+
+/** The defaults of {@link HistorySettings}. */
+export const DEFAULT_HISTORY: HistorySettings = { minuteHours: 48, hourDays: 90, flushMs: 60_000 };
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** Per-target history: fixed-size aggregates per minute and per hour, and the state timeline. */
+export interface History {
+  /** Counts one check (hot path: memory only). */
+  record(targetId: string, result: Pick<CheckResult, 'ok' | 'latencyMs' | 'reason' | 'at'>): void;
+  /** Notes a state change for uptime and the chart's shading. */
+  change(targetId: string, at: number, state: TargetState): void;
+  /** Per-minute buckets with `from <= t < to` (stored and in memory), oldest first. */
+  minutes(targetId: string, from: number, to: number): Promise<StoredBucket[]>;
+  /** Per-hour buckets with `from <= t < to`, oldest first. */
+  hours(targetId: string, from: number, to: number): Promise<StoredBucket[]>;
+  /** The state changes of the last `hourDays` days (and the one before, which says where they start). */
+  timeline(targetId: string): Promise<TimelinePoint[]>;
+  /** Moves a renamed target's history to its new id. */
+  rename(previousId: string, targetId: string): Promise<void>;
+  /** Deletes a removed target's history. */
+  remove(targetId: string): Promise<void>;
+  /** Writes every completed bucket and timeline change now. */
+  flush(): Promise<void>;
+  /** Starts the periodic flush. */
+  start(): void;
+  /** Closes the current buckets, writes everything and stops the timer. */
+  stop(): Promise<void>;
+  /** Writes done so far and their total time, for /health and the benchmark. */
+  readonly stats: { writes: number; writeMs: number };
+}
+
+/** A stored row: the buckets of one hour (per minute) or one day (per hour). */
+interface Row {
+  t: number;
+  b: StoredBucket[];
+}
+
+/** What is in memory for one target: the open buckets and what awaits the next flush. */
+interface Live {
+  minuteT: number;
+  minute: Summary;
+  hourT: number;
+  hour: Summary;
+  minutes: StoredBucket[];
+  hours: StoredBucket[];
+  changes: TimelinePoint[];
+}
+
+/** The history over the `history` namespace; rows are ring slots, so storage never grows past the retention. */
+export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: Logger; settings?: Partial<HistorySettings> }): History {
+  const settings = { ...DEFAULT_HISTORY, ...deps.settings };
+  const keyv = deps.store.namespace<Row | TimelinePoint[]>('history');
+  const live = new Map<string, Live>();
+  const writes = createSerial();
+  const stats = { writes: 0, writeMs: 0 };
+  // One slot more than the retention: the oldest hour (day) is still whole when the newest begins.
+  const minuteSlots = settings.minuteHours + 1;
+  const hourSlots = settings.hourDays + 1;
+  const minuteKey = (id: string, hourStart: number): string => `${id}|m${Math.floor(hourStart / HOUR) % minuteSlots}`;
+  const hourKey = (id: string, dayStart: number): string => `${id}|h${Math.floor(dayStart / DAY) % hourSlots}`;
+  const timelineKey = (id: string): string => `${id}|t`;
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  let running = false;
+
+  const liveOf = (id: string, at: number): Live => {
+    let l = live.get(id);
+    if (!l) {
+      l = { minuteT: floor(at, MINUTE), minute: emptySummary(), hourT: floor(at, HOUR), hour: emptySummary(), minutes: [], hours: [], changes: [] };
+      live.set(id, l);
+    }
+    return l;
+  };
+
+  /** Closes the open buckets that `at` is past (or all of them with `force`). */
+  const roll = (l: Live, at: number, force = false): void => {
+    if ((force || floor(at, MINUTE) !== l.minuteT) && l.minute.checks > 0) {
+      l.minutes.push(encodeBucket(l.minuteT, l.minute));
+      l.minute = emptySummary();
+    }
+    if (floor(at, MINUTE) !== l.minuteT) l.minuteT = floor(at, MINUTE);
+    if ((force || floor(at, HOUR) !== l.hourT) && l.hour.checks > 0) {
+      l.hours.push(encodeBucket(l.hourT, l.hour));
+      l.hour = emptySummary();
+    }
+    if (floor(at, HOUR) !== l.hourT) l.hourT = floor(at, HOUR);
+  };
+
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      stats.writes++;
+      stats.writeMs += performance.now() - started;
+    }
+  };
+
+  /** Appends buckets to their rows, one read-modify-write per row, serialized per key. */
+  const append = (key: string, rowStart: number, buckets: StoredBucket[]): Promise<void> =>
+    writes.run(key, () =>
+      timed(async () => {
+        const stored = (await keyv.get(key)) as Row | undefined;
+        // A slot holding an older hour (or day) is reused: that is how old data expires.
+        const row: Row = stored && stored.t === rowStart ? stored : { t: rowStart, b: [] };
+        row.b.push(...buckets);
+        await keyv.set(key, row);
+      }),
+    );
+
+  const flushOne = async (id: string, l: Live): Promise<void> => {
+    const minutes = l.minutes.splice(0);
+    const hours = l.hours.splice(0);
+    const changes = l.changes.splice(0);
+    for (const [start, group] of groupBy(minutes, HOUR)) await append(minuteKey(id, start), start, group);
+    for (const [start, group] of groupBy(hours, DAY)) await append(hourKey(id, start), start, group);
+    if (changes.length > 0) {
+      await writes.run(timelineKey(id), () =>
+        timed(async () => {
+          const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
+          await keyv.set(timelineKey(id), pruneTimeline([...stored, ...changes], deps.clock.now() - settings.hourDays * DAY));
+        }),
+      );
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    const now = deps.clock.now();
+    for (const [id, l] of live) {
+      roll(l, now);
+      if (l.minutes.length + l.hours.length + l.changes.length === 0) continue;
+      try {
+        await flushOne(id, l);
+      } catch (err) {
+        deps.logger?.error({ err, target: id, event: 'history_write_failed' }, 'could not write history');
+      }
+    }
+  };
+
+  const schedule = (): void => {
+    if (!running) return;
+    timer = deps.clock.setTimeout(() => {
+      void flush().finally(schedule);
+    }, settings.flushMs);
+  };
+
+  /** Rows of `[from, to)` for one level, stored and in memory, buckets in range only. */
+  const read = async (id: string, from: number, to: number, span: number, key: (id: string, start: number) => string, memory: (l: Live) => StoredBucket[]): Promise<StoredBucket[]> => {
+    const keep = (b: StoredBucket): boolean => b.t >= from && b.t < to;
+    const starts: number[] = [];
+    for (let t = floor(from, span); t < to; t += span) starts.push(t);
+    const rows = await Promise.all(starts.map(async (start) => ({ start, row: (await keyv.get(key(id, start))) as Row | undefined })));
+    const stored = rows.flatMap(({ start, row }) => (row && row.t === start ? row.b.filter(keep) : []));
+    const l = live.get(id);
+    return mergeSameStart([...stored, ...(l ? memory(l).filter(keep) : [])]);
+  };
+
+  return {
+    record(id, result) {
+      const l = liveOf(id, result.at);
+      roll(l, result.at);
+      addCheck(l.minute, result);
+      addCheck(l.hour, result);
+    },
+
+    change(id, at, state) {
+      liveOf(id, at).changes.push([at, state]);
+    },
+
+    minutes: (id, from, to) =>
+      read(id, from, to, HOUR, minuteKey, (l) => [...l.minutes, ...(l.minute.checks > 0 ? [encodeBucket(l.minuteT, l.minute)] : [])]),
+
+    hours: (id, from, to) => read(id, from, to, DAY, hourKey, (l) => [...l.hours, ...(l.hour.checks > 0 ? [encodeBucket(l.hourT, l.hour)] : [])]),
+
+    async timeline(id) {
+      await writes.run(timelineKey(id), async () => undefined);
+      const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
+      return [...stored, ...(live.get(id)?.changes ?? [])];
+    },
+
+    async rename(previousId, id) {
+      const l = live.get(previousId);
+      if (l) {
+        live.delete(previousId);
+        live.set(id, l);
+      }
+      await writes.drain();
+      const keys = [...slotKeys(previousId, minuteSlots, 'm'), ...slotKeys(previousId, hourSlots, 'h'), timelineKey(previousId)];
+      for (const key of keys) {
+        const value = await keyv.get(key);
+        if (value === undefined) continue;
+        await keyv.set(`${id}${key.slice(previousId.length)}`, value);
+        await keyv.delete(key);
+      }
+    },
+
+    async remove(id) {
+      live.delete(id);
+      await writes.drain();
+      for (const key of [...slotKeys(id, minuteSlots, 'm'), ...slotKeys(id, hourSlots, 'h'), timelineKey(id)]) await keyv.delete(key);
+    },
+
+    flush,
+
+    start() {
+      if (running) return;
+      running = true;
+      schedule();
+    },
+
+    async stop() {
+      running = false;
+      if (timer !== undefined) deps.clock.clearTimeout(timer);
+      const now = deps.clock.now();
+      // The open buckets are written as they are; a bucket continued after a restart merges with them.
+      for (const l of live.values()) roll(l, now, true);
+      await flush();
+      await writes.drain();
+    },
+
+    stats,
+  };
+}
+
+const floor = (at: number, span: number): number => Math.floor(at / span) * span;
+
+function groupBy(buckets: readonly StoredBucket[], span: number): Map<number, StoredBucket[]> {
+  const groups = new Map<number, StoredBucket[]>();
+  for (const b of buckets) {
+    const start = floor(b.t, span);
+    groups.set(start, [...(groups.get(start) ?? []), b]);
+  }
+  return groups;
+}
+
+function slotKeys(id: string, slots: number, level: 'm' | 'h'): string[] {
+  return Array.from({ length: slots }, (_, i) => `${id}|${level}${i}`);
+}
