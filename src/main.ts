@@ -36,6 +36,7 @@ import { createGrammyStorage } from './store/grammy-storage.js';
 import { createChatSettingsRepository } from './store/chats.js';
 import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
 import { openStore, type KeyvStore } from './store/keyv.js';
+import { createHistory, type History } from './store/history.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
 
@@ -56,6 +57,7 @@ export interface App {
   store: KeyvStore;
   outbox: Outbox;
   windows: WindowRegistry;
+  history: History;
   notifier: Notifier;
   logger: Logger;
   /** The HTTP endpoints, unless HTTP_PORT=0. */
@@ -182,15 +184,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (config.botToken) engine.onCheck((event) => warnings.observe(event.target, event.result));
   const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets);
   engine.onCheck((event) => metrics.check(event));
+  const history = createHistory({ store, clock, logger, settings: config.history });
+  engine.onCheck((event) => history.record(event.target.id, event.result));
+  engine.onChange((change, target) => history.change(target.id, change.at, change.to));
   outbox.onDelivery((event) => metrics.delivery(event.outcome));
   const catalog = createCatalog(targets, engine, {
     onPaused: (t) => policy.close(t.id, 'paused'),
     onRemoved: async (t) => {
       metrics.forget(t.id);
+      await history.remove(t.id);
       await policy.close(t.id, 'removed');
       for (const w of windows.list(t.chatId).filter((x) => x.targetId === t.id)) await windows.remove(w.id);
     },
-    onRenamed: (previousId, t) => policy.renamed(previousId, t),
+    onRenamed: async (previousId, t) => {
+      await history.rename(previousId, t.id);
+      await policy.renamed(previousId, t);
+    },
   });
 
   let runner: RunnerHandle | undefined;
@@ -220,6 +229,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
   await engine.start();
+  history.start();
+  // Resolved incidents are kept as long as the history (HISTORY_DAYS), then pruned, daily.
+  const pruneIncidents = (): void =>
+    void incidents.pruneResolved(clock.now() - config.history.hourDays * 86_400_000).then(
+      (n) => n > 0 && logger.info({ event: 'incidents_pruned', count: n }, `pruned ${n} old incidents`),
+      (err: unknown) => logger.error({ err, event: 'incidents_prune_failed' }, 'could not prune old incidents'),
+    );
+  pruneIncidents();
+  const pruneTimer = setInterval(pruneIncidents, 86_400_000);
+  pruneTimer.unref();
   // Webhook mode: Telegram posts updates to WEBHOOK_URL's path on this same server.
   const webhook = bot && config.webhookUrl && config.webhookSecret ? await startWebhook(bot, config.webhookUrl, config.webhookSecret) : undefined;
   const http =
@@ -271,6 +290,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store,
     outbox,
     windows,
+    history,
     notifier,
     logger,
     ...(bot ? { bot } : {}),
@@ -291,6 +311,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
         }
         await engine.stop();
+        clearInterval(pruneTimer);
+        await history.stop();
         traces?.stop();
         tracer.stop();
         await warnings.settle();

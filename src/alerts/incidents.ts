@@ -1,6 +1,7 @@
 import type { AlertMessage, Incident } from '../domain/incident.js';
 import { createBook, type Book } from '../store/book.js';
 import type { KeyvStore } from '../store/keyv.js';
+import { listAll } from '../store/targets.js';
 
 /** Incidents (open ones in memory, indexed by target) and the alert messages that carry them. */
 export interface IncidentBook {
@@ -16,6 +17,8 @@ export interface IncidentBook {
   messages: Book<AlertMessage>;
   /** The incidents of an alert message, in order (resolved ones included). */
   incidentsOf(message: AlertMessage): Promise<Incident[]>;
+  /** Deletes incidents resolved before `before` and alert messages left with none open; returns how many incidents. */
+  pruneResolved(before: number): Promise<number>;
   /** Waits for every pending write. */
   flush(): Promise<void>;
 }
@@ -68,6 +71,17 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
     async incidentsOf(message) {
       const list = await Promise.all(message.incidentIds.map((id) => incidents.get(id)));
       return list.filter((i): i is Incident => i !== undefined);
+    },
+    async pruneResolved(before) {
+      const old = await listAll(store.namespace<Incident>('incidents'));
+      const gone = old.filter((i) => i.resolvedAt !== undefined && i.resolvedAt < before);
+      for (const i of gone) await incidents.delete(i.id);
+      // An old message still carrying an open incident stays: its alert may be edited yet.
+      const openIds = new Set(openByTarget.values());
+      for (const m of await listAll(store.namespace<AlertMessage>('alert-messages'))) {
+        if (m.createdAt < before && !m.incidentIds.some((id) => openIds.has(id))) await messages.delete(m.id);
+      }
+      return gone.length;
     },
     async flush() {
       await Promise.all([incidents.flush(), messages.flush()]);

@@ -23,6 +23,8 @@ export interface Config {
   allowMetadataTargets: boolean;
   /** Days before a certificate or token expires at which to warn (`EXPIRY_WARN_DAYS`). */
   expiryWarnDays: number[];
+  /** How long history is kept: per-minute buckets (hours) and per-hour buckets, timeline and incidents (days). */
+  history: { minuteHours: number; hourDays: number };
   /** Network traces: the mtr binary and how long and how hard it probes. */
   trace: TraceSettings & { mode: 'icmp' | 'tcp' | 'auto' };
 }
@@ -174,6 +176,7 @@ export function parseEnv(env: Env): ConfigResult {
     checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
     expiryWarnDays: dayList('EXPIRY_WARN_DAYS', [14, 7, 3, 1]),
     allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
+    history: { minuteHours: integer('HISTORY_MINUTE_HOURS', 48, 1, 168), hourDays: integer('HISTORY_DAYS', 90, 7, 400) },
     trace: {
       binary: text('MTR_PATH') ?? DEFAULT_TRACE_SETTINGS.binary,
       cycles: integer('TRACE_CYCLES', DEFAULT_TRACE_SETTINGS.cycles, 1, 100),

@@ -16,6 +16,7 @@ const DEFAULTS: Config = {
   checkConcurrency: 100,
   allowMetadataTargets: false,
   expiryWarnDays: [14, 7, 3, 1],
+  history: { minuteHours: 48, hourDays: 90 },
   trace: { binary: 'mtr', cycles: 5, intervalS: 1, gracePeriodS: 1, maxHops: 30, timeoutMs: 60_000, mode: 'auto' },
 };
 
@@ -76,6 +77,8 @@ describe('parseEnv', () => {
         STATUS_TOKEN: 'status-token',
         CHECK_CONCURRENCY: '8',
         ALLOW_METADATA_TARGETS: 'yes',
+        HISTORY_MINUTE_HOURS: '24',
+        HISTORY_DAYS: '30',
       };
       expect(parseEnv(env)).toStrictEqual({
         ok: true,
@@ -95,6 +98,7 @@ describe('parseEnv', () => {
           checkConcurrency: 8,
           allowMetadataTargets: true,
           expiryWarnDays: [14, 7, 3, 1],
+          history: { minuteHours: 24, hourDays: 30 },
           trace: DEFAULTS.trace,
         },
       });
@@ -223,6 +227,20 @@ describe('parseEnv', () => {
         ok: false,
         errors: [`${name} must be a whole number between ${min} and ${max}, got "${raw}"`],
       });
+    });
+  });
+
+  describe.each<[string, 'minuteHours' | 'hourDays', number, number, number]>([
+    ['HISTORY_MINUTE_HOURS', 'minuteHours', 48, 1, 168],
+    ['HISTORY_DAYS', 'hourDays', 90, 7, 400],
+  ])('%s', (name, field, fallback, min, max) => {
+    it('has a default and reads its range', () => {
+      expect(configOf(parseEnv({})).history[field]).toBe(fallback);
+      expect(configOf(parseEnv({ [name]: String(min) })).history[field]).toBe(min);
+      expect(configOf(parseEnv({ [name]: String(max) })).history[field]).toBe(max);
+    });
+    it.each([String(min - 1), String(max + 1), '2d', 'x'])('refuses %j', (raw) => {
+      expect(parseEnv({ [name]: raw })).toEqual({ ok: false, errors: [`${name} must be a whole number between ${min} and ${max}, got "${raw}"`] });
     });
   });
 
