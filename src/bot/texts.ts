@@ -99,7 +99,8 @@ export function maskSecret(value: string): string {
 /** Settings of a target in one or two lines. */
 export function settingsText(t: Target): string {
   const remind = t.remindMs === 0 ? 'never' : formatDuration(t.remindMs ?? LIMITS.remindDefaultMs);
-  const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}, remind ${remind}`;
+  const sla = t.slaPct !== undefined ? `, SLA ${t.slaPct}%` : '';
+  const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}, remind ${remind}${sla}`;
   if (t.kind === 'tcp') return `tcp connect, ${timing}`;
   if (t.kind === 'ec2') return `ec2 DescribeAvailabilityZones in ${t.region} with ${maskedCredentials(t)}; ${timing}`;
   const parts = [`${t.method}, expect ${formatExpect(t.expect)}`];

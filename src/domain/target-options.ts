@@ -136,6 +136,20 @@ const OPTIONS: Record<string, OptionSpec> = {
       return undefined;
     },
   },
+  sla: {
+    kinds: ALL,
+    apply: (d, v) => {
+      if (v === '0' || v === 'off') {
+        d.slaPct = undefined;
+        return undefined;
+      }
+      const m = /^(\d{1,3}(?:\.\d{1,3})?)%?$/.exec(v);
+      const pct = m ? Number(m[1]) : NaN;
+      if (!(pct > 0 && pct <= 100)) return `sla must be an uptime percentage above 0 and at most 100, like 99.9, or 0 for none, got "${v}"`;
+      d.slaPct = pct;
+      return undefined;
+    },
+  },
   latency: {
     kinds: ['http'],
     apply: (d, v) => {
@@ -286,6 +300,7 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     ...(draft.note !== undefined ? { note: draft.note } : {}),
     ...(draft.remindMs !== undefined ? { remindMs: draft.remindMs } : {}),
     ...(draft.errorRatePct !== undefined ? { errorRatePct: draft.errorRatePct } : {}),
+    ...(draft.slaPct !== undefined ? { slaPct: draft.slaPct } : {}),
     paused: draft.paused ?? false,
     createdAt: created,
     updatedAt: ctx.now,

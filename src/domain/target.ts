@@ -36,6 +36,8 @@ export interface TargetCommon {
   remindMs?: number;
   /** Error rate (%) over 15 minutes that makes the target DEGRADED; 0 = off; absent = 10. */
   errorRatePct?: number;
+  /** Promised uptime (%), like 99.9: /report flags the target when it falls below. */
+  slaPct?: number;
   paused: boolean;
   /** Declared in TARGETS_FILE: chat commands may not change it (the file is the source of truth). */
   managed?: 'file';

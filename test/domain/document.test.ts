@@ -128,7 +128,7 @@ describe('documentOf → parseDocument', () => {
   const parsed = parse({
     version: 1,
     targets: [
-      { name: 'api', url: 'https://api.example.com/health', every: '30s', timeout: '5s', retry: '2s', confirm: 3, recover: 2, remind: '30m', errorrate: '20%', method: 'POST', expect: '200,204,301-302', keyword: 'OK', maintenance: 'be right back', latency: 800, headers: { Authorization: 'Bearer x', 'X-Team': 'sre' }, note: 'call Bob', thread: 12 },
+      { name: 'api', url: 'https://api.example.com/health', every: '30s', timeout: '5s', retry: '2s', confirm: 3, recover: 2, remind: '30m', errorrate: '20%', sla: 99.9, method: 'POST', expect: '200,204,301-302', keyword: 'OK', maintenance: 'be right back', latency: 800, headers: { Authorization: 'Bearer x', 'X-Team': 'sre' }, note: 'call Bob', thread: 12 },
       { name: 'db', host: '[::1]:5432', every: '1m', remind: 0 },
       { name: 'cloud', endpoint: 'https://ec2.example.com/', region: 'eu-1', key: 'AKIAIOSFODNN7EXAMPLE', secret: 's3cret', token: 'sessiontok123', paused: true },
     ],

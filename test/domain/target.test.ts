@@ -27,8 +27,8 @@ const NOW = 1_700_000_000_000;
 const CHAT = -1001234567890;
 const CTX: TargetContext = { chatId: CHAT, now: NOW };
 
-const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, method, expect, keyword, maintenance, errorrate, latency, header';
-const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate';
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, method, expect, keyword, maintenance, errorrate, sla, latency, header';
+const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla';
 const URL_ERROR = (text: string): string =>
   `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
 const CREDENTIALS_ERROR =
@@ -910,7 +910,7 @@ describe('defaults that follow the interval', () => {
 
 // ec2 targets: an AWS-compatible EC2 API endpoint, a region and optional credentials.
 
-const EC2_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, region, key, secret, token';
+const EC2_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, region, key, secret, token';
 const EC2_ENDPOINT = 'https://ec2.us-east-1.amazonaws.com';
 // AWS's documented example credentials.
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -1245,5 +1245,31 @@ describe('issue 6 options', () => {
   });
   it.each(['errorrate=101', 'errorrate=-1', 'errorrate=ten', 'errorrate=5.5'])('refuses %s', (options) => {
     expect(build(`https://a.example/ ${options}`)).toEqual({ ok: false, errors: [`errorrate must be a percentage between 0 and 100 (0 = off), like 10%, got "${options.slice(10)}"`] });
+  });
+});
+
+describe('sla', () => {
+  const build = (text: string) => {
+    const parsed = parseArgs(text);
+    if (!parsed.ok) throw new Error('tokenize');
+    return buildTarget(parsed.value, { chatId: 1, now: 0 });
+  };
+  it.each([
+    ['sla=99.9', 99.9],
+    ['sla=99.95%', 99.95],
+    ['sla=100', 100],
+    ['sla=95', 95],
+  ])('%s', (options, pct) => {
+    const t = build(`tcp a.example:1 ${options}`);
+    expect(t.ok && t.value.slaPct).toBe(pct);
+  });
+  it('sla=0 clears it in an edit', () => {
+    const t = build('https://a.example/ sla=99');
+    if (!t.ok) throw new Error('build');
+    const edited = editTarget(t.value, [{ key: 'sla', value: '0' }], { now: 1 });
+    expect(edited.ok && edited.value.slaPct).toBeUndefined();
+  });
+  it.each(['sla=101', 'sla=-1', 'sla=99.99999', 'sla=high', 'sla=0.0'])('refuses %s', (options) => {
+    expect(build(`https://a.example/ ${options}`)).toEqual({ ok: false, errors: [`sla must be an uptime percentage above 0 and at most 100, like 99.9, or 0 for none, got "${options.slice(4)}"`] });
   });
 });
