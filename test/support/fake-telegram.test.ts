@@ -245,7 +245,7 @@ describe('fake Telegram Bot API with a real grammY bot', () => {
 
     const call = fake.callsOf('sendDocument')[0];
     expect(call?.payload).toMatchObject({ chat_id: -400, caption: 'weekly report', reply_markup: { inline_keyboard: [[{ text: 'Open' }]] } });
-    expect(call?.files).toEqual([{ field: 'document', filename: 'report.txt', bytes: 11 }]);
+    expect(call?.files?.map(({ content, ...rest }) => ({ ...rest, content: content.toString() }))).toEqual([{ field: 'document', filename: 'report.txt', bytes: 11, content: 'hello world' }]);
     expect(sent.document).toMatchObject({ file_name: 'report.txt', file_size: 11 });
     expect(sent.caption).toBe('weekly report');
   });

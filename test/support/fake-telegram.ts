@@ -15,6 +15,8 @@ export interface RecordedUpload {
   field: string;
   filename: string;
   bytes: number;
+  /** The uploaded bytes (a document the bot sent can be sent back by a user). */
+  content: Buffer;
 }
 
 /** One Bot API call as the fake received it, in arrival order. */
@@ -66,6 +68,8 @@ export interface SendDocumentInput {
   fileName: string;
   mimeType?: string;
   fileSize?: number;
+  /** The file's bytes, served by getFile and /file/bot<token>/<path>. */
+  content?: string | Buffer;
   caption?: string;
   chatType?: UserChatType;
   threadId?: number;
@@ -106,8 +110,10 @@ export interface FakeTelegram {
   sendText(input: SendTextInput): Update;
   /** Pushes a callback query carrying the stored message `messageId`, or a minimal one if unknown. */
   pressButton(input: PressButtonInput): Update;
-  /** Pushes a user's document message. */
+  /** Pushes a user's document message (with `content`, the bot can download it). */
   sendDocument(input: SendDocumentInput): Update;
+  /** Paths of the file downloads the bot made, in order. */
+  readonly downloads: readonly string[];
   /** Updates queued and not yet confirmed by an offset. */
   pendingUpdates(): Update[];
   /** Messages the bot sent to `chatId` and has not deleted, as they are now (after edits), by message id. */
@@ -219,6 +225,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   let nextUpdateId = 1;
   let nextCallbackId = 1;
   let nextFileId = 1;
+  /** Contents of files users sent, by file_id. */
+  const fileContents = new Map<string, Buffer>();
+  const downloads: string[] = [];
   let heldPoll: HeldPoll | undefined;
   let webhookUrl = '';
   let webhookSecret: string | undefined;
@@ -445,6 +454,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     const upload = uploadOf(call, field);
     const id = nextFileId++;
     const file = { file_id: `${field}-${id}`, file_unique_id: `u${field}${id}`, file_size: upload?.bytes ?? 0 };
+    if (upload) fileContents.set(file.file_id, upload.content);
     const content: Record<string, unknown> =
       field === 'document' ? { document: { ...file, file_name: upload?.filename ?? 'document' } } : { photo: [{ ...file, width: 90, height: 90 }] };
     if (typeof payload.caption === 'string') content.caption = payload.caption;
@@ -526,6 +536,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       webhookSecret = typeof payload.secret_token === 'string' ? payload.secret_token : undefined;
       return ok(true);
     },
+    getFile: (payload) => {
+      const id = String(payload.file_id ?? '');
+      const content = fileContents.get(id);
+      if (content === undefined) return fail(400, 'Bad Request: invalid file_id');
+      return ok({ file_id: id, file_unique_id: `u${id}`, file_size: content.length, file_path: `documents/${id}` });
+    },
     getWebhookInfo: () => ok({ url: webhookUrl, has_custom_certificate: false, pending_update_count: queue.length }),
     sendMessage,
     sendDocument: sendFile('document'),
@@ -602,6 +618,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const download = /^\/file\/bot([^/]+)\/documents\/(.+)$/.exec(url.pathname);
+    if (download !== null) {
+      const content = download[1] === token ? fileContents.get(decodeURIComponent(download[2] ?? '')) : undefined;
+      downloads.push(url.pathname);
+      if (content === undefined) res.writeHead(404).end('Not Found');
+      else res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length }).end(content);
+      return;
+    }
     const route = /^\/bot([^/]+)\/(?:test\/)?([A-Za-z]+)$/.exec(url.pathname);
     if (route === null) {
       respond(res, undefined, fail(404, 'Not Found'));
@@ -695,17 +719,26 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       }
       return userMessage(input, content);
     },
+    downloads,
     sendDocument: (input) => {
       const id = nextFileId++;
+      const bytes = input.content === undefined ? undefined : Buffer.from(input.content);
       const document: Record<string, unknown> = {
         file_id: `document-${id}`,
         file_unique_id: `udocument${id}`,
         file_name: input.fileName,
-        file_size: input.fileSize ?? 0,
+        file_size: input.fileSize ?? bytes?.length ?? 0,
       };
+      if (bytes) fileContents.set(`document-${id}`, bytes);
       if (input.mimeType !== undefined) document.mime_type = input.mimeType;
       const content: Record<string, unknown> = { document };
-      if (input.caption !== undefined) content.caption = input.caption;
+      if (input.caption !== undefined) {
+        content.caption = input.caption;
+        if (input.caption.startsWith('/')) {
+          const end = input.caption.search(/\s/);
+          content.caption_entities = [{ type: 'bot_command', offset: 0, length: end === -1 ? input.caption.length : end }];
+        }
+      }
       return userMessage(input, content);
     },
     pressButton: (input) => {
@@ -834,7 +867,7 @@ function coerceField(key: string, value: string): unknown {
 function parseMultipart(body: Buffer, boundary: string): ParsedBody {
   const delimiter = Buffer.from(`--${boundary}`);
   const payload: Record<string, unknown> = {};
-  const parts: Array<{ name: string; filename: string; bytes: number }> = [];
+  const parts: Array<{ name: string; filename: string; content: Buffer }> = [];
   let start = body.indexOf(delimiter);
   while (start !== -1) {
     const partStart = start + delimiter.length;
@@ -848,15 +881,15 @@ function parseMultipart(body: Buffer, boundary: string): ParsedBody {
       const content = part.subarray(headerEnd + 4);
       const name = /(?:^|[;\s:])name="([^"]*)"/i.exec(headers)?.[1];
       const filename = /filename="?([^";\r\n]*)"?/i.exec(headers)?.[1];
-      if (name !== undefined && filename !== undefined) parts.push({ name, filename, bytes: content.length });
+      if (name !== undefined && filename !== undefined) parts.push({ name, filename, content: Buffer.from(content) });
       else if (name !== undefined) payload[name] = coerceField(name, content.toString('utf8'));
     }
     start = next;
   }
   // grammY names each file part randomly and puts `attach://<name>` in the field that holds it.
-  const files = parts.map(({ name, filename, bytes }) => {
+  const files = parts.map(({ name, filename, content }) => {
     const field = Object.keys(payload).find((key) => payload[key] === `attach://${name}`) ?? name;
-    return { field, filename, bytes };
+    return { field, filename, bytes: content.length, content };
   });
   return { payload, files };
 }
