@@ -15,6 +15,7 @@ import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy } from './alerts/policy.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/telegram.js';
 import type { LookoutContext } from './bot/context.js';
+import { createFileDownloader } from './bot/files.js';
 import { createBot, startPolling, startWebhook } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -206,7 +207,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let stopping: Promise<void> | undefined;
   if (config.botToken) {
     bot = createBot(
-      { catalog, engine, policy, incidents, windows, chats, access, tracer, source, clock, logger, allowMetadata: config.allowMetadataTargets },
+      {
+        catalog,
+        engine,
+        policy,
+        incidents,
+        windows,
+        history,
+        chats,
+        access,
+        tracer,
+        source,
+        clock,
+        logger,
+        allowMetadata: config.allowMetadataTargets,
+        download: createFileDownloader(config.telegramApiRoot, config.botToken),
+      },
       {
         token: config.botToken,
         apiRoot: config.telegramApiRoot,

@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { ChatSettingsRepository } from '../store/chats.js';
+import type { History } from '../store/history.js';
 import type { WindowRegistry } from '../store/windows.js';
 import type { SourceResolver } from '../diagnostics/source.js';
 import type { Tracer } from '../diagnostics/tracer.js';
@@ -17,6 +18,7 @@ export interface BotDeps {
   policy: AlertPolicy;
   incidents: IncidentBook;
   windows: WindowRegistry;
+  history: History;
   chats: ChatSettingsRepository;
   access: Access;
   tracer: Tracer;
@@ -25,4 +27,6 @@ export interface BotDeps {
   logger?: Logger;
   /** `ALLOW_METADATA_TARGETS`. */
   allowMetadata: boolean;
+  /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */
+  download(filePath: string, maxBytes: number): Promise<Buffer>;
 }

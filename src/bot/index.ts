@@ -10,9 +10,11 @@ import type { LookoutContext } from './context.js';
 import type { BotDeps } from './deps.js';
 import { createChecks } from './features/checks.js';
 import { createHelp } from './features/help.js';
+import { createHistoryCommands } from './features/history.js';
 import { createTargetsRead } from './features/targets-read.js';
 import { createTargetsWrite } from './features/targets-write.js';
 import { createTrace } from './features/trace.js';
+import { createTransfer } from './features/transfer.js';
 import { createWindows } from './features/windows.js';
 import { COMMANDS } from './texts.js';
 
@@ -58,7 +60,7 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
   };
   // Each command family fails alone; bot.catch is the last line for the plugins around them.
-  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps));
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps));
   bot.catch(apologise);
   return bot;
 }

@@ -3,6 +3,7 @@ import { formatDuration } from '../domain/duration.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateRecord } from '../domain/state.js';
 import { formatExpect, LIMITS, maskedCredentials, targetAddress, type Target } from '../domain/target.js';
+import { formatPct } from '../reports/texts.js';
 
 /** The bot's commands, for /help and setMyCommands. */
 export const COMMANDS: ReadonlyArray<{ command: string; description: string; usage: string }> = [
@@ -30,6 +31,10 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
     usage: '/maintenance [NAME|all START DURATION [reason]] [NAME|all cron="0 2 * * SUN" DURATION [tz=Zone]] [cancel ID]',
   },
   { command: 'settings', description: 'Show or set the chat time zone', usage: '/settings [tz=Europe/Berlin]' },
+  { command: 'history', description: 'Latency and availability chart of a target', usage: '/history NAME [24h|7d|30d]' },
+  { command: 'report', description: 'SLA table of every target', usage: '/report [7d|30d]' },
+  { command: 'export', description: 'Targets and windows as a JSON file', usage: '/export [secrets]' },
+  { command: 'import', description: 'Add or update targets from an /export file', usage: '/import (as the caption of the file)' },
 ];
 
 /** /start and /help. */
@@ -109,8 +114,16 @@ export function settingsText(t: Target): string {
   return `${parts.join(', ')}; ${timing}`;
 }
 
+/** What /status shows of the history: uptime over 24 h and 7 d, and the last hour as a sparkline. */
+export interface StatusHistory {
+  uptime24h?: number;
+  uptime7d?: number;
+  /** One character per minute of the last hour, oldest first: latency bars, `×` for a failed check, space for none. */
+  lastHour: string;
+}
+
 /** The /status reply. */
-export function statusText(t: Target, record: StateRecord | undefined, incident: Incident | undefined, now: number): string {
+export function statusText(t: Target, record: StateRecord | undefined, incident: Incident | undefined, now: number, history?: StatusHistory): string {
   const state = record?.state ?? 'UNKNOWN';
   const lines = [
     `${STATE_ICONS[state]} <b>${escapeHtml(t.name)}</b> is ${state}${record ? ` since ${formatTime(record.since)} (${formatDuration(now - record.since)})` : ''}`,
@@ -126,6 +139,10 @@ export function statusText(t: Target, record: StateRecord | undefined, incident:
     lines.push(`Last check: ${escapeHtml(formatResult(record.lastResult))} at ${formatTime(record.lastResult.at)}`);
   }
   if (record) lines.push(`Checks: ${record.checks} (${record.failures} failed)`);
+  if (history) {
+    lines.push(`Uptime: 24h ${formatPct(history.uptime24h)} · 7d ${formatPct(history.uptime7d)}`);
+    if (history.lastHour.trim() !== '') lines.push(`Last hour: <code>${escapeHtml(history.lastHour)}</code>`);
+  }
   if (incident) {
     lines.push(
       `Open incident since ${formatTime(incident.openedAt)}: ${escapeHtml(incident.reason)}${incident.ack ? `, acknowledged by ${escapeHtml(incident.ack.name)}` : ', not acknowledged'}`,

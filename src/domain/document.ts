@@ -103,6 +103,8 @@ export interface DocumentContext {
   allowedChatIds?: readonly number[];
   /** Chats a document may not name at all, so `chat:` is ignored (an /import goes to its own chat). */
   forceChatId?: number;
+  /** With `forceChatId`: the forum topic the entries go to (the topic /import was sent in). */
+  forceThreadId?: number;
   /** A chat's time zone for windows without `tz` (default UTC). */
   tz?: (chatId: number) => string;
   /** The stored target a masked value stands for (/import keeps the stored secret). */
@@ -214,7 +216,7 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
     const kind = entryKind(entry, at, local);
     const chatId = entryChat(entry.chat, doc.chat, ctx, at, local);
     if (kind === undefined || chatId === undefined) return void errors.push(...local);
-    const threadId = ctx.forceChatId !== undefined ? undefined : entry.thread;
+    const threadId = ctx.forceChatId !== undefined ? ctx.forceThreadId : entry.thread;
     const existing = entry.name !== undefined ? ctx.existing?.(`${chatId}/${entry.name}`) : undefined;
     const args = entryArgs(entry, kind, existing, local, at);
     if (local.length > 0) return void errors.push(...local);
@@ -268,7 +270,7 @@ function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: Doc
       local.push(`${at}.reason must be at most ${WINDOW_LIMITS.reasonMaxChars} characters, got ${reason.length}`);
     }
     if (local.length > 0 || !duration.ok) return void errors.push(...local);
-    const threadId = ctx.forceChatId !== undefined ? undefined : entry.thread;
+    const threadId = ctx.forceChatId !== undefined ? ctx.forceThreadId : entry.thread;
     const window: Window = {
       id: ctx.windowId?.(i) ?? `w${i + 1}`,
       chatId,

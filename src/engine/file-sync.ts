@@ -3,13 +3,16 @@ import type { Target } from '../domain/target.js';
 import type { Window } from '../domain/window.js';
 import type { Catalog } from './catalog.js';
 
-/** What applying a declared document did, by target name. */
+/** What applying a document did, by target id. */
 export interface SyncReport {
   added: string[];
   changed: string[];
   unchanged: string[];
   removed: string[];
+  /** Windows added (an import leaves windows that are already there alone). */
   windows: number;
+  /** Windows of an import that were already there. */
+  windowsKept?: number;
 }
 
 /** Where declared targets and windows go. */
@@ -29,22 +32,58 @@ export interface SyncDeps {
 /** A target's settings without its bookkeeping, to tell whether the file changed it. */
 const settingsOf = (t: Target): string => JSON.stringify({ ...t, createdAt: 0, updatedAt: 0 });
 
+
+/** What a window is, without its id and bookkeeping: an import adds a window only once. */
+const windowShape = (w: Window): string =>
+  JSON.stringify([w.chatId, w.threadId, w.targetId, w.kind, w.start, w.cron, w.durationMs, w.tz, w.reason]);
+
 /**
  * Makes the store match a declared document (TARGETS_FILE): declared targets are added or updated
  * (state kept), file-managed targets no longer declared are removed, and the file's windows replace
  * the ones it declared before. A chat-made target with a declared name is taken over by the file.
  */
 export async function syncDeclared(contents: DocumentContents, deps: SyncDeps): Promise<SyncReport> {
-  const report: SyncReport = { added: [], changed: [], unchanged: [], removed: [], windows: contents.windows.length };
   const stored = new Map((await deps.allTargets()).map((t) => [t.id, t]));
   const declared = new Set(contents.targets.map((t) => t.id));
+  const removed: string[] = [];
   for (const t of stored.values()) {
     if (t.managed === 'file' && !declared.has(t.id)) {
       await deps.catalog.remove(t);
-      report.removed.push(t.id);
+      removed.push(t.id);
     }
   }
-  for (const target of contents.targets) {
+  const report = { ...(await applyTargets(contents.targets, stored, deps)), removed, windows: contents.windows.length };
+  for (const w of deps.windows.list().filter((x) => x.managed === 'file')) await deps.windows.remove(w.id);
+  for (const w of contents.windows) await deps.windows.add(w);
+  await deps.windowsChanged?.();
+  return report;
+}
+
+/**
+ * Applies an /import: its targets are added or updated in place (state kept), nothing is removed, and
+ * its windows are added unless the same window is there already.
+ */
+export async function applyImport(contents: DocumentContents, deps: SyncDeps): Promise<SyncReport> {
+  const stored = new Map((await deps.allTargets()).map((t) => [t.id, t]));
+  const report: SyncReport = { ...(await applyTargets(contents.targets, stored, deps)), removed: [], windows: 0, windowsKept: 0 };
+  const present = new Set(deps.windows.list().map(windowShape));
+  for (const w of contents.windows) {
+    if (present.has(windowShape(w))) {
+      report.windowsKept = (report.windowsKept ?? 0) + 1;
+      continue;
+    }
+    await deps.windows.add(w);
+    present.add(windowShape(w));
+    report.windows++;
+  }
+  if (report.windows > 0) await deps.windowsChanged?.();
+  return report;
+}
+
+/** Adds new targets and updates changed ones in place. */
+async function applyTargets(targets: readonly Target[], stored: ReadonlyMap<string, Target>, deps: SyncDeps): Promise<Pick<SyncReport, 'added' | 'changed' | 'unchanged'>> {
+  const report: Pick<SyncReport, 'added' | 'changed' | 'unchanged'> = { added: [], changed: [], unchanged: [] };
+  for (const target of targets) {
     const previous = stored.get(target.id);
     if (!previous) {
       const added = await deps.catalog.add(target);
@@ -64,8 +103,5 @@ export async function syncDeclared(contents: DocumentContents, deps: SyncDeps): 
     if (!next.paused && previous.paused) await deps.catalog.resume(next);
     report.changed.push(target.id);
   }
-  for (const w of deps.windows.list().filter((x) => x.managed === 'file')) await deps.windows.remove(w.id);
-  for (const w of contents.windows) await deps.windows.add(w);
-  await deps.windowsChanged?.();
   return report;
 }

@@ -4,7 +4,27 @@ import { formatWindowTime, occurrenceAt } from '../../domain/window.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { splitMessage } from '../../alerts/split.js';
-import { errorText, listText, statusText, unknownTarget } from '../texts.js';
+import { errorText, listText, statusText, unknownTarget, type StatusHistory } from '../texts.js';
+import { percentile, sparkline, summarize } from '../../domain/history.js';
+import { statsFor } from '../../reports/period.js';
+
+/** Uptime 24h/7d and the last hour, one character a minute (latency bars, × for a failed check). */
+async function statusHistory(deps: BotDeps, targetId: string, now: number): Promise<StatusHistory> {
+  const [day, week, minutes] = await Promise.all([
+    statsFor(deps.history, targetId, '24h', now),
+    statsFor(deps.history, targetId, '7d', now),
+    deps.history.minutes(targetId, Math.floor(now / 60_000) * 60_000 - 59 * 60_000, now + 1),
+  ]);
+  const start = Math.floor(now / 60_000) * 60_000 - 59 * 60_000;
+  const slots = Array.from({ length: 60 }, (_, i) => minutes.find((b) => b.t === start + i * 60_000));
+  const bars = sparkline(slots.map((b) => (b && b.f < b.n ? percentile(summarize([b]), 0.5) : undefined)));
+  const lastHour = slots.map((b, i) => (b === undefined ? ' ' : b.f > 0 ? '×' : (bars[i] ?? ' '))).join('');
+  return {
+    ...(day.availability.uptimePct !== undefined ? { uptime24h: day.availability.uptimePct } : {}),
+    ...(week.availability.uptimePct !== undefined ? { uptime7d: week.availability.uptimePct } : {}),
+    lastHour,
+  };
+}
 
 /** Read commands, open to every member of an allowed chat: /list and /status. */
 export function createTargetsRead(deps: BotDeps): Composer<LookoutContext> {
@@ -28,7 +48,8 @@ export function createTargetsRead(deps: BotDeps): Composer<LookoutContext> {
     if (name === '') return ctx.reply(errorText(['give the name of a target'], 'status'), { parse_mode: 'HTML' });
     const target = await deps.catalog.get(ctx.chat.id, name.toLowerCase());
     if (!target) return ctx.reply(unknownTarget(name), { parse_mode: 'HTML' });
-    const text = statusText(target, deps.engine.state(target.id), deps.incidents.openFor(target.id), deps.clock.now());
+    const now = deps.clock.now();
+    const text = statusText(target, deps.engine.state(target.id), deps.incidents.openFor(target.id), now, await statusHistory(deps, target.id, now));
     return ctx.reply(text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
   });
 
