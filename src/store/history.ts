@@ -146,7 +146,8 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
       await writes.run(timelineKey(id), () =>
         timed(async () => {
           const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
-          await keyv.set(timelineKey(id), pruneTimeline([...stored, ...changes], deps.clock.now() - settings.hourDays * DAY));
+          const merged = [...stored, ...changes].sort((a, b) => a[0] - b[0]);
+          await keyv.set(timelineKey(id), pruneTimeline(merged, deps.clock.now() - settings.hourDays * DAY));
         }),
       );
     }
@@ -203,7 +204,8 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
     async timeline(id) {
       await writes.run(timelineKey(id), async () => undefined);
       const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
-      return [...stored, ...(live.get(id)?.changes ?? [])];
+      // Changes arrive in time order from the engine; sorting (stable) keeps a late writer harmless.
+      return [...stored, ...(live.get(id)?.changes ?? [])].sort((a, b) => a[0] - b[0]);
     },
 
     async rename(previousId, id) {
