@@ -18,6 +18,12 @@ export const IMPORT_MAX_BYTES = 1_048_576;
 const nameOf = (id: string): string => id.slice(id.indexOf('/') + 1);
 const names = (ids: readonly string[]): string => (ids.length === 0 ? 'none' : ids.map((id) => `<b>${escapeHtml(nameOf(id))}</b>`).join(', '));
 
+/** Whether a caption is the /import command (`/import` or `/import@ThisBot`). */
+export function isImportCaption(caption: string | undefined, botUsername: string): boolean {
+  const m = /^\/import(?:@(\w+))?(?:\s|$)/i.exec(caption ?? '');
+  return m !== null && (m[1] === undefined || m[1].toLowerCase() === botUsername.toLowerCase());
+}
+
 /** Targets and windows as a file: /export (everyone; secrets only for admins in a private chat) and /import (admins). */
 export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
   const transfer = new Composer<LookoutContext>();
@@ -50,7 +56,7 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
     deps.logger?.info({ event: 'exported', chat: ctx.chat.id, targets: targets.length, secrets, by: ctx.from?.id }, 'targets exported');
   });
 
-  transfer.command('import', deps.access.requireAdmin('import targets'), async (ctx) => {
+  const importFrom = async (ctx: LookoutContext & { chat: NonNullable<LookoutContext['chat']>; msg: NonNullable<LookoutContext['msg']> }): Promise<void> => {
     const document: Document | undefined = ctx.msg.document ?? ctx.msg.reply_to_message?.document;
     if (!document) {
       return void (await ctx.reply(errorText(['send the file from /export (JSON or YAML) with /import as its caption, or reply /import to it'], 'import'), html));
@@ -98,7 +104,12 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
       ].join('\n'),
       html,
     );
-  });
+  };
+
+  const admin = deps.access.requireAdmin('import targets');
+  // `/import` as the caption of the file (grammY's command() reads message text only), or as a reply to it.
+  transfer.on('message:document').filter((ctx) => isImportCaption(ctx.msg.caption, ctx.me.username), admin, (ctx) => importFrom(ctx));
+  transfer.command('import', admin, (ctx) => importFrom(ctx));
 
   return transfer;
 }
