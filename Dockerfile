@@ -16,12 +16,13 @@ RUN npm run build && npm prune --omit=dev
 
 # --- run: Node 24, mtr for traces, a non-root user
 FROM node:24-slim
+# fonts-dejavu-core for the text of the /history charts (resvg draws with the system's fonts).
 # mtr-tiny for /trace and the traces attached to alerts. mtr sends raw ICMP/TCP probes through its
 # helper mtr-packet, which needs CAP_NET_RAW: it gets that file capability here, so the process itself
 # runs as the unprivileged `node` user. (Docker grants NET_RAW to containers by default; with
 # `--cap-drop ALL`, add `--cap-add NET_RAW`. Fly.io machines allow it as they are.)
 RUN apt-get update \
- && apt-get install -y --no-install-recommends mtr-tiny libcap2-bin ca-certificates \
+ && apt-get install -y --no-install-recommends mtr-tiny libcap2-bin ca-certificates fonts-dejavu-core \
  && setcap cap_net_raw+ep /usr/bin/mtr-packet \
  && apt-get purge -y libcap2-bin && apt-get autoremove -y \
  && rm -rf /var/lib/apt/lists/*

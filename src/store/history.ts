@@ -13,6 +13,7 @@ import type { TargetState } from '../domain/state.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { createSerial } from '../lib/serial.js';
+import { decodeRow, encodeRow, type Row } from './history-codec.js';
 import type { KeyvStore } from './keyv.js';
 
 /** How much history is kept and how often it is written. */
@@ -21,12 +22,12 @@ export interface HistorySettings {
   minuteHours: number;
   /** Per-hour buckets, the state timeline and resolved incidents are kept this many days (default 90). */
   hourDays: number;
-  /** Completed buckets are written every this many ms (default 60 s), not once per check. */
+  /** Completed buckets are written every this many ms (default 5 min; and at stop), not once per check. */
   flushMs: number;
 }
 
 /** The defaults of {@link HistorySettings}. */
-export const DEFAULT_HISTORY: HistorySettings = { minuteHours: 48, hourDays: 90, flushMs: 60_000 };
+export const DEFAULT_HISTORY: HistorySettings = { minuteHours: 48, hourDays: 90, flushMs: 300_000 };
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -58,11 +59,6 @@ export interface History {
   readonly stats: { writes: number; writeMs: number };
 }
 
-/** A stored row: the buckets of one hour (per minute) or one day (per hour). */
-interface Row {
-  t: number;
-  b: StoredBucket[];
-}
 
 /** What is in memory for one target: the open buckets and what awaits the next flush. */
 interface Live {
@@ -78,7 +74,7 @@ interface Live {
 /** The history over the `history` namespace; rows are ring slots, so storage never grows past the retention. */
 export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: Logger; settings?: Partial<HistorySettings> }): History {
   const settings = { ...DEFAULT_HISTORY, ...deps.settings };
-  const keyv = deps.store.namespace<Row | TimelinePoint[]>('history');
+  const keyv = deps.store.namespace<string | TimelinePoint[]>('history');
   const live = new Map<string, Live>();
   const writes = createSerial();
   const stats = { writes: 0, writeMs: 0 };
@@ -114,55 +110,59 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
     if (floor(at, HOUR) !== l.hourT) l.hourT = floor(at, HOUR);
   };
 
-  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      stats.writes++;
+  /** Rows read per query: one getMany instead of a round trip per row. */
+  const BATCH = 200;
+
+  /**
+   * Appends buckets to their rows: the rows of a whole flush are read with getMany, extended and
+   * written back together (writes are pipelined; each key's writes stay in order).
+   */
+  const appendAll = async (appends: ReadonlyArray<{ key: string; start: number; span: number; buckets: StoredBucket[] }>): Promise<void> => {
+    for (let i = 0; i < appends.length; i += BATCH) {
+      const batch = appends.slice(i, i + BATCH);
+      await Promise.all(batch.map((a) => writes.run(a.key, async () => undefined)));
+      const started = performance.now();
+      const stored = await keyv.getMany(batch.map((a) => a.key));
+      await Promise.all(
+        batch.map((a, j) =>
+          writes.run(a.key, async () => {
+            const previous = decodeRow(stored[j], a.span);
+            // A slot holding an older hour (or day) is reused: that is how old data expires.
+            const row: Row = previous && previous.t === a.start ? previous : { t: a.start, b: [] };
+            row.b.push(...a.buckets);
+            await keyv.set(a.key, encodeRow(row, a.span));
+          }),
+        ),
+      );
+      stats.writes += batch.length;
       stats.writeMs += performance.now() - started;
     }
   };
 
-  /** Appends buckets to their rows, one read-modify-write per row, serialized per key. */
-  const append = (key: string, rowStart: number, buckets: StoredBucket[]): Promise<void> =>
-    writes.run(key, () =>
-      timed(async () => {
-        const stored = (await keyv.get(key)) as Row | undefined;
-        // A slot holding an older hour (or day) is reused: that is how old data expires.
-        const row: Row = stored && stored.t === rowStart ? stored : { t: rowStart, b: [] };
-        row.b.push(...buckets);
-        await keyv.set(key, row);
-      }),
-    );
-
-  const flushOne = async (id: string, l: Live): Promise<void> => {
-    const minutes = l.minutes.splice(0);
-    const hours = l.hours.splice(0);
-    const changes = l.changes.splice(0);
-    for (const [start, group] of groupBy(minutes, HOUR)) await append(minuteKey(id, start), start, group);
-    for (const [start, group] of groupBy(hours, DAY)) await append(hourKey(id, start), start, group);
-    if (changes.length > 0) {
-      await writes.run(timelineKey(id), () =>
-        timed(async () => {
+  /** Flushes run one after the other: two at once would read the same row and one append would be lost. */
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => (flushing = flushing.then(flushNow));
+  const flushNow = async (): Promise<void> => {
+    const now = deps.clock.now();
+    const appends: Array<{ key: string; start: number; span: number; buckets: StoredBucket[] }> = [];
+    const timelines: Array<[string, TimelinePoint[]]> = [];
+    for (const [id, l] of live) {
+      roll(l, now);
+      for (const [start, group] of groupBy(l.minutes.splice(0), HOUR)) appends.push({ key: minuteKey(id, start), start, span: MINUTE, buckets: group });
+      for (const [start, group] of groupBy(l.hours.splice(0), DAY)) appends.push({ key: hourKey(id, start), start, span: HOUR, buckets: group });
+      if (l.changes.length > 0) timelines.push([id, l.changes.splice(0)]);
+    }
+    try {
+      await appendAll(appends);
+      for (const [id, changes] of timelines) {
+        await writes.run(timelineKey(id), async () => {
           const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
           const merged = [...stored, ...changes].sort((a, b) => a[0] - b[0]);
           await keyv.set(timelineKey(id), pruneTimeline(merged, deps.clock.now() - settings.hourDays * DAY));
-        }),
-      );
-    }
-  };
-
-  const flush = async (): Promise<void> => {
-    const now = deps.clock.now();
-    for (const [id, l] of live) {
-      roll(l, now);
-      if (l.minutes.length + l.hours.length + l.changes.length === 0) continue;
-      try {
-        await flushOne(id, l);
-      } catch (err) {
-        deps.logger?.error({ err, target: id, event: 'history_write_failed' }, 'could not write history');
+        });
       }
+    } catch (err) {
+      deps.logger?.error({ err, event: 'history_write_failed' }, 'could not write history');
     }
   };
 
@@ -178,8 +178,11 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
     const keep = (b: StoredBucket): boolean => b.t >= from && b.t < to;
     const starts: number[] = [];
     for (let t = floor(from, span); t < to; t += span) starts.push(t);
-    const rows = await Promise.all(starts.map(async (start) => ({ start, row: (await keyv.get(key(id, start))) as Row | undefined })));
-    const stored = rows.flatMap(({ start, row }) => (row && row.t === start ? row.b.filter(keep) : []));
+    const values = await keyv.getMany(starts.map((start) => key(id, start)));
+    const stored = starts.flatMap((start, i) => {
+      const row = decodeRow(values[i], span === HOUR ? MINUTE : HOUR);
+      return row && row.t === start ? row.b.filter(keep) : [];
+    });
     const l = live.get(id);
     return mergeSameStart([...stored, ...(l ? memory(l).filter(keep) : [])]);
   };

@@ -20,6 +20,7 @@ describe('Dockerfile', () => {
   it('installs mtr-tiny and gives mtr-packet the raw-socket capability', () => {
     const runs = instruction('RUN').join('\n');
     expect(runs).toContain('mtr-tiny');
+    expect(runs).toContain('fonts-dejavu-core');
     expect(runs).toMatch(/setcap cap_net_raw\+ep \/usr\/bin\/mtr-packet/);
   });
 
