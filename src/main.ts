@@ -245,6 +245,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
   await engine.start();
+  // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
+  for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
   history.start();
   // Resolved incidents are kept as long as the history (HISTORY_DAYS), then pruned, daily.
   const pruneIncidents = (): void =>
@@ -328,6 +330,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         }
         await engine.stop();
         clearInterval(pruneTimer);
+        // While Lookout is stopped nobody knows the state: that time counts neither as up nor as down.
+        for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');
         await history.stop();
         traces?.stop();
         tracer.stop();

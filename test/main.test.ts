@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv, type Config } from '../src/config/config.js';
+import { summarize } from '../src/domain/history.js';
 import { createLogger } from '../src/lib/logger.js';
 import { startApp } from '../src/main.js';
 import { openStore } from '../src/store/keyv.js';
@@ -66,6 +67,11 @@ describe('the app, headless, against a real target and a real SQLite file', () =
     const log2 = logSink();
     const app2 = await startApp(config(dataDir), { logger: createLogger('info', log2.stream) });
     expect(app2.engine.state('0/api')?.state).toBe('DOWN');
+    // History written at the first stop is there after the restart, with the outage in its timeline.
+    const before = summarize(await app2.history.minutes('0/api', 0, Date.now() + 1));
+    expect(before.checks).toBeGreaterThanOrEqual(3);
+    expect(before.failures).toBeGreaterThanOrEqual(2);
+    expect((await app2.history.timeline('0/api')).map(([, state]) => state)).toEqual(['UNKNOWN', 'UP', 'DOWN', 'UNKNOWN', 'DOWN']);
     server.setStatus(200);
     await until(() => app2.engine.state('0/api')?.state === 'UP');
     await app2.stop();

@@ -76,10 +76,11 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
       const old = await listAll(store.namespace<Incident>('incidents'));
       const gone = old.filter((i) => i.resolvedAt !== undefined && i.resolvedAt < before);
       for (const i of gone) await incidents.delete(i.id);
-      // An old message still carrying an open incident stays: its alert may be edited yet.
-      const openIds = new Set(openByTarget.values());
+      // A message goes with the last of its incidents: while one is kept, its alert may be edited yet.
+      const kept = new Set(old.filter((i) => !gone.includes(i)).map((i) => i.id));
+      for (const id of openByTarget.values()) kept.add(id);
       for (const m of await listAll(store.namespace<AlertMessage>('alert-messages'))) {
-        if (m.createdAt < before && !m.incidentIds.some((id) => openIds.has(id))) await messages.delete(m.id);
+        if (!m.incidentIds.some((id) => kept.has(id))) await messages.delete(m.id);
       }
       return gone.length;
     },

@@ -176,7 +176,8 @@ export function parseEnv(env: Env): ConfigResult {
     checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
     expiryWarnDays: dayList('EXPIRY_WARN_DAYS', [14, 7, 3, 1]),
     allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
-    history: { minuteHours: integer('HISTORY_MINUTE_HOURS', 48, 1, 168), hourDays: integer('HISTORY_DAYS', 90, 7, 400) },
+    // /history 24h reads the per-minute level; a 30d report and its trend need 60 days of hours.
+    history: { minuteHours: integer('HISTORY_MINUTE_HOURS', 48, 24, 168), hourDays: integer('HISTORY_DAYS', 90, 60, 400) },
     trace: {
       binary: text('MTR_PATH') ?? DEFAULT_TRACE_SETTINGS.binary,
       cycles: integer('TRACE_CYCLES', DEFAULT_TRACE_SETTINGS.cycles, 1, 100),

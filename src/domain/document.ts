@@ -207,6 +207,15 @@ function entryChat(entryChat: number | undefined, docChat: number | undefined, c
   return chat;
 }
 
+/**
+ * The forum topic of an entry: its own `thread:`, except in an /import into another chat, where
+ * the other chat's topics mean nothing and the topic /import was sent in is taken.
+ */
+function threadOf(entryThread: number | undefined, docChat: number | undefined, ctx: DocumentContext): number | undefined {
+  if (ctx.forceChatId === undefined || docChat === ctx.forceChatId) return entryThread;
+  return ctx.forceThreadId;
+}
+
 function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string[]): Target[] {
   const targets: Target[] = [];
   const seen = new Map<string, string>();
@@ -216,7 +225,7 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
     const kind = entryKind(entry, at, local);
     const chatId = entryChat(entry.chat, doc.chat, ctx, at, local);
     if (kind === undefined || chatId === undefined) return void errors.push(...local);
-    const threadId = ctx.forceChatId !== undefined ? ctx.forceThreadId : entry.thread;
+    const threadId = threadOf(entry.thread, doc.chat, ctx);
     const existing = entry.name !== undefined ? ctx.existing?.(`${chatId}/${entry.name}`) : undefined;
     const args = entryArgs(entry, kind, existing, local, at);
     if (local.length > 0) return void errors.push(...local);
@@ -270,7 +279,7 @@ function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: Doc
       local.push(`${at}.reason must be at most ${WINDOW_LIMITS.reasonMaxChars} characters, got ${reason.length}`);
     }
     if (local.length > 0 || !duration.ok) return void errors.push(...local);
-    const threadId = ctx.forceChatId !== undefined ? ctx.forceThreadId : entry.thread;
+    const threadId = threadOf(entry.thread, doc.chat, ctx);
     const window: Window = {
       id: ctx.windowId?.(i) ?? `w${i + 1}`,
       chatId,

@@ -19,7 +19,7 @@ export interface StoredBucket {
   n: number;
   /** Failed checks. */
   f: number;
-  /** Latency of the fastest and slowest check (ms, to 0.1 ms). */
+  /** Latency of the fastest and slowest successful check (ms, to 0.1 ms; 0 when none succeeded). */
   lo: number;
   hi: number;
   /** Histogram as flat pairs: bucket index, count, bucket index, count ... */
@@ -53,19 +53,27 @@ export function bucketBounds(index: number): [number, number] {
 /** An empty summary. */
 export const emptySummary = (): Summary => ({ checks: 0, failures: 0, minMs: Infinity, maxMs: -Infinity, histogram: new Map(), reasons: new Map() });
 
-/** Adds one check to a summary (the accumulator of the current bucket is a summary too). */
+/**
+ * Adds one check to a summary (the accumulator of the current bucket is a summary too). Latency is
+ * that of successful checks only: a timeout's 10 s or a refused connection's 1 ms says nothing about
+ * how fast the service answers, and would drag the percentiles either way.
+ */
 export function addCheck(summary: Summary, result: Pick<CheckResult, 'ok' | 'latencyMs' | 'reason'>): void {
   summary.checks++;
+  if (!result.ok) {
+    summary.failures++;
+    addReason(summary.reasons, result.reason ?? 'failed', 1);
+    return;
+  }
   const ms = Math.max(0, result.latencyMs);
   summary.minMs = Math.min(summary.minMs, ms);
   summary.maxMs = Math.max(summary.maxMs, ms);
   const index = latencyBucket(ms);
   summary.histogram.set(index, (summary.histogram.get(index) ?? 0) + 1);
-  if (!result.ok) {
-    summary.failures++;
-    addReason(summary.reasons, result.reason ?? 'failed', 1);
-  }
 }
+
+/** Checks whose latency the histogram holds (the successful ones). */
+const timed = (s: Summary): number => s.checks - s.failures;
 
 function addReason(reasons: Map<string, number>, reason: string, count: number): void {
   const key = reasons.has(reason) || reasons.size < MAX_REASONS ? reason : 'other';
@@ -76,7 +84,8 @@ function addReason(reasons: Map<string, number>, reason: string, count: number):
 export function encodeBucket(t: number, s: Summary): StoredBucket {
   const h: number[] = [];
   for (const [index, count] of [...s.histogram].sort((a, b) => a[0] - b[0])) h.push(index, count);
-  const bucket: StoredBucket = { t, n: s.checks, f: s.failures, lo: Math.round(s.minMs * 10) / 10, hi: Math.round(s.maxMs * 10) / 10, h };
+  const ok = timed(s) > 0;
+  const bucket: StoredBucket = { t, n: s.checks, f: s.failures, lo: ok ? Math.round(s.minMs * 10) / 10 : 0, hi: ok ? Math.round(s.maxMs * 10) / 10 : 0, h };
   if (s.reasons.size > 0) bucket.r = Object.fromEntries(s.reasons);
   return bucket;
 }
@@ -87,8 +96,10 @@ export function mergeInto(into: Summary, bucket: StoredBucket | Summary): Summar
     if (bucket.n === 0) return into;
     into.checks += bucket.n;
     into.failures += bucket.f;
-    into.minMs = Math.min(into.minMs, bucket.lo);
-    into.maxMs = Math.max(into.maxMs, bucket.hi);
+    if (bucket.n > bucket.f) {
+      into.minMs = Math.min(into.minMs, bucket.lo);
+      into.maxMs = Math.max(into.maxMs, bucket.hi);
+    }
     for (let i = 0; i + 1 < bucket.h.length; i += 2) into.histogram.set(bucket.h[i]!, (into.histogram.get(bucket.h[i]!) ?? 0) + bucket.h[i + 1]!);
     for (const [reason, count] of Object.entries(bucket.r ?? {})) addReason(into.reasons, reason, count);
     return into;
@@ -96,6 +107,7 @@ export function mergeInto(into: Summary, bucket: StoredBucket | Summary): Summar
   if (bucket.checks === 0) return into;
   into.checks += bucket.checks;
   into.failures += bucket.failures;
+  // Infinity/-Infinity when none succeeded: min/max ignore them.
   into.minMs = Math.min(into.minMs, bucket.minMs);
   into.maxMs = Math.max(into.maxMs, bucket.maxMs);
   for (const [index, count] of bucket.histogram) into.histogram.set(index, (into.histogram.get(index) ?? 0) + count);
@@ -111,12 +123,13 @@ export const summarize = (buckets: Iterable<StoredBucket | Summary>): Summary =>
 };
 
 /**
- * The latency below which a fraction `q` (0-1) of the checks fall, read from the histogram:
+ * The latency below which a fraction `q` (0-1) of the successful checks fall, read from the histogram:
  * interpolated geometrically inside its bucket and clamped to the exact min and max.
  */
 export function percentile(s: Summary, q: number): number | undefined {
-  if (s.checks === 0) return undefined;
-  const rank = Math.min(s.checks, Math.max(1, Math.ceil(q * s.checks)));
+  const total = timed(s);
+  if (total <= 0) return undefined;
+  const rank = Math.min(total, Math.max(1, Math.ceil(q * total)));
   let seen = 0;
   for (const [index, count] of [...s.histogram].sort((a, b) => a[0] - b[0])) {
     if (seen + count >= rank) {
@@ -195,10 +208,11 @@ export function availability(timeline: readonly TimelinePoint[], from: number, t
     else if (span.state === 'MAINTENANCE') a.maintenanceMs += ms;
     else a.unknownMs += ms;
   }
+  // UNKNOWN between two DOWN points is Lookout having been stopped: still the same episode.
   let previous: TargetState = 'UNKNOWN';
   for (const [at, state] of timeline) {
     if (state === 'DOWN' && previous !== 'DOWN' && at >= from && at < to) a.incidents++;
-    previous = state;
+    if (state !== 'UNKNOWN') previous = state;
   }
   const counted = a.upMs + a.downMs;
   if (counted > 0) a.uptimePct = (a.upMs / counted) * 100;

@@ -56,7 +56,8 @@ export function chartSvg(title: string, period: PeriodName, stats: PeriodStats):
   // everything else. Columns above it are drawn at the top edge (the shading says why).
   const p95s = withData.map((c) => c.p95!).sort((a, b) => a - b);
   const typical = p95s.length === 0 ? 0 : p95s[Math.min(p95s.length - 1, Math.floor(p95s.length * 0.9))]!;
-  const yMax = niceCeiling(typical * 1.5);
+  // At least 10 ms: sub-millisecond scales would print the same rounded label twice.
+  const yMax = niceCeiling(Math.max(10, typical * 1.5));
   const y = (ms: number): number => PAD.top + plotH - (Math.min(ms, yMax) / yMax) * plotH;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="${FONT}">`,

@@ -11,7 +11,13 @@ export const CAPTION_MAX = 1024;
 export const MESSAGE_MAX = 4096;
 
 /** `99.95%` with as many decimals as an SLA needs to be told apart. */
-export const formatPct = (pct: number | undefined): string => (pct === undefined ? '—' : `${pct >= 99.995 && pct < 100 ? pct.toFixed(3) : pct.toFixed(2)}%`);
+export function formatPct(pct: number | undefined): string {
+  if (pct === undefined) return '—';
+  // Rounded down: 99.9996% must not read as 100% (nor pass for it next to an SLA).
+  const digits = pct >= 99.995 && pct < 100 ? 3 : 2;
+  const scale = 10 ** digits;
+  return `${(Math.floor(pct * scale + 1e-9) / scale).toFixed(digits)}%`;
+}
 
 const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
@@ -72,25 +78,30 @@ export function reportMessages(period: PeriodName, from: number, to: number, row
     return `${pad(r.name, nameWidth)}  ${pad(formatPct(a.uptimePct), 8, true)}  ${pad(String(a.incidents), 4, true)}  ${pad(formatDuration(a.downMs), 8, true)}  ${pad(r.stats.p95 === undefined ? '—' : formatLatency(r.stats.p95), 8, true)}  ${formatTrend(a.uptimePct, r.previous.availability.uptimePct)}${flag}`;
   });
   const under = rows.filter(underSla);
+  const UNDER_LISTED = 20;
+  const listed = under.slice(0, UNDER_LISTED).map((r) => `<b>${escapeHtml(r.name)}</b> (${formatPct(r.stats.availability.uptimePct)} &lt; ${r.slaPct}%)`);
   const footer =
     under.length === 0
       ? rows.some((r) => r.slaPct !== undefined)
         ? '✅ Every target with an SLA met it.'
         : 'Set sla=99.9 on a target (/edit NAME sla=99.9) to have it checked here.'
-      : `⚠️ Under SLA: ${under.map((r) => `<b>${escapeHtml(r.name)}</b> (${formatPct(r.stats.availability.uptimePct)} &lt; ${r.slaPct}%)`).join(', ')}`;
+      : `⚠️ Under SLA (${under.length}): ${listed.join(', ')}${under.length > UNDER_LISTED ? `, and ${under.length - UNDER_LISTED} more marked ⚠ above` : ''}`;
 
   const messages: string[] = [];
   let block: string[] = [escapeHtml(head)];
   let prefix = `${header}\n`;
   const wrap = (body: string[]): string => `${prefix}<pre>${body.join('\n')}</pre>`;
   for (const line of lines.map(escapeHtml)) {
-    if (wrap([...block, line]).length > MESSAGE_MAX - footer.length - 2) {
+    if (wrap([...block, line]).length > MESSAGE_MAX) {
       messages.push(wrap(block));
       prefix = '';
       block = [escapeHtml(head)];
     }
     block.push(line);
   }
-  messages.push(`${wrap(block)}\n${footer}`);
+  const last = wrap(block);
+  // The footer joins the last table part when both fit, else it is a message of its own.
+  if (last.length + 1 + footer.length <= MESSAGE_MAX) messages.push(`${last}\n${footer}`);
+  else messages.push(last, footer);
   return messages;
 }

@@ -19,7 +19,7 @@ interface Columns {
   f: number[];
   lo: number[];
   hi: number[];
-  /** Histograms; empty for a bucket of one check (its histogram is the bucket of `lo`). */
+  /** Histograms; empty for a bucket of one successful check (its histogram is the bucket of `lo`). */
   h: number[][];
   /** Failure reasons by bucket position, only where there were any. */
   r?: Record<number, Record<string, number>>;
@@ -36,7 +36,7 @@ export function encodeRow(row: Row, spanMs: number): string {
     c.f.push(b.f);
     c.lo.push(b.lo);
     c.hi.push(b.hi);
-    c.h.push(b.n === 1 ? [] : b.h);
+    c.h.push(b.n - b.f === 1 ? [] : b.h);
     if (b.r) (c.r ??= {})[i] = b.r;
   });
   return VERSION + deflateRawSync(JSON.stringify(c)).toString('base64');
@@ -53,7 +53,8 @@ export function decodeRow(stored: unknown, spanMs: number): Row | undefined {
   }
   const b: StoredBucket[] = c.o.map((offset, i) => {
     const n = c.n[i]!;
-    const bucket: StoredBucket = { t: c.t + offset * spanMs, n, f: c.f[i]!, lo: c.lo[i]!, hi: c.hi[i]!, h: n === 1 ? [latencyBucket(c.lo[i]!), 1] : c.h[i]! };
+    const f = c.f[i]!;
+    const bucket: StoredBucket = { t: c.t + offset * spanMs, n, f, lo: c.lo[i]!, hi: c.hi[i]!, h: n - f === 1 ? [latencyBucket(c.lo[i]!), 1] : c.h[i]! };
     const reasons = c.r?.[i];
     if (reasons) bucket.r = reasons;
     return bucket;

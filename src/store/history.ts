@@ -3,6 +3,7 @@ import {
   addCheck,
   emptySummary,
   encodeBucket,
+  mergeInto,
   mergeSameStart,
   pruneTimeline,
   type StoredBucket,
@@ -113,17 +114,42 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
   /** Rows read per query: one getMany instead of a round trip per row. */
   const BATCH = 200;
 
+  /** Buckets waiting to be appended to one row, and where they came from (to put them back on failure). */
+  interface Append {
+    id: string;
+    level: 'minutes' | 'hours';
+    key: string;
+    start: number;
+    span: number;
+    buckets: StoredBucket[];
+  }
+
+  /** A failed write keeps its data: the buckets go back in front of what waits for the next flush. */
+  const putBack = (a: Append): void => {
+    const l = live.get(a.id);
+    if (l) l[a.level].unshift(...a.buckets);
+  };
+
   /**
    * Appends buckets to their rows: the rows of a whole flush are read with getMany, extended and
    * written back together (writes are pipelined; each key's writes stay in order).
    */
-  const appendAll = async (appends: ReadonlyArray<{ key: string; start: number; span: number; buckets: StoredBucket[] }>): Promise<void> => {
+  const appendAll = async (appends: readonly Append[]): Promise<number> => {
+    let failed = 0;
     for (let i = 0; i < appends.length; i += BATCH) {
       const batch = appends.slice(i, i + BATCH);
       await Promise.all(batch.map((a) => writes.run(a.key, async () => undefined)));
       const started = performance.now();
-      const stored = await keyv.getMany(batch.map((a) => a.key));
-      await Promise.all(
+      let stored: unknown[];
+      try {
+        stored = await keyv.getMany(batch.map((a) => a.key));
+      } catch (err) {
+        batch.forEach(putBack);
+        failed += batch.length;
+        deps.logger?.error({ err, event: 'history_write_failed' }, 'could not read history rows');
+        continue;
+      }
+      const results = await Promise.allSettled(
         batch.map((a, j) =>
           writes.run(a.key, async () => {
             const previous = decodeRow(stored[j], a.span);
@@ -134,37 +160,56 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
           }),
         ),
       );
+      results.forEach((r, j) => {
+        if (r.status === 'rejected') {
+          putBack(batch[j]!);
+          failed++;
+          deps.logger?.error({ err: r.reason, target: batch[j]!.id, event: 'history_write_failed' }, 'could not write history');
+        }
+      });
       stats.writes += batch.length;
       stats.writeMs += performance.now() - started;
     }
+    return failed;
   };
 
-  /** Flushes run one after the other: two at once would read the same row and one append would be lost. */
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => (flushing = flushing.then(flushNow));
+  const writeTimeline = (id: string, changes: TimelinePoint[]): Promise<void> =>
+    writes.run(timelineKey(id), async () => {
+      try {
+        const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
+        const merged = [...stored, ...changes].sort((a, b) => a[0] - b[0]);
+        await keyv.set(timelineKey(id), pruneTimeline(merged, deps.clock.now() - settings.hourDays * DAY));
+      } catch (err) {
+        live.get(id)?.changes.unshift(...changes);
+        deps.logger?.error({ err, target: id, event: 'history_write_failed' }, 'could not write the state timeline');
+      }
+    });
+
+  /**
+   * Everything that touches rows runs in this chain: two flushes at once would read the same row and
+   * lose one append, and a rename or removal must not race a flush.
+   */
+  let chain: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work, work);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+
   const flushNow = async (): Promise<void> => {
     const now = deps.clock.now();
-    const appends: Array<{ key: string; start: number; span: number; buckets: StoredBucket[] }> = [];
+    const appends: Append[] = [];
     const timelines: Array<[string, TimelinePoint[]]> = [];
     for (const [id, l] of live) {
       roll(l, now);
-      for (const [start, group] of groupBy(l.minutes.splice(0), HOUR)) appends.push({ key: minuteKey(id, start), start, span: MINUTE, buckets: group });
-      for (const [start, group] of groupBy(l.hours.splice(0), DAY)) appends.push({ key: hourKey(id, start), start, span: HOUR, buckets: group });
+      for (const [start, buckets] of groupBy(l.minutes.splice(0), HOUR)) appends.push({ id, level: 'minutes', key: minuteKey(id, start), start, span: MINUTE, buckets });
+      for (const [start, buckets] of groupBy(l.hours.splice(0), DAY)) appends.push({ id, level: 'hours', key: hourKey(id, start), start, span: HOUR, buckets });
       if (l.changes.length > 0) timelines.push([id, l.changes.splice(0)]);
     }
-    try {
-      await appendAll(appends);
-      for (const [id, changes] of timelines) {
-        await writes.run(timelineKey(id), async () => {
-          const stored = ((await keyv.get(timelineKey(id))) as TimelinePoint[] | undefined) ?? [];
-          const merged = [...stored, ...changes].sort((a, b) => a[0] - b[0]);
-          await keyv.set(timelineKey(id), pruneTimeline(merged, deps.clock.now() - settings.hourDays * DAY));
-        });
-      }
-    } catch (err) {
-      deps.logger?.error({ err, event: 'history_write_failed' }, 'could not write history');
-    }
+    await appendAll(appends);
+    for (const [id, changes] of timelines) await writeTimeline(id, changes);
   };
+  const flush = (): Promise<void> => serialized(flushNow);
 
   const schedule = (): void => {
     if (!running) return;
@@ -211,27 +256,35 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
       return [...stored, ...(live.get(id)?.changes ?? [])].sort((a, b) => a[0] - b[0]);
     },
 
-    async rename(previousId, id) {
-      const l = live.get(previousId);
-      if (l) {
+    rename: (previousId, id) =>
+      serialized(async () => {
+        // Checks may already be counted under the new id (the engine switched first): merge, never overwrite.
+        const moved = live.get(previousId);
         live.delete(previousId);
-        live.set(id, l);
-      }
-      await writes.drain();
-      const keys = [...slotKeys(previousId, minuteSlots, 'm'), ...slotKeys(previousId, hourSlots, 'h'), timelineKey(previousId)];
-      for (const key of keys) {
-        const value = await keyv.get(key);
-        if (value === undefined) continue;
-        await keyv.set(`${id}${key.slice(previousId.length)}`, value);
-        await keyv.delete(key);
-      }
-    },
+        if (moved) {
+          const current = live.get(id);
+          if (!current) live.set(id, moved);
+          else mergeLive(current, moved);
+        }
+        await writes.drain();
+        const oldKeys = [...slotKeys(previousId, minuteSlots, 'm'), ...slotKeys(previousId, hourSlots, 'h'), timelineKey(previousId)];
+        const newKeys = oldKeys.map((key) => `${id}${key.slice(previousId.length)}`);
+        const [oldValues, newValues] = await Promise.all([keyv.getMany(oldKeys), keyv.getMany(newKeys)]);
+        for (const [i, key] of oldKeys.entries()) {
+          const value = oldValues[i];
+          if (value === undefined) continue;
+          const span = key.includes('|m') ? MINUTE : HOUR;
+          await keyv.set(newKeys[i]!, key.endsWith('|t') ? mergeTimelines(value, newValues[i]) : mergeRows(value, newValues[i], span));
+          await keyv.delete(key);
+        }
+      }),
 
-    async remove(id) {
-      live.delete(id);
-      await writes.drain();
-      for (const key of [...slotKeys(id, minuteSlots, 'm'), ...slotKeys(id, hourSlots, 'h'), timelineKey(id)]) await keyv.delete(key);
-    },
+    remove: (id) =>
+      serialized(async () => {
+        live.delete(id);
+        await writes.drain();
+        for (const key of [...slotKeys(id, minuteSlots, 'm'), ...slotKeys(id, hourSlots, 'h'), timelineKey(id)]) await keyv.delete(key);
+      }),
 
     flush,
 
@@ -256,6 +309,37 @@ export function createHistory(deps: { store: KeyvStore; clock: Clock; logger?: L
 }
 
 const floor = (at: number, span: number): number => Math.floor(at / span) * span;
+
+/** Moves what `from` holds in memory into `into` (a renamed target whose new id already counted checks). */
+function mergeLive(into: Live, from: Live): void {
+  into.minutes.unshift(...from.minutes);
+  into.hours.unshift(...from.hours);
+  into.changes.unshift(...from.changes);
+  if (from.minute.checks > 0) {
+    if (from.minuteT === into.minuteT) mergeInto(into.minute, from.minute);
+    else into.minutes.unshift(encodeBucket(from.minuteT, from.minute));
+  }
+  if (from.hour.checks > 0) {
+    if (from.hourT === into.hourT) mergeInto(into.hour, from.hour);
+    else into.hours.unshift(encodeBucket(from.hourT, from.hour));
+  }
+}
+
+/** Two stored rows of one slot as one: the same hour (or day) merged, else the newer one. */
+function mergeRows(moved: string | TimelinePoint[], present: string | TimelinePoint[] | undefined, span: number): string {
+  const a = decodeRow(moved, span);
+  const b = decodeRow(present, span);
+  if (!a) return typeof present === 'string' ? present : (moved as string);
+  if (!b || b.t < a.t) return moved as string;
+  if (b.t > a.t) return present as string;
+  return encodeRow({ t: a.t, b: [...a.b, ...b.b] }, span);
+}
+
+/** Two timelines as one, in time order. */
+function mergeTimelines(moved: string | TimelinePoint[], present: string | TimelinePoint[] | undefined): TimelinePoint[] {
+  const list = (v: unknown): TimelinePoint[] => (Array.isArray(v) ? (v as TimelinePoint[]) : []);
+  return [...list(moved), ...list(present)].sort((x, y) => x[0] - y[0]);
+}
 
 function groupBy(buckets: readonly StoredBucket[], span: number): Map<number, StoredBucket[]> {
   const groups = new Map<number, StoredBucket[]>();

@@ -90,7 +90,7 @@ describe('/report', () => {
     const flagged = textOf(await rig.say('/report 30d', 'SLA report', MEMBER));
     expect(flagged).toContain('last 30d');
     expect(flagged).toMatch(/api .* ⚠/);
-    expect(flagged).toMatch(/⚠️ Under SLA: <b>api<\/b> \(99\.\d\d% &lt; 99\.9%\)/);
+    expect(flagged).toMatch(/⚠️ Under SLA \(1\): <b>api<\/b> \(99\.\d\d% &lt; 99\.9%\)/);
     expect(textOf(await rig.say('/report 24h', 'period'))).toContain('the period must be 7d, 30d, got &quot;24h&quot;');
   });
 });

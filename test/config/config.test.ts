@@ -78,7 +78,7 @@ describe('parseEnv', () => {
         CHECK_CONCURRENCY: '8',
         ALLOW_METADATA_TARGETS: 'yes',
         HISTORY_MINUTE_HOURS: '24',
-        HISTORY_DAYS: '30',
+        HISTORY_DAYS: '60',
       };
       expect(parseEnv(env)).toStrictEqual({
         ok: true,
@@ -98,7 +98,7 @@ describe('parseEnv', () => {
           checkConcurrency: 8,
           allowMetadataTargets: true,
           expiryWarnDays: [14, 7, 3, 1],
-          history: { minuteHours: 24, hourDays: 30 },
+          history: { minuteHours: 24, hourDays: 60 },
           trace: DEFAULTS.trace,
         },
       });
@@ -231,8 +231,8 @@ describe('parseEnv', () => {
   });
 
   describe.each<[string, 'minuteHours' | 'hourDays', number, number, number]>([
-    ['HISTORY_MINUTE_HOURS', 'minuteHours', 48, 1, 168],
-    ['HISTORY_DAYS', 'hourDays', 90, 7, 400],
+    ['HISTORY_MINUTE_HOURS', 'minuteHours', 48, 24, 168],
+    ['HISTORY_DAYS', 'hourDays', 90, 60, 400],
   ])('%s', (name, field, fallback, min, max) => {
     it('has a default and reads its range', () => {
       expect(configOf(parseEnv({})).history[field]).toBe(fallback);

@@ -95,8 +95,35 @@ describe('latency histogram', () => {
     const merged = mergeSameStart([encodeBucket(60_000, a), encodeBucket(0, a), encodeBucket(60_000, b)]);
     expect(merged.map((m) => [m.t, m.n, m.f, m.lo, m.hi])).toEqual([
       [0, 1, 0, 10, 10],
-      [60_000, 2, 1, 10, 30],
+      [60_000, 2, 1, 10, 10],
     ]);
+  });
+});
+
+describe('failed checks and latency', () => {
+  it('percentiles, min and max are those of the successful checks; failures are counted apart', () => {
+    const s = emptySummary();
+    for (let i = 0; i < 40; i++) addCheck(s, { ok: false, latencyMs: 0.5, reason: 'connection refused' });
+    for (let i = 0; i < 20; i++) addCheck(s, { ok: true, latencyMs: 100 + i });
+    addCheck(s, { ok: false, latencyMs: 10_000, reason: 'timeout after 10s' });
+    expect(s.checks).toBe(61);
+    expect(s.failures).toBe(41);
+    expect(percentile(s, 0.5)).toBeGreaterThanOrEqual(100);
+    expect(percentile(s, 0.99)).toBeLessThanOrEqual(119);
+    const stored = encodeBucket(0, s);
+    expect([stored.lo, stored.hi]).toEqual([100, 119]);
+  });
+
+  it('a bucket of failures only has no latency at all', () => {
+    const s = emptySummary();
+    addCheck(s, { ok: false, latencyMs: 10_000, reason: 'timeout after 10s' });
+    expect(percentile(s, 0.5)).toBeUndefined();
+    const stored = encodeBucket(0, s);
+    expect(stored).toMatchObject({ n: 1, f: 1, lo: 0, hi: 0, h: [] });
+    const ok = emptySummary();
+    addCheck(ok, { ok: true, latencyMs: 50 });
+    const merged = summarize([stored, encodeBucket(0, ok)]);
+    expect([merged.minMs, merged.maxMs, percentile(merged, 0.5)]).toEqual([50, 50, 50]);
   });
 });
 
@@ -126,6 +153,17 @@ describe('timeline', () => {
     expect(a.uptimePct).toBeCloseTo((20 / 22) * 100, 9);
     expect(availability(timeline, 10.5 * H, 12 * H)).toMatchObject({ downMs: 0.5 * H, incidents: 0 });
     expect(availability([], 0, H).uptimePct).toBeUndefined();
+  });
+
+  it('a stop of Lookout in the middle of an outage (UNKNOWN between DOWN points) is one incident, and its time counts neither way', () => {
+    const t: TimelinePoint[] = [
+      [0, 'UP'],
+      [H, 'DOWN'],
+      [2 * H, 'UNKNOWN'],
+      [3 * H, 'DOWN'],
+      [4 * H, 'UP'],
+    ];
+    expect(availability(t, 0, 5 * H)).toMatchObject({ upMs: 2 * H, downMs: 2 * H, unknownMs: H, incidents: 1 });
   });
 
   it('pruning keeps the point before the cutoff, which says the state the kept time starts in', () => {

@@ -74,4 +74,15 @@ describe('the /history chart', () => {
     const svg = chartSvg('<b>&"x"', '7d', periodStats([], [], FROM, NOW, PERIODS['7d'].columnMs));
     expect(svg).toContain('&lt;b&gt;&amp;&quot;x&quot;');
   });
+
+  it('a single column of data is drawn as points, not as a line of one', () => {
+    const s = emptySummary();
+    addCheck(s, { ok: true, latencyMs: 80 });
+    const stats = periodStats([encodeBucket(NOW - 5 * MIN, s)], [[NOW - 5 * MIN, 'UP']], FROM, NOW, PERIODS['24h'].columnMs);
+    const svg = chartSvg('one', '24h', stats);
+    expect(svg.match(/<circle class="p50"/g)).toHaveLength(1);
+    expect(svg).not.toContain('<polyline');
+    expect(svg).not.toContain('NaN');
+    expect(renderPng(svg).subarray(0, 8)).toEqual(PNG_SIGNATURE);
+  });
 });

@@ -46,4 +46,21 @@ describe('report wording', () => {
     const [message] = reportMessages('7d', 0, 1, [{ name: 'a<b', stats: empty(), previous: empty() }]);
     expect(message).toContain('a&lt;b');
   });
+
+  it('a long list of targets under their SLA is capped and never pushes a message past 4096 characters', () => {
+    const down = (): PeriodStats =>
+      periodStats([], [[NOW - 8 * 86_400_000, 'UP'], [NOW - 86_400_000, 'DOWN']], NOW - PERIODS['7d'].ms, NOW, PERIODS['7d'].columnMs);
+    const rows: ReportRow[] = Array.from({ length: 200 }, (_, i) => ({ name: `service-number-${String(i).padStart(3, '0')}-eu-central`, stats: down(), previous: down(), slaPct: 99.9 }));
+    const messages = reportMessages('7d', NOW - PERIODS['7d'].ms, NOW, rows);
+    for (const m of messages) expect(m.length).toBeLessThanOrEqual(4096);
+    const footer = messages.at(-1)!;
+    expect(footer).toContain('⚠️ Under SLA (200): <b>service-number-000-eu-central</b> (85.71% &lt; 99.9%)');
+    expect(footer).toContain('and 180 more marked ⚠ above');
+    expect(messages.join('\n').match(/ ⚠\n|⚠<\/pre>/g)?.length).toBeGreaterThan(0);
+  });
+
+  it('formatPct never rounds up to a better figure', () => {
+    expect(formatPct(99.9996)).toBe('99.999%');
+    expect(formatPct(99.899)).toBe('99.89%');
+  });
 });

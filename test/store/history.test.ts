@@ -126,7 +126,8 @@ describe('history store', () => {
     second.record('1/a', { ok: true, latencyMs: 30, at: T0 + 40_000 });
     const minutes = await second.minutes('1/a', T0, T0 + HOUR);
     expect(minutes).toHaveLength(1);
-    expect(minutes[0]).toMatchObject({ t: T0, n: 3, f: 1, lo: 10, hi: 10_000, r: { 'timeout after 10s': 1 } });
+    // Latency is that of the successful checks: the 10 s timeout is a failure, not a slow answer.
+    expect(minutes[0]).toMatchObject({ t: T0, n: 3, f: 1, lo: 10, hi: 30, r: { 'timeout after 10s': 1 } });
     expect(summarize(await second.hours('1/a', T0, T0 + DAY)).checks).toBe(3);
     expect(await second.timeline('1/a')).toEqual([[T0 + 20_000, 'DOWN']]);
   });
@@ -147,5 +148,46 @@ describe('history store', () => {
     expect(await history.minutes('1/b', T0, T0 + HOUR)).toEqual([]);
     expect(await history.hours('1/b', T0, T0 + DAY)).toEqual([]);
     expect(await history.timeline('1/b')).toEqual([]);
+  });
+
+  it('a failed write loses nothing: the buckets wait for the next flush', async () => {
+    const { store } = await sqlite();
+    cleanups.push(() => store.close());
+    const keyv = store.namespace('history');
+    const set = keyv.set.bind(keyv);
+    let failures = 2;
+    keyv.set = ((...args: Parameters<typeof set>) => (failures-- > 0 ? Promise.reject(new Error('disk full')) : set(...args))) as typeof keyv.set;
+    const clock = new FakeClock(T0);
+    const history = createHistory({ store, clock });
+    history.record('1/a', { ok: true, latencyMs: 10, at: T0 });
+    history.change('1/a', T0, 'UP');
+    clock.now = () => T0 + HOUR + MIN;
+    history.record('1/a', { ok: true, latencyMs: 20, at: T0 + HOUR });
+    await history.flush();
+    expect(failures).toBeLessThanOrEqual(0);
+    await history.flush();
+    await history.stop();
+    const fresh = createHistory({ store, clock });
+    expect(summarize(await fresh.minutes('1/a', T0, T0 + 2 * HOUR)).checks).toBe(2);
+    expect(summarize(await fresh.hours('1/a', T0, T0 + DAY)).checks).toBe(2);
+    expect(await fresh.timeline('1/a')).toEqual([[T0, 'UP']]);
+  });
+
+  it('a rename merges what the new id counted already, also while flushes run', async () => {
+    const { store } = await sqlite();
+    cleanups.push(() => store.close());
+    const clock = new FakeClock(T0);
+    const history = createHistory({ store, clock });
+    history.record('1/a', { ok: true, latencyMs: 10, at: T0 });
+    await history.flush();
+    history.record('1/a', { ok: true, latencyMs: 11, at: T0 + 1_000 });
+    // The engine already checks under the new id when the rename reaches the history.
+    history.record('1/b', { ok: true, latencyMs: 12, at: T0 + 2_000 });
+    await Promise.all([history.flush(), history.rename('1/a', '1/b'), history.flush()]);
+    history.record('1/b', { ok: true, latencyMs: 13, at: T0 + 3_000 });
+    await history.stop();
+    expect(summarize(await history.minutes('1/b', T0, T0 + HOUR)).checks).toBe(4);
+    expect(summarize(await history.hours('1/b', T0, T0 + DAY)).checks).toBe(4);
+    expect(await history.minutes('1/a', T0, T0 + HOUR)).toEqual([]);
   });
 });
