@@ -4,6 +4,7 @@ import type { RunnerHandle } from '@grammyjs/runner';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import type { Bot } from 'grammy';
 import { createIncidentBook } from './alerts/incidents.js';
+import { createBoards, formatBoard, type Boards } from './alerts/board.js';
 import { createLogAlerts } from './alerts/log-alerts.js';
 import { createOutbox, type Outbox } from './alerts/outbox.js';
 import { createNotifier, type Notifier } from './alerts/notify.js';
@@ -13,7 +14,7 @@ import { createWarnings } from './alerts/warnings.js';
 import { createSourceResolver } from './diagnostics/source.js';
 import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy } from './alerts/policy.js';
-import { classifyTelegramError, createTelegramSender } from './alerts/telegram.js';
+import { classifyTelegramError, createBoardApi, createTelegramSender } from './alerts/telegram.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
 import { createBot, startPolling, startWebhook } from './bot/index.js';
@@ -59,6 +60,7 @@ export interface App {
   outbox: Outbox;
   windows: WindowRegistry;
   history: History;
+  boards: Boards;
   notifier: Notifier;
   logger: Logger;
   /** The HTTP endpoints, unless HTTP_PORT=0. */
@@ -105,6 +107,8 @@ export interface AppOptions {
   outboxBackoffMs?: { base: number; max: number };
   /** Grouping window for alerts of one chat (default 5 s). */
   groupWindowMs?: number;
+  /** Least time between two edits of a chat's status board (default 5 s). */
+  boardIntervalMs?: number;
 }
 
 /** Composition root: config → store → probes → engine → alerts → bot; returns once everything runs. */
@@ -159,10 +163,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     sender: { send: (...a) => telegram().send(...a), edit: (...a) => telegram().edit(...a) },
     classify: classifyTelegramError,
   });
-  const telegram = (): ReturnType<typeof createTelegramSender> => {
+  const telegramBot = (): Bot<LookoutContext> => {
     if (!bot) throw new Error('the bot is not created yet');
-    return createTelegramSender(bot.api);
+    return bot;
   };
+  const telegram = (): ReturnType<typeof createTelegramSender> => createTelegramSender(telegramBot().api);
   const notifier = createNotifier({
     incidents,
     outbox,
@@ -189,15 +194,26 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   engine.onCheck((event) => history.record(event.target.id, event.result));
   engine.onChange((change, target) => history.change(target.id, change.at, change.to));
   outbox.onDelivery((event) => metrics.delivery(event.outcome));
+  const boards = createBoards({
+    store,
+    clock,
+    logger,
+    api: () => createBoardApi(telegramBot().api),
+    render: async (chatId) => formatBoard(engine.targets().filter((t) => t.chatId === chatId), (id) => engine.state(id)),
+    ...(options.boardIntervalMs !== undefined ? { minIntervalMs: options.boardIntervalMs } : {}),
+  });
+  engine.onChange((_change, target) => boards.changed(target.chatId));
   const catalog = createCatalog(targets, engine, {
     onPaused: (t) => policy.close(t.id, 'paused'),
     onRemoved: async (t) => {
+      boards.changed(t.chatId);
       metrics.forget(t.id);
       await history.remove(t.id);
       await policy.close(t.id, 'removed');
       for (const w of windows.list(t.chatId).filter((x) => x.targetId === t.id)) await windows.remove(w.id);
     },
     onRenamed: async (previousId, t) => {
+      boards.changed(t.chatId);
       await history.rename(previousId, t.id);
       await policy.renamed(previousId, t);
     },
@@ -214,6 +230,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         incidents,
         windows,
         history,
+        boards,
         chats,
         access,
         tracer,
@@ -288,6 +305,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   if (bot) {
     await policy.start();
     await outbox.start();
+    await boards.start();
   }
   const applyDeclared = async (contents: DocumentContents): Promise<SyncReport> => {
     const report = await syncDeclared(contents, {
@@ -309,6 +327,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     outbox,
     windows,
     history,
+    boards,
     notifier,
     logger,
     ...(bot ? { bot } : {}),
@@ -329,6 +348,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
         }
         await engine.stop();
+        await boards.stop();
         clearInterval(pruneTimer);
         // While Lookout is stopped nobody knows the state: that time counts neither as up nor as down.
         for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');

@@ -1,3 +1,4 @@
+import type { Boards } from '../alerts/board.js';
 import type { AlertPolicy } from '../alerts/policy.js';
 import type { IncidentBook } from '../alerts/incidents.js';
 import type { Catalog } from '../engine/catalog.js';
@@ -19,6 +20,7 @@ export interface BotDeps {
   incidents: IncidentBook;
   windows: WindowRegistry;
   history: History;
+  boards: Boards;
   chats: ChatSettingsRepository;
   access: Access;
   tracer: Tracer;

@@ -31,6 +31,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
     usage: '/maintenance [NAME|all START DURATION [reason]] [NAME|all cron="0 2 * * SUN" DURATION [tz=Zone]] [cancel ID]',
   },
   { command: 'settings', description: 'Show or set the chat time zone', usage: '/settings [tz=Europe/Berlin]' },
+  { command: 'board', description: 'Post and pin a live status board (off stops it)', usage: '/board [off]' },
   { command: 'history', description: 'Latency and availability chart of a target', usage: '/history NAME [24h|7d|30d]' },
   { command: 'report', description: 'SLA table of every target', usage: '/report [7d|30d]' },
   { command: 'export', description: 'Targets and windows as a JSON file', usage: '/export [secrets]' },

@@ -40,7 +40,7 @@ export const FAST_THROTTLE = {
 export async function startAppRig(
   env: Record<string, string> = {},
   existing?: { dataDir: string; telegram: FakeTelegram; server: TargetServer },
-  extra: { clock?: Clock } = {},
+  extra: { clock?: Clock; boardIntervalMs?: number } = {},
 ): Promise<AppRig> {
   const telegram = existing?.telegram ?? (await startFakeTelegram());
   const server = existing?.server ?? (await startTargetServer());
@@ -70,6 +70,7 @@ export async function startAppRig(
   });
   const options = {
     ...(extra.clock ? { clock: extra.clock } : {}),
+    ...(extra.boardIntervalMs !== undefined ? { boardIntervalMs: extra.boardIntervalMs } : {}),
     logger: createLogger('debug', sink),
     throttle: FAST_THROTTLE,
     pollTimeoutS: 1,
