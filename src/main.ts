@@ -177,7 +177,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const notices = createStateNotices(store, outbox);
   const warnings = createWarnings({ store, outbox, clock, thresholdsDays: config.expiryWarnDays, logger });
-  const policy = createAlertPolicy({ incidents, outbox, notifier, notices, windows, clock, source, target: (id) => engine.target(id), logger });
+  const policy = createAlertPolicy({
+    incidents,
+    outbox,
+    notifier,
+    notices,
+    windows,
+    clock,
+    source,
+    target: (id) => engine.target(id),
+    chatSettings: (chatId) => chats.get(chatId),
+    logger,
+  });
   const logAlerts = createLogAlerts({ logger, clock, windows });
   engine.onChange((change, target) => {
     if (!config.botToken) {

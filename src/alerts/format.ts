@@ -193,6 +193,18 @@ export function formatReminder(incidents: readonly Incident[], now: number): str
   ].join('\n');
 }
 
+/** How an on-call person is mentioned so that Telegram notifies them: @username, or a text mention by id. */
+export function mentionOf(person: { id?: number; username?: string; name: string }): string {
+  if (person.username) return `@${escapeHtml(person.username)}`;
+  if (person.id !== undefined) return `<a href="tg://user?id=${person.id}">${escapeHtml(person.name)}</a>`;
+  return escapeHtml(person.name);
+}
+
+/** An unacknowledged alert escalated to the next person on call (a reply to the alert, never silent). */
+export function formatEscalation(incident: Incident, person: { id?: number; username?: string; name: string }, now: number): string {
+  return `🚨 ${mentionOf(person)}: <b>${escapeHtml(incident.name)}</b> has been DOWN for ${formatDuration(now - incident.openedAt)} and nobody acknowledged it. Please take a look (Ack on the alert stops this).`;
+}
+
 /** A maintenance window began (sent quietly). */
 export function formatWindowStarted(window: Window, scope: string, end: number): string {
   const reason = window.reason ? `: ${escapeHtml(window.reason)}` : '';

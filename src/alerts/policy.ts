@@ -8,7 +8,7 @@ import { createSerial } from '../lib/serial.js';
 import { withTimeout } from '../lib/timeout.js';
 import type { Logger } from '../lib/logger.js';
 import type { WindowRegistry } from '../store/windows.js';
-import { formatAlert, formatAlertLine, formatResolution, formatWindowEnded, formatWindowStarted, type SourceInfo } from './format.js';
+import { formatAlert, formatAlertLine, formatEscalation, formatResolution, formatWindowEnded, formatWindowStarted, type SourceInfo } from './format.js';
 import type { IncidentBook } from './incidents.js';
 import type { Notifier } from './notify.js';
 import type { Outbox } from './outbox.js';
@@ -59,6 +59,8 @@ export interface AlertPolicyDeps {
   notices?: StateNotices;
   /** Default reminder interval when a target sets none. */
   remindDefaultMs?: number;
+  /** A chat's on-call people and default escalation delay (escalation is off without them). */
+  chatSettings?(chatId: number): Promise<{ oncall?: Array<{ id?: number; username?: string; name: string }>; escalateMs?: number }>;
   logger?: Logger;
 }
 
@@ -99,9 +101,57 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     scheduleReminder(incident, now);
   }
 
+  // Escalation: an alert nobody acknowledged is answered with a mention of the next person on call,
+  // one more person each `escalate` period, until someone presses Ack or it resolves.
+  const escalations = createScheduler(clock, (id) => void escalate(id).catch((err: unknown) => log?.error({ err, event: 'escalation_failed' }, 'escalation failed')));
+  const escalateMsOf = async (incident: Incident): Promise<number> => {
+    const own = deps.target(incident.targetId)?.escalateMs;
+    if (own !== undefined) return own;
+    return (await deps.chatSettings?.(incident.chatId))?.escalateMs ?? 0;
+  };
+  const scheduleEscalation = async (incident: Incident): Promise<void> => {
+    if (!deps.chatSettings || incident.ack !== undefined || incident.resolvedAt !== undefined) return;
+    const every = await escalateMsOf(incident);
+    if (every <= 0) return;
+    const from = incident.alertedAt ?? incident.openedAt;
+    escalations.schedule(incident.id, from + every * ((incident.escalations ?? 0) + 1));
+  };
+
+  async function escalate(id: string): Promise<void> {
+    const incident = await incidents.get(id);
+    if (!incident || incident.resolvedAt !== undefined || incident.ack || incident.suppressed) return;
+    const now = clock.now();
+    // Inside a window nobody is paged; the next period is tried again.
+    if (covered(incident, now)) {
+      escalations.schedule(id, now + (await escalateMsOf(incident)));
+      return;
+    }
+    const oncall = (await deps.chatSettings?.(incident.chatId))?.oncall ?? [];
+    const step = incident.escalations ?? 0;
+    const person = oncall[step];
+    if (!person) return;
+    const updated = await incidents.update(id, (i) => {
+      i.escalations = step + 1;
+    });
+    await outbox.enqueue(incident.chatId, incident.threadId, {
+      op: 'send',
+      text: formatEscalation(incident, person, now),
+      ...(incident.alertKey !== undefined ? { replyToKey: incident.alertKey } : {}),
+    });
+    log?.info({ event: 'escalated', chat: incident.chatId, target: incident.targetId, step: step + 1 }, 'alert escalated to the next person on call');
+    if (updated) await scheduleEscalation(updated);
+  }
+
   const alert = (incident: Incident): void => {
     notifier.notify(incident, { kind: 'down', incidentId: incident.id });
     scheduleReminder(incident, clock.now());
+    const alertedAt = clock.now();
+    void incidents
+      .update(incident.id, (i) => {
+        i.alertedAt = alertedAt;
+      })
+      .then((updated) => updated && scheduleEscalation(updated))
+      .catch((err: unknown) => log?.error({ err, event: 'escalation_failed' }, 'could not schedule the escalation'));
   };
 
   // Changes of one target are handled in order, so a quick DOWN → UP never resolves before it opened.
@@ -137,6 +187,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const current = incidents.openFor(targetId);
     if (!current) return;
     reminders.cancel(current.id);
+    escalations.cancel(current.id);
     const incident = await incidents.update(current.id, (i) => {
       i.resolvedAt = clock.now();
       i.resolution = resolution;
@@ -148,6 +199,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const current = incidents.openFor(target.id);
     if (!current) return;
     reminders.cancel(current.id);
+    escalations.cancel(current.id);
     const incident = await incidents.update(current.id, (i) => {
       i.resolvedAt = change.at;
       i.resolution = 'recovered';
@@ -214,7 +266,10 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       activeIds = new Set(windows.list().filter((w) => occurrenceAt(w, now) !== undefined).map((w) => w.id));
       for (const incident of incidents.allOpen()) {
         if (incident.suppressed) continue;
-        if (incident.alertKey !== undefined) scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
+        if (incident.alertKey !== undefined) {
+          scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
+          await scheduleEscalation(incident);
+        }
         // Its alert was still waiting for its group when the last run ended without stop(): send it now.
         else alert(incident);
       }
@@ -225,6 +280,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       running = false;
       if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
       reminders.stop();
+      escalations.stop();
       await notifier.flushAll();
     },
 
@@ -253,6 +309,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
           acknowledged++;
         });
         reminders.cancel(incident.id);
+        escalations.cancel(incident.id);
       }
       if (acknowledged === 0) return 'already';
       await outbox.enqueue(message.chatId, message.threadId, { op: 'edit-alert', key });

@@ -12,6 +12,7 @@ import { createBoardCommands } from './features/board.js';
 import { createChecks } from './features/checks.js';
 import { createHelp } from './features/help.js';
 import { createHistoryCommands } from './features/history.js';
+import { createOnCall } from './features/oncall.js';
 import { createTargetsRead } from './features/targets-read.js';
 import { createTargetsWrite } from './features/targets-write.js';
 import { createTrace } from './features/trace.js';
@@ -61,7 +62,7 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
   };
   // Each command family fails alone; bot.catch is the last line for the plugins around them.
-  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps));
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps));
   bot.catch(apologise);
   return bot;
 }

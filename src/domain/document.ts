@@ -39,6 +39,7 @@ const targetEntry = z
     remind: scalar,
     errorrate: scalar,
     sla: scalar,
+    escalate: scalar,
     method: z.string(),
     expect: scalar,
     keyword: z.string(),
@@ -87,7 +88,7 @@ export type TargetsDocument = z.infer<typeof documentSchema>;
 
 /** The entry keys that are /add options, in the order an export writes them. */
 const OPTION_KEYS = [
-  'every', 'timeout', 'retry', 'confirm', 'recover', 'remind', 'errorrate', 'sla', 'method', 'expect', 'keyword',
+  'every', 'timeout', 'retry', 'confirm', 'recover', 'remind', 'errorrate', 'sla', 'escalate', 'method', 'expect', 'keyword',
   'maintenance', 'latency', 'region', 'key', 'secret', 'token', 'note',
 ] as const;
 
@@ -334,6 +335,7 @@ export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
   if (t.remindMs !== undefined) entry.remind = t.remindMs === 0 ? 0 : formatDuration(t.remindMs);
   if (t.errorRatePct !== undefined) entry.errorrate = `${t.errorRatePct}%`;
   if (t.slaPct !== undefined) entry.sla = t.slaPct;
+  if (t.escalateMs !== undefined) entry.escalate = t.escalateMs === 0 ? 0 : formatDuration(t.escalateMs);
   if (t.kind === 'http') {
     if (t.method !== 'GET') entry.method = t.method;
     entry.expect = formatExpect(t.expect);

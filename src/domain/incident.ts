@@ -32,6 +32,9 @@ export interface Incident {
   /** When the last alert or reminder about it was queued. */
   notifiedAt?: number;
   reminders?: number;
+  /** When its alert was queued (escalation counts from here), and how many on-call people were mentioned. */
+  alertedAt?: number;
+  escalations?: number;
   ack?: Acknowledgement;
   resolvedAt?: number;
   /** How it ended: recovered (UP again), or stopped by a user (paused, removed). */

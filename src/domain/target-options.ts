@@ -150,6 +150,15 @@ const OPTIONS: Record<string, OptionSpec> = {
       return undefined;
     },
   },
+  escalate: {
+    kinds: ALL,
+    apply: (d, v) => {
+      const parsed = parseEscalate(v);
+      if (!parsed.ok) return parsed.errors.join('; ');
+      d.escalateMs = parsed.value;
+      return undefined;
+    },
+  },
   latency: {
     kinds: ['http'],
     apply: (d, v) => {
@@ -231,6 +240,16 @@ const OPTIONS: Record<string, OptionSpec> = {
   },
 };
 
+/** `escalate=15m`: a duration between 1m and 1d, or 0 (off, never escalate). */
+export function parseEscalate(v: string): Parsed<number> {
+  if (v === '0' || v === 'off' || v === 'never') return valid(0);
+  const parsed = parseDuration(v, 'escalate');
+  if (!parsed.ok || parsed.value < LIMITS.escalateMinMs || parsed.value > LIMITS.escalateMaxMs) {
+    return invalid(`escalate must be a duration between 1m and 1d, or 0 for never, got "${v}"`);
+  }
+  return parsed;
+}
+
 /** The option that carries each kind's address; `/add` takes it as the positional word after the kind. */
 const ADDRESS_OPTION: Record<TargetKind, string> = { http: 'url', tcp: 'host', ec2: 'endpoint' };
 
@@ -301,6 +320,7 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     ...(draft.remindMs !== undefined ? { remindMs: draft.remindMs } : {}),
     ...(draft.errorRatePct !== undefined ? { errorRatePct: draft.errorRatePct } : {}),
     ...(draft.slaPct !== undefined ? { slaPct: draft.slaPct } : {}),
+    ...(draft.escalateMs !== undefined ? { escalateMs: draft.escalateMs } : {}),
     paused: draft.paused ?? false,
     createdAt: created,
     updatedAt: ctx.now,

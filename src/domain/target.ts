@@ -38,6 +38,8 @@ export interface TargetCommon {
   errorRatePct?: number;
   /** Promised uptime (%), like 99.9: /report flags the target when it falls below. */
   slaPct?: number;
+  /** Mention the chat's on-call people when its alert is not acknowledged this long; 0 = never; absent = the chat's default. */
+  escalateMs?: number;
   paused: boolean;
   /** Declared in TARGETS_FILE: chat commands may not change it (the file is the source of truth). */
   managed?: 'file';
@@ -108,6 +110,8 @@ export const LIMITS = {
   remindMinMs: 60_000,
   remindMaxMs: 7 * 86_400_000,
   remindDefaultMs: 3_600_000,
+  escalateMinMs: 60_000,
+  escalateMaxMs: 86_400_000,
   keywordMaxChars: 200,
   noteMaxChars: 500,
   headersMax: 20,

@@ -1,9 +1,21 @@
 import type { KeyvStore } from './keyv.js';
 
-/** Per-chat settings (`/settings`). */
+/** Someone on call: mentioned by @username, or by id (a text mention) when they have none. */
+export interface OnCallPerson {
+  id?: number;
+  username?: string;
+  /** How they are shown. */
+  name: string;
+}
+
+/** Per-chat settings (`/settings`, `/oncall`). */
 export interface ChatSettings {
   /** IANA time zone for `HH:MM` starts and for showing times. */
   tz: string;
+  /** Who is mentioned, in order, when an alert is not acknowledged in time. */
+  oncall?: OnCallPerson[];
+  /** Escalate an unacknowledged alert after this long (ms; 0 or absent = never), unless a target sets `escalate=`. */
+  escalateMs?: number;
 }
 
 /** Chat settings by chat id; a chat never configured gets the defaults. */

@@ -50,6 +50,8 @@ export interface SendTextInput {
   threadId?: number;
   username?: string;
   firstName?: string;
+  /** More entities after the leading bot_command (text mentions, say). */
+  entities?: MessageEntity[];
 }
 
 /** A user pressing an inline button under message `messageId`. */
@@ -717,6 +719,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
         const entity: MessageEntity = { type: 'bot_command', offset: 0, length: end === -1 ? input.text.length : end };
         content.entities = [entity];
       }
+      if (input.entities) content.entities = [...((content.entities as MessageEntity[] | undefined) ?? []), ...input.entities];
       return userMessage(input, content);
     },
     downloads,

@@ -2,6 +2,8 @@ import { Composer } from 'grammy';
 import { ALERT_ACTIONS, escapeHtml } from '../../alerts/format.js';
 import { formatDuration } from '../../domain/duration.js';
 import { parseArgs } from '../../domain/options.js';
+import { parseEscalate } from '../../domain/target-options.js';
+import type { ChatSettings } from '../../store/chats.js';
 import {
   formatWindowTime,
   nextOccurrence,
@@ -18,6 +20,11 @@ import type { BotDeps } from '../deps.js';
 import { errorText, managedByFile, unknownTarget } from '../texts.js';
 
 const html = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
+
+/** `tz=UTC, escalate=15m` */
+function settingsLine(settings: ChatSettings): string {
+  return `tz=${settings.tz}, escalate=${settings.escalateMs ? formatDuration(settings.escalateMs) : 'off'}`;
+}
 
 /** Windows, mutes and chat settings: /maintenance, /mute, /unmute, /settings and the Mute 1h button. */
 export function createWindows(deps: BotDeps): Composer<LookoutContext> {
@@ -160,7 +167,10 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
   windows.command('settings', async (ctx, next) => {
     if (commandArgs(ctx) !== '') return next();
     const settings = await deps.chats.get(ctx.chat.id);
-    await ctx.reply(`Settings of this chat:\ntz=${escapeHtml(settings.tz)} (used for HH:MM starts and shown times)\nChange with <code>/settings tz=Europe/Berlin</code>.`, html);
+    await ctx.reply(
+      `Settings of this chat: ${escapeHtml(settingsLine(settings))}\ntz is used for HH:MM starts and shown times; escalate is how long an alert may stay unacknowledged before /oncall people are mentioned.\nChange with <code>/settings tz=Europe/Berlin escalate=15m</code>.`,
+      html,
+    );
   });
 
   windows.command('settings', adminSettings, async (ctx) => {
@@ -170,17 +180,21 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
     const settings = await deps.chats.get(ctx.chat.id);
     for (const word of args.value.positional) errors.push(`unexpected "${word}": settings are written key=value, like tz=Europe/Berlin`);
     for (const { key, value } of args.value.options) {
-      if (key !== 'tz') {
-        errors.push(`unknown setting "${key}"; expected tz`);
-        continue;
+      if (key === 'tz') {
+        const tz = parseTimeZone(value);
+        if (tz.ok) settings.tz = tz.value;
+        else errors.push(...tz.errors);
+      } else if (key === 'escalate') {
+        const ms = parseEscalate(value);
+        if (ms.ok) settings.escalateMs = ms.value;
+        else errors.push(...ms.errors);
+      } else {
+        errors.push(`unknown setting "${key}"; expected tz or escalate`);
       }
-      const tz = parseTimeZone(value);
-      if (tz.ok) settings.tz = tz.value;
-      else errors.push(...tz.errors);
     }
     if (errors.length > 0) return void (await ctx.reply(errorText(errors, 'settings'), html));
     await deps.chats.put(ctx.chat.id, settings);
-    await ctx.reply(`✅ Time zone of this chat: ${escapeHtml(settings.tz)}.`, html);
+    await ctx.reply(`✅ Settings of this chat: ${escapeHtml(settingsLine(settings))}.`, html);
   });
 
   return windows;
