@@ -211,6 +211,11 @@ export function formatWindowStarted(window: Window, scope: string, end: number):
   return `🔧 Maintenance started for <b>${escapeHtml(scope)}</b> until ${escapeHtml(formatWindowTime(end, window.tz))}${reason}. Checks go on; alerts wait.`;
 }
 
+/** An `until-up` window ended because its target recovered (sent quietly). */
+export function formatRecoveredWindowEnded(scope: string, recover: number): string {
+  return `🔧 Maintenance of <b>${escapeHtml(scope)}</b> ended: it is UP again (${recover} good check${recover === 1 ? '' : 's'} in a row). Alerts are back on.`;
+}
+
 /** A window or mute ended (sent quietly). */
 export function formatWindowEnded(window: Window, scope: string): string {
   return window.kind === 'mute'

@@ -8,7 +8,16 @@ import { createSerial } from '../lib/serial.js';
 import { withTimeout } from '../lib/timeout.js';
 import type { Logger } from '../lib/logger.js';
 import type { WindowRegistry } from '../store/windows.js';
-import { formatAlert, formatAlertLine, formatEscalation, formatResolution, formatWindowEnded, formatWindowStarted, type SourceInfo } from './format.js';
+import {
+  formatAlert,
+  formatAlertLine,
+  formatEscalation,
+  formatRecoveredWindowEnded,
+  formatResolution,
+  formatWindowEnded,
+  formatWindowStarted,
+  type SourceInfo,
+} from './format.js';
 import type { IncidentBook } from './incidents.js';
 import type { Notifier } from './notify.js';
 import type { Outbox } from './outbox.js';
@@ -209,6 +218,18 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     notifier.notify(incident, { kind: 'up', incidentId: incident.id, text: formatResolution(target, incident, change.result) });
   }
 
+  /** `until-up` windows of a target that is UP again end now, and say so. */
+  async function endUntilUp(target: Target): Promise<void> {
+    const ending = windows.activeFor(target.chatId, target.id, clock.now()).filter((w) => w.untilUp && w.targetId === target.id);
+    if (ending.length === 0) return;
+    for (const w of ending) {
+      await windows.remove(w.id);
+      await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatRecoveredWindowEnded(target.name, target.recover) });
+      log?.info({ event: 'window_ended_up', chat: w.chatId, target: target.id, window: w.id }, 'until-up window ended: the target is UP');
+    }
+    await evaluateWindows(false);
+  }
+
   const scopeName = (w: Window): string => {
     if (w.targetId === undefined) return 'all targets';
     return deps.target(w.targetId)?.name ?? w.targetId.slice(w.targetId.indexOf('/') + 1);
@@ -292,6 +313,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
         if (deps.notices && (change.to === 'DEGRADED' || change.to === 'MAINTENANCE' || change.from === 'DEGRADED' || change.from === 'MAINTENANCE')) {
           await deps.notices.onChange(change, target, windows.activeFor(target.chatId, target.id, clock.now()).length > 0);
         }
+        if (change.to === 'UP' && change.from !== 'UP') await endUntilUp(target);
       }),
 
     async acknowledge(key, actor) {

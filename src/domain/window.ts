@@ -32,7 +32,7 @@ export interface Window {
   reason?: string;
   createdBy?: number;
   createdAt: number;
-  /** Optional: the window ends as soon as the target is back UP (used later; just carry it). */
+  /** `until-up`: the window ends as soon as its target comes back UP (after `recover` good checks). */
   untilUp?: boolean;
   /** Declared in TARGETS_FILE: `/maintenance cancel` may not delete it. */
   managed?: 'file';
@@ -51,6 +51,8 @@ export interface WindowSpec {
   tz: string;
   durationMs: number;
   reason?: string;
+  /** `until-up`: the window ends as soon as its target is UP again. */
+  untilUp?: boolean;
 }
 
 /** Limits of windows, in one place so messages and rules cannot drift apart. */
@@ -258,6 +260,10 @@ export function parseWindowSpec(args: CommandArgs, ctx: WindowContext): Parsed<W
     durationMs = collect(parseWindowDuration(second), errors);
     reasonWords = rest;
   }
+  // `until-up` right after the DURATION: the window ends early when the target recovers.
+  const untilUp = reasonWords[0]?.toLowerCase() === 'until-up';
+  if (untilUp) reasonWords = reasonWords.slice(1);
+  if (untilUp && cronText !== undefined) errors.push('until-up is for one-off windows (START DURATION until-up), not with cron=');
   const reason = parseReason(reasonWords, errors);
   if (errors.length > 0) return invalid(...errors);
   return valid({
@@ -265,6 +271,7 @@ export function parseWindowSpec(args: CommandArgs, ctx: WindowContext): Parsed<W
     tz,
     durationMs: durationMs as number,
     ...(reason !== undefined ? { reason } : {}),
+    ...(untilUp ? { untilUp: true } : {}),
   });
 }
 

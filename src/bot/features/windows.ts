@@ -59,7 +59,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
         ? `${formatWindowTime(next.start, w.tz)} → ${formatWindowTime(next.end, w.tz)}`
         : 'over';
     const recurring = w.cron ? ` · every <code>${escapeHtml(w.cron)}</code> for ${formatDuration(w.durationMs)} (${escapeHtml(w.tz)})` : '';
-    const reason = w.reason ? ` · ${escapeHtml(w.reason)}` : '';
+    const reason = `${w.untilUp ? ' · ends when UP again' : ''}${w.reason ? ` · ${escapeHtml(w.reason)}` : ''}`;
     return `${icon} <code>${w.id}</code> <b>${scope}</b> · ${escapeHtml(when)}${recurring}${reason}`;
   }
 
@@ -76,6 +76,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
       ...(spec.cron !== undefined ? { cron: spec.cron } : {}),
       tz: spec.tz,
       ...(spec.reason !== undefined ? { reason: spec.reason } : {}),
+      ...(spec.untilUp ? { untilUp: true } : {}),
       ...(ctx.from ? { createdBy: ctx.from.id } : {}),
       createdAt: now,
     };
@@ -118,6 +119,9 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
     const settings = await deps.chats.get(ctx.chat.id);
     const spec = parseWindowSpec({ positional: rest, options: args.value.options }, { tz: settings.tz, now: deps.clock.now() });
     if (!spec.ok) return void (await ctx.reply(errorText(spec.errors, 'maintenance'), html));
+    if (spec.value.untilUp && scope.targetId === undefined) {
+      return void (await ctx.reply(errorText(['until-up needs a target name: it ends when that target is UP again'], 'maintenance'), html));
+    }
     const window = await addWindow(ctx, scope, 'maintenance', spec.value);
     await ctx.reply(`🔧 Maintenance window added:\n${describe(window, deps.clock.now())}\nChecks go on; alerts wait until it ends.`, html);
   });
