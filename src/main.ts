@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { RunnerHandle } from '@grammyjs/runner';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
@@ -17,6 +17,7 @@ import { createAlertPolicy } from './alerts/policy.js';
 import { classifyTelegramError, createBoardApi, createTelegramSender } from './alerts/telegram.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
+import type { HealthReport } from './bot/features/health.js';
 import { createBot, startPolling, startWebhook } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -25,6 +26,7 @@ import type { DocumentContents, DocumentContext } from './domain/document.js';
 import { createCatalog } from './engine/catalog.js';
 import { syncDeclared, type SyncReport } from './engine/file-sync.js';
 import { createEngine, type Engine } from './engine/engine.js';
+import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { withTimeout } from './lib/timeout.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -48,6 +50,15 @@ import { createTargetRepository } from './store/targets.js';
  * 10 s, Docker's default grace; `total` is the hard stop, inside the 30 s the deployment files give.
  */
 export const STOP_BUDGET_MS = { updates: 2_000, checks: 3_000, deliveries: 3_000, total: 25_000 } as const;
+
+/** Lookout's version, from package.json (shown by /health). */
+export const VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 /** Scheduler wake-up slots (ms): the value `npm run bench` measures. */
 export const TIMER_RESOLUTION_MS = 10;
@@ -202,6 +213,28 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets);
   engine.onCheck((event) => metrics.check(event));
   const history = createHistory({ store, clock, logger, settings: config.history });
+  const selfStats = createSelfStats(clock);
+  engine.onCheck((event) => selfStats.observe(event));
+  const startedAt = clock.now();
+  const health = async (): Promise<HealthReport> => {
+    const stats = engine.stats();
+    const pingStarted = performance.now();
+    const answered = (await withTimeout(store.ping(), 2_000)) === true;
+    const self = selfStats.snapshot();
+    return {
+      version: VERSION,
+      source: config.sourceLabel,
+      uptimeMs: clock.now() - startedAt,
+      targets: stats.targets,
+      paused: stats.paused,
+      ...self,
+      overdue: stats.overdue,
+      running: stats.inFlight,
+      ...(answered ? { storeMs: performance.now() - pingStarted } : {}),
+      ...(history.stats.writes > 0 ? { historyWriteMs: history.stats.writeMs / history.stats.writes } : {}),
+      outboxDepth: outbox.depth(),
+    };
+  };
   engine.onCheck((event) => history.record(event.target.id, event.result));
   engine.onChange((change, target) => history.change(target.id, change.at, change.to));
   outbox.onDelivery((event) => metrics.delivery(event.outcome));
@@ -250,6 +283,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         logger,
         allowMetadata: config.allowMetadataTargets,
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
+        health,
       },
       {
         token: config.botToken,
@@ -264,10 +298,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     bot.api.config.use(async (prev, method, payload, signal) => {
       try {
         const res = await prev(method, payload, signal);
-        if (!res.ok) metrics.telegramError(method);
+        if (!res.ok) {
+          metrics.telegramError(method);
+          selfStats.telegramError();
+        }
         return res;
       } catch (err) {
         metrics.telegramError(method);
+        selfStats.telegramError();
         throw err;
       }
     });

@@ -10,6 +10,7 @@ import type { History } from '../store/history.js';
 import type { WindowRegistry } from '../store/windows.js';
 import type { SourceResolver } from '../diagnostics/source.js';
 import type { Tracer } from '../diagnostics/tracer.js';
+import type { HealthReport } from './features/health.js';
 import type { Access } from './middleware/access.js';
 
 /** What the command handlers work with (passed in, never imported). */
@@ -29,6 +30,8 @@ export interface BotDeps {
   logger?: Logger;
   /** `ALLOW_METADATA_TARGETS`. */
   allowMetadata: boolean;
+  /** Lookout's own health, for /health. */
+  health(): Promise<HealthReport>;
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */
   download(filePath: string, maxBytes: number): Promise<Buffer>;
 }

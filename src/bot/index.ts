@@ -10,6 +10,7 @@ import type { LookoutContext } from './context.js';
 import type { BotDeps } from './deps.js';
 import { createBoardCommands } from './features/board.js';
 import { createChecks } from './features/checks.js';
+import { createHealth } from './features/health.js';
 import { createHelp } from './features/help.js';
 import { createHistoryCommands } from './features/history.js';
 import { createOnCall } from './features/oncall.js';
@@ -62,7 +63,7 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
   };
   // Each command family fails alone; bot.catch is the last line for the plugins around them.
-  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps));
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps), createHealth(deps));
   bot.catch(apologise);
   return bot;
 }

@@ -29,6 +29,13 @@ export class DueQueue {
     return this.current.has(key);
   }
 
+  /** How many keys are due before `t` (a scan: for health reports, not the hot path). */
+  countDueBefore(t: number): number {
+    let n = 0;
+    for (const e of this.heap) if (e.at < t && this.current.get(e.key) === e.seq) n++;
+    return n;
+  }
+
   /** The earliest due time, or undefined when empty. */
   peekTime(): number | undefined {
     this.dropStale();

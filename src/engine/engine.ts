@@ -79,6 +79,9 @@ export interface EngineStats {
   scheduled: number;
   inFlight: number;
   queued: number;
+  /** Checks due more than a second ago that have not started. */
+  overdue: number;
+  paused: number;
   checks: number;
 }
 
@@ -343,6 +346,9 @@ export function createEngine(deps: EngineDeps): Engine {
       scheduled: scheduler.size,
       inFlight: limiter.active,
       queued: limiter.queued,
+      // Late by more than a second: the timer did not get to them, or they wait for a free slot.
+      overdue: scheduler.countDueBefore(clock.now() - 1_000) + limiter.queued,
+      paused: [...entries.values()].filter((e) => e.record.state === 'PAUSED').length,
       checks,
     }),
   };

@@ -6,6 +6,8 @@ export interface Scheduler {
   schedule(key: string, at: number): void;
   cancel(key: string): void;
   has(key: string): boolean;
+  /** Keys whose time passed before `t` and that have not run yet. */
+  countDueBefore(t: number): number;
   readonly size: number;
   stop(): void;
 }
@@ -62,6 +64,7 @@ export function createScheduler(
       queue.cancel(key);
     },
     has: (key) => queue.has(key),
+    countDueBefore: (t) => queue.countDueBefore(t),
     get size() {
       return queue.size;
     },

@@ -1,0 +1,50 @@
+import { Composer } from 'grammy';
+import { formatDuration } from '../../domain/duration.js';
+import { escapeHtml } from '../../lib/html.js';
+import type { LookoutContext } from '../context.js';
+import type { BotDeps } from '../deps.js';
+
+/** Everything /health reports about Lookout itself. */
+export interface HealthReport {
+  version: string;
+  source: string;
+  uptimeMs: number;
+  targets: number;
+  paused: number;
+  checksLastMinute: number;
+  latenessP50Ms?: number;
+  latenessP95Ms?: number;
+  overdue: number;
+  running: number;
+  /** One write and read of the store now (ms); undefined when it did not answer. */
+  storeMs?: number;
+  /** Average time of a history row write so far (ms). */
+  historyWriteMs?: number;
+  outboxDepth: number;
+  telegramErrorsLastHour: number;
+}
+
+const ms = (v: number | undefined): string => (v === undefined ? '—' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
+
+/** The /health reply. */
+export function healthText(h: HealthReport): string {
+  const sick = h.storeMs === undefined || h.overdue > 0 || h.outboxDepth > 20;
+  return [
+    `${sick ? '🟠' : '🩺'} <b>Lookout ${escapeHtml(h.version)}</b> · up ${formatDuration(h.uptimeMs)} · on ${escapeHtml(h.source)}`,
+    `Targets: ${h.targets}${h.paused > 0 ? ` (${h.paused} paused)` : ''}`,
+    `Checks: ${h.checksLastMinute} in the last minute · scheduling lateness p50 ${ms(h.latenessP50Ms)} · p95 ${ms(h.latenessP95Ms)} (5 min)`,
+    `Overdue checks: ${h.overdue} · running now: ${h.running}`,
+    `Store: ${h.storeMs === undefined ? 'not answering!' : `write+read ${ms(h.storeMs)}`}${h.historyWriteMs !== undefined ? ` · history rows ${ms(h.historyWriteMs)} each` : ''}`,
+    `Outbox: ${h.outboxDepth} message${h.outboxDepth === 1 ? '' : 's'} waiting`,
+    `Telegram API errors in the last hour: ${h.telegramErrorsLastHour}`,
+  ].join('\n');
+}
+
+/** /health: how Lookout itself is doing, for everyone in an allowed chat. */
+export function createHealth(deps: BotDeps): Composer<LookoutContext> {
+  const health = new Composer<LookoutContext>();
+  health.command('health', async (ctx) => {
+    await ctx.reply(healthText(await deps.health()), { parse_mode: 'HTML' });
+  });
+  return health;
+}

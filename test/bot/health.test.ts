@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { healthText } from '../../src/bot/features/health.js';
+import { GROUP, MEMBER, startAppRig, type AppRig } from '../support/app-rig.js';
+import { textOf } from '../support/fake-telegram.js';
+
+let rig: AppRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+const numberAfter = (text: string, label: RegExp): number => Number(label.exec(text)?.[1] ?? NaN);
+
+describe('/health', () => {
+  it('reports on Lookout itself, for every member, and its numbers move as checks run', async () => {
+    rig = await startAppRig();
+    const r = rig;
+    await r.say(`/add ${r.server.url}/health name=api confirm=1`, 'Added');
+    await r.telegram.waitFor('editMessageText', (c) => textOf(c).includes('First check'));
+    const first = textOf(await r.say('/health', 'Lookout', MEMBER));
+    expect(first).toMatch(/^🩺 <b>Lookout 0\.1\.0<\/b> · up \S+ · on test-runner/);
+    expect(first).toContain('Targets: 1\n');
+    expect(first).toMatch(/Store: write\+read \d+(\.\d)? ms/);
+    expect(first).toContain('Outbox: 0 messages waiting');
+    expect(first).toContain('Overdue checks: 0');
+    const checksBefore = numberAfter(first, /Checks: (\d+) in the last minute/);
+    expect(checksBefore).toBeGreaterThanOrEqual(1);
+    expect(first).toMatch(/lateness p50 \d+(\.\d)? ms · p95 \d+(\.\d)? ms/);
+    expect(first).toContain('Telegram API errors in the last hour: 0');
+
+    for (let i = 0; i < 5; i++) await r.app.engine.checkNow(`${GROUP}/api`);
+    r.telegram.failNext('sendMessage', { status: 502, description: 'Bad Gateway' });
+    r.server.setStatus(503);
+    await r.app.engine.checkNow(`${GROUP}/api`);
+    await r.telegram.waitFor('sendMessage', (c) => textOf(c).includes('is DOWN') && !c.failed);
+    const second = textOf(await r.say('/health', 'Lookout', MEMBER));
+    expect(numberAfter(second, /Checks: (\d+) in the last minute/)).toBe(checksBefore + 6);
+    expect(numberAfter(second, /Telegram API errors in the last hour: (\d+)/)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says when the store does not answer or checks are overdue', () => {
+    const text = healthText({ version: '1.2.3', source: 'fra', uptimeMs: 90_000, targets: 3, paused: 1, checksLastMinute: 0, overdue: 4, running: 2, outboxDepth: 1, telegramErrorsLastHour: 0 });
+    expect(text).toContain('🟠 <b>Lookout 1.2.3</b> · up 1m30s · on fra');
+    expect(text).toContain('Targets: 3 (1 paused)');
+    expect(text).toContain('Store: not answering!');
+    expect(text).toContain('Overdue checks: 4 · running now: 2');
+    expect(text).toContain('lateness p50 — · p95 —');
+    expect(text).toContain('Outbox: 1 message waiting');
+  });
+});
