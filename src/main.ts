@@ -118,7 +118,7 @@ export interface AppOptions {
   outboxBackoffMs?: { base: number; max: number };
   /** Grouping window for alerts of one chat (default 5 s). */
   groupWindowMs?: number;
-  /** Least time between two edits of a chat's status board (default 5 s). */
+  /** Least time between two edits of a chat's status board (default 10 s). */
   boardIntervalMs?: number;
 }
 
@@ -245,6 +245,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     api: () => createBoardApi(telegramBot().api),
     render: async (chatId) => formatBoard(engine.targets().filter((t) => t.chatId === chatId), (id) => engine.state(id)),
     ...(options.boardIntervalMs !== undefined ? { minIntervalMs: options.boardIntervalMs } : {}),
+    classify: classifyTelegramError,
   });
   engine.onChange((_change, target) => boards.changed(target.chatId));
   const catalog = createCatalog(targets, engine, {

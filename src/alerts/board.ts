@@ -53,7 +53,7 @@ export function formatBoard(targets: readonly Target[], state: (id: string) => S
 /** How the board reaches Telegram (edits that change nothing and deleted messages are told apart). */
 export interface BoardApi {
   send(chatId: number, threadId: number | undefined, text: string): Promise<number>;
-  /** `gone`: the message was deleted; `same`: it already shows this text. Throws for what may pass (network, 5xx, 429). */
+  /** `gone`: the message was deleted; `same`: it already shows this text. Throws for anything else. */
   edit(chatId: number, messageId: number, text: string): Promise<'ok' | 'same' | 'gone'>;
   /** Pins quietly; false when the bot may not pin here. */
   pin(chatId: number, messageId: number): Promise<boolean>;
@@ -91,15 +91,17 @@ export interface BoardDeps {
   api: () => BoardApi;
   clock: Clock;
   render(chatId: number): Promise<string>;
-  /** At most one edit per chat this often (ms, default 5 s): bursts of changes become one edit. */
+  /** At most one edit per chat this often (ms, default 10 s): bursts of changes become one edit, and alerts keep most of the chat's rate. */
   minIntervalMs?: number;
+  /** What a failed call means: `drop` (the bot left the chat: the board goes), or retry (after `afterMs`). */
+  classify?(err: unknown): { action: 'retry'; afterMs?: number } | { action: 'done' } | { action: 'drop'; why: string };
   logger?: Logger;
 }
 
 /** Creates the boards over the `boards` namespace. */
 export function createBoards(deps: BoardDeps): Boards {
   const keyv = deps.store.namespace<BoardRecord>('boards');
-  const minInterval = deps.minIntervalMs ?? 5_000;
+  const minInterval = deps.minIntervalMs ?? 10_000;
   const boards = new Map<number, BoardRecord>();
   const timers = new Map<number, TimerHandle>();
   const lastEdit = new Map<number, number>();
@@ -122,37 +124,55 @@ export function createBoards(deps: BoardDeps): Boards {
     return record;
   };
 
-  /** Brings one chat's board up to date now. */
-  const refresh = async (chatId: number): Promise<void> => {
+  /**
+   * Brings one chat's board up to date now. `probe` edits even when the text is the same: the answer
+   * ("not modified" or "not found") tells whether the message still exists.
+   */
+  const refresh = async (chatId: number, probe = false): Promise<void> => {
     const record = boards.get(chatId);
     if (!record) return;
     const text = await deps.render(chatId);
     lastEdit.set(chatId, deps.clock.now());
-    if (text === record.text) return;
+    if (text === record.text && !probe) return;
     const result = await deps.api().edit(chatId, record.messageId, text);
     // Closed while the edit was on its way: nothing to save.
     if (boards.get(chatId) !== record) return;
     if (result === 'gone') await post(chatId, record.threadId, text);
-    else await save({ ...record, text });
+    else if (text !== record.text) await save({ ...record, text });
   };
 
-  const run = (chatId: number): Promise<void> => {
+  const forget = async (chatId: number): Promise<void> => {
+    boards.delete(chatId);
+    const timer = timers.get(chatId);
+    if (timer !== undefined) deps.clock.clearTimeout(timer);
+    timers.delete(chatId);
+    await keyv.delete(String(chatId));
+  };
+
+  const run = (chatId: number, probe = false): Promise<void> => {
     const previous = inFlight.get(chatId) ?? Promise.resolve();
     const next = previous
-      .then(() => refresh(chatId))
-      .catch((err: unknown) => {
+      .then(() => refresh(chatId, probe))
+      .catch(async (err: unknown) => {
+        const verdict = deps.classify?.(err) ?? { action: 'retry' as const };
+        if (verdict.action === 'done') return;
+        if (verdict.action === 'drop') {
+          // The bot was removed from the chat, or the chat is gone: a board there can never be shown.
+          deps.logger?.warn({ err, event: 'board_dropped', chat: chatId, why: verdict.why }, 'status board dropped');
+          await forget(chatId);
+          return;
+        }
         deps.logger?.warn({ err, event: 'board_edit_failed', chat: chatId }, 'status board not updated; trying again');
-        // Telegram said "not now": try again after another interval.
-        if (running) schedule(chatId);
+        if (running) schedule(chatId, verdict.action === 'retry' ? verdict.afterMs : undefined);
       });
     inFlight.set(chatId, next);
     void next.finally(() => inFlight.get(chatId) === next && inFlight.delete(chatId));
     return next;
   };
 
-  function schedule(chatId: number): void {
+  function schedule(chatId: number, afterMs?: number): void {
     if (!running || !boards.has(chatId) || timers.has(chatId)) return;
-    const wait = Math.max(0, (lastEdit.get(chatId) ?? -Infinity) + minInterval - deps.clock.now());
+    const wait = Math.max(afterMs ?? 0, (lastEdit.get(chatId) ?? -Infinity) + minInterval - deps.clock.now(), 0);
     timers.set(
       chatId,
       deps.clock.setTimeout(() => {
@@ -169,14 +189,17 @@ export function createBoards(deps: BoardDeps): Boards {
       for await (const [, record] of keyv.iterator(undefined)) {
         if (record) boards.set((record as BoardRecord).chatId, record as BoardRecord);
       }
-      for (const chatId of boards.keys()) schedule(chatId);
+      // Each board is checked at start, even unchanged: it may have been deleted while Lookout was stopped.
+      for (const chatId of boards.keys()) void run(chatId, true);
     },
 
     async open(chatId, threadId) {
       const existing = boards.get(chatId);
       if (existing) {
-        await run(chatId);
-        return { record: boards.get(chatId) ?? existing, created: false };
+        // Asked for again: make sure it still exists (it is posted anew if it was deleted).
+        await run(chatId, true);
+        const now = boards.get(chatId);
+        if (now) return { record: now, created: now.messageId !== existing.messageId };
       }
       const record = await post(chatId, threadId, await deps.render(chatId));
       lastEdit.set(chatId, deps.clock.now());
@@ -186,15 +209,16 @@ export function createBoards(deps: BoardDeps): Boards {
     async close(chatId) {
       const record = boards.get(chatId);
       if (!record) return false;
-      boards.delete(chatId);
-      const timer = timers.get(chatId);
-      if (timer !== undefined) deps.clock.clearTimeout(timer);
-      timers.delete(chatId);
-      await keyv.delete(String(chatId));
-      if (record.pinned) await deps.api().unpin(chatId, record.messageId);
+      // An edit or repost in flight finishes first, so it cannot bring the board back afterwards.
+      await forget(chatId);
+      await inFlight.get(chatId)?.catch(() => undefined);
+      // A repost that was under way has saved its new message: that one is the board to stop.
+      const current = boards.get(chatId) ?? record;
+      await forget(chatId);
+      if (current.pinned) await deps.api().unpin(chatId, current.messageId);
       await deps
         .api()
-        .edit(chatId, record.messageId, `${record.text}\n\n<i>This board is no longer updated (/board starts it again).</i>`)
+        .edit(chatId, current.messageId, `${current.text}\n\n<i>This board is no longer updated (/board starts it again).</i>`)
         .catch(() => undefined);
       return true;
     },

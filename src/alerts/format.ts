@@ -201,8 +201,9 @@ export function mentionOf(person: { id?: number; username?: string; name: string
 }
 
 /** An unacknowledged alert escalated to the next person on call (a reply to the alert, never silent). */
-export function formatEscalation(incident: Incident, person: { id?: number; username?: string; name: string }, now: number): string {
-  return `🚨 ${mentionOf(person)}: <b>${escapeHtml(incident.name)}</b> has been DOWN for ${formatDuration(now - incident.openedAt)} and nobody acknowledged it. Please take a look (Ack on the alert stops this).`;
+export function formatEscalation(incident: Incident, person: { id?: number; username?: string; name: string }, now: number, others = 0): string {
+  const what = others > 0 ? `<b>${escapeHtml(incident.name)}</b> and ${others} more target${others === 1 ? '' : 's'} have` : `<b>${escapeHtml(incident.name)}</b> has`;
+  return `🚨 ${mentionOf(person)}: ${what} been DOWN for ${formatDuration(now - incident.openedAt)} and nobody acknowledged it. Please take a look (Ack on the alert stops this).`;
 }
 
 /** A maintenance window began (sent quietly). */
@@ -212,8 +213,8 @@ export function formatWindowStarted(window: Window, scope: string, end: number):
 }
 
 /** An `until-up` window ended because its target recovered (sent quietly). */
-export function formatRecoveredWindowEnded(scope: string, recover: number): string {
-  return `🔧 Maintenance of <b>${escapeHtml(scope)}</b> ended: it is UP again (${recover} good check${recover === 1 ? '' : 's'} in a row). Alerts are back on.`;
+export function formatRecoveredWindowEnded(scope: string): string {
+  return `🔧 Maintenance of <b>${escapeHtml(scope)}</b> ended: it is UP again. Alerts are back on.`;
 }
 
 /** A window or mute ended (sent quietly). */

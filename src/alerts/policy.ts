@@ -130,25 +130,39 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const incident = await incidents.get(id);
     if (!incident || incident.resolvedAt !== undefined || incident.ack || incident.suppressed) return;
     const now = clock.now();
+    // Read again now: escalation turned off (or the target's escalate=0) since this was scheduled.
+    const every = await escalateMsOf(incident);
+    if (every <= 0) return;
     // Inside a window nobody is paged; the next period is tried again.
     if (covered(incident, now)) {
-      escalations.schedule(id, now + (await escalateMsOf(incident)));
+      escalations.schedule(id, now + every);
       return;
     }
     const oncall = (await deps.chatSettings?.(incident.chatId))?.oncall ?? [];
     const step = incident.escalations ?? 0;
     const person = oncall[step];
     if (!person) return;
+    // A grouped alert is escalated once, by its first open incident; the others only keep the step.
+    const message = incident.alertKey !== undefined ? await incidents.messages.get(incident.alertKey) : undefined;
+    const siblings = message ? (await incidents.incidentsOf(message)).filter((i) => i.resolvedAt === undefined && !i.ack) : [incident];
+    const leader = siblings[0]?.id === incident.id;
+    let go = false;
     const updated = await incidents.update(id, (i) => {
+      // Checked inside the update: an Ack that arrived meanwhile wins.
+      if (i.ack || i.resolvedAt !== undefined) return;
       i.escalations = step + 1;
+      go = true;
     });
-    await outbox.enqueue(incident.chatId, incident.threadId, {
-      op: 'send',
-      text: formatEscalation(incident, person, now),
-      ...(incident.alertKey !== undefined ? { replyToKey: incident.alertKey } : {}),
-    });
-    log?.info({ event: 'escalated', chat: incident.chatId, target: incident.targetId, step: step + 1 }, 'alert escalated to the next person on call');
-    if (updated) await scheduleEscalation(updated);
+    if (!go || !updated) return;
+    if (leader) {
+      await outbox.enqueue(incident.chatId, incident.threadId, {
+        op: 'send',
+        text: formatEscalation(incident, person, now, siblings.length - 1),
+        ...(incident.alertKey !== undefined ? { replyToKey: incident.alertKey } : {}),
+      });
+      log?.info({ event: 'escalated', chat: incident.chatId, target: incident.targetId, step: step + 1 }, 'alert escalated to the next person on call');
+    }
+    await scheduleEscalation(updated);
   }
 
   const alert = (incident: Incident): void => {
@@ -224,7 +238,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     if (ending.length === 0) return;
     for (const w of ending) {
       await windows.remove(w.id);
-      await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatRecoveredWindowEnded(target.name, target.recover) });
+      await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatRecoveredWindowEnded(target.name) });
       log?.info({ event: 'window_ended_up', chat: w.chatId, target: target.id, window: w.id }, 'until-up window ended: the target is UP');
     }
     await evaluateWindows(false);
@@ -313,7 +327,8 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
         if (deps.notices && (change.to === 'DEGRADED' || change.to === 'MAINTENANCE' || change.from === 'DEGRADED' || change.from === 'MAINTENANCE')) {
           await deps.notices.onChange(change, target, windows.activeFor(target.chatId, target.id, clock.now()).length > 0);
         }
-        if (change.to === 'UP' && change.from !== 'UP') await endUntilUp(target);
+        // Back UP from a known bad state (not the first check of a new or resumed target).
+        if (change.to === 'UP' && (change.from === 'DOWN' || change.from === 'DEGRADED' || change.from === 'MAINTENANCE')) await endUntilUp(target);
       }),
 
     async acknowledge(key, actor) {

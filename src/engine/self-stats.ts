@@ -13,7 +13,7 @@ export interface SelfSnapshot {
 
 /** Rolling counters of checks, lateness and Telegram errors, in fixed memory. */
 export interface SelfStats {
-  observe(event: Pick<CheckEvent, 'latenessMs'>): void;
+  observe(event: Pick<CheckEvent, 'latenessMs' | 'manual'>): void;
   telegramError(): void;
   snapshot(): SelfSnapshot;
 }
@@ -39,7 +39,8 @@ export function createSelfStats(clock: Clock): SelfStats {
     observe(event) {
       const slot = slotOf(clock.now());
       slot.checks++;
-      addCheck(slot.lateness, { ok: true, latencyMs: Math.max(0, event.latenessMs) });
+      // A /check runs at once: its zero lateness says nothing about the scheduler.
+      if (!event.manual) addCheck(slot.lateness, { ok: true, latencyMs: Math.max(0, event.latenessMs) });
     },
     telegramError() {
       const now = clock.now();

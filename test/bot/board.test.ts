@@ -12,7 +12,7 @@ afterEach(async () => {
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 
 async function start(clock = new FakeClock(NOW)): Promise<{ r: AppRig; clock: FakeClock }> {
-  const r = await startAppRig({}, undefined, { clock });
+  const r = await startAppRig({}, undefined, { clock, boardIntervalMs: 5_000 });
   return { r, clock };
 }
 
@@ -77,6 +77,8 @@ describe('the status board', () => {
     expect(changes).toBe(100);
     await advance(clock, 12_000);
     const edits = boardEdits(r, id).length - before;
+    // 100 flips end UP (the last check answered 200): the board shows the final state.
+    expect(textOf(boardEdits(r, id).at(-1)!)).toContain('🟢 <b>api</b>');
     // 100 changes over ~5 s of fake time: one edit per 5 s at most.
     expect(edits).toBeGreaterThanOrEqual(1);
     expect(edits).toBeLessThanOrEqual(3);
@@ -137,5 +139,47 @@ describe('the status board', () => {
     expect(boardEdits(r, id).length).toBe(edits);
     expect(textOf(await r.say('/board off', 'no status board'))).toContain('There is no status board');
     expect(textOf(await r.say('/board now', 'unexpected'))).toContain('/board off stops it');
+  });
+
+  it('notices a deletion without a state change: /board posts it again, and so does a restart', async () => {
+    const { r } = await start();
+    rig = r;
+    await r.say(`/add ${r.server.url}/health name=api confirm=1`, 'Added');
+    const first = await postBoard(r);
+    const remove = (messageId: number): Promise<Response> =>
+      fetch(`${r.telegram.apiRoot}/bot${r.telegram.token}/deleteMessage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ chat_id: GROUP, message_id: messageId }),
+      });
+    await remove(first);
+    r.telegram.sendText({ chatId: GROUP, userId: 1001, text: '/board' });
+    const pins = await r.telegram.waitForCount('pinChatMessage', 2);
+    const second = Number(pins[1]!.payload.message_id);
+    expect(second).not.toBe(first);
+    expect(r.telegram.callsOf('sendMessage').filter((c) => textOf(c).includes('already running'))).toEqual([]);
+
+    // Deleted while Lookout was stopped: posted again at start, although nothing changed.
+    await r.app.stop();
+    await remove(second);
+    await r.restart();
+    const again = await r.telegram.waitForCount('pinChatMessage', 3);
+    expect(Number(again[2]!.payload.message_id)).not.toBe(second);
+  });
+
+  it('a chat the bot was removed from loses its board instead of retrying forever', async () => {
+    const { r, clock } = await start();
+    rig = r;
+    await r.say(`/add ${r.server.url}/health name=api confirm=1`, 'Added');
+    const id = await postBoard(r);
+    r.telegram.failNext('editMessageText', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat', count: 50 });
+    r.server.setStatus(503);
+    await r.app.engine.checkNow(`${GROUP}/api`);
+    await advance(clock, 6_000);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(r.app.boards.get(GROUP)).toBeUndefined();
+    const tried = boardEdits(r, id).length;
+    await advance(clock, 60_000);
+    expect(boardEdits(r, id).length).toBe(tried);
   });
 });

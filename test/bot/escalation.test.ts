@@ -66,6 +66,11 @@ describe('escalation to the people on call', () => {
     expect(textOf(second)).toContain(`<a href="tg://user?id=${BOB}">Bob</a>`);
     expect(textOf(second)).toContain('has been DOWN for 30m');
 
+    // What Telegram makes of them: a mention entity for @alice_sre, a text mention for Bob; both notify.
+    const sent = r.telegram.messages(GROUP).filter((m) => m.text?.startsWith('🚨'));
+    expect(sent[0]?.entities).toEqual([{ type: 'mention', offset: 3, length: '@alice_sre'.length }]);
+    expect(sent[1]?.entities).toEqual([expect.objectContaining({ type: 'text_mention', offset: 3, length: 3, user: expect.objectContaining({ id: BOB }) })]);
+
     // Everyone was told: no more escalations.
     await advance(clock, 30 * MIN);
     expect(escalations(r)).toHaveLength(2);
@@ -100,5 +105,34 @@ describe('escalation to the people on call', () => {
     expect(textOf(await r.say('/settings escalate=5s', 'escalate'))).toContain('escalate must be a duration between 1m and 1d, or 0 for never, got &quot;5s&quot;');
     expect(textOf(await r.say('/oncall off', 'Nobody'))).toContain('Nobody is on call');
     expect(textOf(await r.say('/oncall', 'Nobody'))).toContain('Nobody is on call in this chat');
+  });
+
+  it('a grouped alert is escalated once, not once per target; turning escalation off stops a pending one', async () => {
+    const { r, clock } = await start();
+    rig = r;
+    await r.say(`/add ${r.server.url}/db name=db confirm=1 remind=0`, 'Added');
+    await r.say(`/add ${r.server.url}/web name=web confirm=1 remind=0`, 'Added');
+    r.server.setStatus(503);
+    // The first goes out alone at once; the other two are grouped into one message.
+    await Promise.all(['api', 'db', 'web'].map((n) => r.app.engine.checkNow(`${GROUP}/${n}`)));
+    // The policy looks up the source address (real time) before it hands the alerts to the grouping.
+    await new Promise((res) => setTimeout(res, 400));
+    await advance(clock, 10_000);
+    await r.telegram.waitFor('sendMessage', (c) => textOf(c).includes('is DOWN') || textOf(c).includes('targets are DOWN'));
+    await advance(clock, 16 * MIN);
+    await r.telegram.waitFor('sendMessage', (c) => textOf(c).startsWith('🚨'));
+    await advance(clock, MIN);
+    // The first target's alert may go alone and the second be grouped later: one mention per alert message.
+    const messages = new Set(r.telegram.messages(GROUP).filter((m) => m.text?.includes('DOWN') && !m.text.startsWith('🚨')).map((m) => m.message_id));
+    const firstRound = escalations(r).filter((c) => textOf(c).includes('@alice_sre'));
+    expect(messages.size).toBe(2);
+    expect(firstRound).toHaveLength(2);
+    expect(firstRound.some((c) => textOf(c).includes('and 1 more target have been DOWN'))).toBe(true);
+    expect(new Set(firstRound.map((c) => (c.payload.reply_parameters as { message_id: number }).message_id)).size).toBe(firstRound.length);
+
+    await r.say('/settings escalate=0', 'escalate=off');
+    const before = escalations(r).length;
+    await advance(clock, 40 * MIN);
+    expect(escalations(r)).toHaveLength(before);
   });
 });

@@ -25,7 +25,8 @@ describe('/health', () => {
     expect(first).toContain('Overdue checks: 0');
     const checksBefore = numberAfter(first, /Checks: (\d+) in the last minute/);
     expect(checksBefore).toBeGreaterThanOrEqual(1);
-    expect(first).toMatch(/lateness p50 \d+(\.\d)? ms · p95 \d+(\.\d)? ms/);
+    // Only /add's first check ran, and checks asked for by hand say nothing about the scheduler's lateness.
+    expect(first).toContain('lateness p50 — · p95 —');
     expect(first).toContain('Telegram API errors in the last hour: 0');
 
     for (let i = 0; i < 5; i++) await r.app.engine.checkNow(`${GROUP}/api`);

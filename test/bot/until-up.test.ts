@@ -27,7 +27,7 @@ describe('maintenance that ends itself (until-up)', () => {
     expect(r.app.windows.list(GROUP)).toHaveLength(1);
     await r.say('/check api', 'state UP');
     const ended = await r.telegram.waitFor('sendMessage', (c) => textOf(c).includes('ended: it is UP again'));
-    expect(textOf(ended)).toBe('🔧 Maintenance of <b>api</b> ended: it is UP again (2 good checks in a row). Alerts are back on.');
+    expect(textOf(ended)).toBe('🔧 Maintenance of <b>api</b> ended: it is UP again. Alerts are back on.');
     expect(ended.payload.disable_notification).toBe(true);
     expect(r.app.windows.list(GROUP)).toEqual([]);
     expect(r.telegram.callsOf('sendMessage').filter((c) => textOf(c).includes('is DOWN'))).toEqual([]);

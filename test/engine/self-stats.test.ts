@@ -7,10 +7,12 @@ describe('self stats', () => {
     const clock = new FakeClock(Date.UTC(2026, 11, 1));
     const stats = createSelfStats(clock);
     expect(stats.snapshot()).toEqual({ checksLastMinute: 0, telegramErrorsLastHour: 0 });
-    for (let i = 0; i < 100; i++) stats.observe({ latenessMs: i < 95 ? 5 : 200 });
+    for (let i = 0; i < 100; i++) stats.observe({ latenessMs: i < 95 ? 5 : 200, manual: false });
+    stats.observe({ latenessMs: 0, manual: true });
     stats.telegramError();
     let s = stats.snapshot();
-    expect(s.checksLastMinute).toBe(100);
+    // The manual check counts as a check, not in the lateness.
+    expect(s.checksLastMinute).toBe(101);
     expect(s.latenessP50Ms).toBeCloseTo(5, 0);
     expect(s.latenessP95Ms).toBeLessThan(10);
     expect(s.telegramErrorsLastHour).toBe(1);

@@ -444,6 +444,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     if (invalid !== undefined) return invalid;
     const content: Record<string, unknown> = { text: payload.text };
     if (Array.isArray(payload.entities)) content.entities = payload.entities;
+    // Like Telegram, HTML mode yields the entities of mentions (the ones that notify people).
+    else if (payload.parse_mode === 'HTML') {
+      const mentions = mentionEntities(String(payload.text));
+      if (mentions.length > 0) content.entities = mentions;
+    }
     return newBotMessage(state, payload, content);
   };
 
@@ -895,6 +900,32 @@ function parseMultipart(body: Buffer, boundary: string): ParsedBody {
     return { field, filename, bytes: content.length, content };
   });
   return { payload, files };
+}
+
+/**
+ * The mention entities Telegram derives from an HTML message: `<a href="tg://user?id=N">name</a>`
+ * becomes a text_mention of user N, a bare `@username` a mention; offsets count UTF-16 units of the
+ * text without its tags, as Telegram's do. Enough HTML for what Lookout sends.
+ */
+export function mentionEntities(html: string): MessageEntity[] {
+  const entities: MessageEntity[] = [];
+  let plain = '';
+  const unescape = (t: string): string => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  const re = /<a href="tg:\/\/user\?id=(\d+)">([^<]*)<\/a>|<[^>]+>|([^<]+)/g;
+  for (const m of html.matchAll(re)) {
+    if (m[1] !== undefined) {
+      const name = unescape(m[2] ?? '');
+      entities.push({ type: 'text_mention', offset: plain.length, length: name.length, user: { id: Number(m[1]), is_bot: false, first_name: name } });
+      plain += name;
+    } else if (m[3] !== undefined) {
+      const text = unescape(m[3]);
+      for (const u of text.matchAll(/(^|[^\w@])(@[A-Za-z][A-Za-z0-9_]{4,31})\b/g)) {
+        entities.push({ type: 'mention', offset: plain.length + (u.index ?? 0) + (u[1]?.length ?? 0), length: u[2]!.length });
+      }
+      plain += text;
+    }
+  }
+  return entities;
 }
 
 /** The text of a recorded sendMessage/editMessageText call. */
