@@ -23,6 +23,8 @@ const boardEdits = (r: AppRig, messageId: number): RecordedCall[] =>
 async function postBoard(r: AppRig): Promise<number> {
   await r.say('/board', 'Status board');
   const pin = await r.telegram.waitFor('pinChatMessage');
+  // The board is saved once the pin is answered.
+  for (let i = 0; i < 100 && r.app.boards.get(GROUP) === undefined; i++) await new Promise((res) => setTimeout(res, 10));
   return Number(pin.payload.message_id);
 }
 
@@ -175,9 +177,12 @@ describe('the status board', () => {
     r.telegram.failNext('editMessageText', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat', count: 50 });
     r.server.setStatus(503);
     await r.app.engine.checkNow(`${GROUP}/api`);
-    await advance(clock, 6_000);
-    await new Promise((res) => setTimeout(res, 50));
+    for (let i = 0; i < 40 && r.app.boards.get(GROUP) !== undefined; i++) {
+      await clock.advance(1_000);
+      await new Promise((res) => setTimeout(res, 50));
+    }
     expect(r.app.boards.get(GROUP)).toBeUndefined();
+    expect(boardEdits(r, id).some((c) => c.error?.code === 403)).toBe(true);
     const tried = boardEdits(r, id).length;
     await advance(clock, 60_000);
     expect(boardEdits(r, id).length).toBe(tried);
