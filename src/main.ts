@@ -21,8 +21,8 @@ import type { HealthReport } from './bot/features/health.js';
 import { createBot, startPolling, startWebhook } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { readTargetsFile } from './config/targets-file.js';
-import type { DocumentContents, DocumentContext } from './domain/document.js';
+import { readDeclared, TargetsFileError } from './config/targets-file.js';
+import type { DocumentContents } from './domain/document.js';
 import { createCatalog } from './engine/catalog.js';
 import { syncDeclared, type SyncReport } from './engine/file-sync.js';
 import { createEngine, type Engine } from './engine/engine.js';
@@ -60,6 +60,8 @@ export const VERSION: string = (() => {
   }
 })();
 
+export { TargetsFileError };
+
 /** Scheduler wake-up slots (ms): the value `npm run bench` measures. */
 export const TIMER_RESOLUTION_MS = 10;
 
@@ -82,32 +84,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Thrown by {@link startApp} when TARGETS_FILE is bad; its message lists every problem, one per line. */
-export class TargetsFileError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid TARGETS_FILE:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'TargetsFileError';
-  }
-}
-
-/** How TARGETS_FILE is read for this deployment: headless targets belong to chat 0. */
-function declaredContext(config: Config, now: number): DocumentContext {
-  const bot = config.botToken !== undefined;
-  const only = config.allowedChatIds.length === 1 ? config.allowedChatIds[0] : undefined;
-  return {
-    now,
-    allowMetadata: config.allowMetadataTargets,
-    ...(bot ? { allowedChatIds: config.allowedChatIds, ...(only !== undefined ? { defaultChatId: only } : {}) } : { defaultChatId: 0 }),
-    managed: 'file',
-    windowId: (i) => `f${i + 1}`,
-  };
-}
-
-/** Reads TARGETS_FILE, or nothing when it is not set. */
-async function readDeclared(config: Config, now: number): Promise<{ ok: true; value?: DocumentContents } | { ok: false; errors: string[] }> {
-  if (config.targetsFile === undefined) return { ok: true };
-  return readTargetsFile(config.targetsFile, declaredContext(config, now));
-}
 
 /** Test and embedding hooks: a clock, Telegram throttling, the poll timeout. */
 export interface AppOptions {
@@ -226,9 +202,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       source: config.sourceLabel,
       uptimeMs: clock.now() - startedAt,
       targets: stats.targets,
-      paused: stats.paused,
+      paused: engine.targets().filter((t) => t.paused).length,
       ...self,
-      overdue: stats.overdue,
+      overdue: engine.overdue(),
       running: stats.inFlight,
       ...(answered ? { storeMs: performance.now() - pingStarted } : {}),
       ...(history.stats.writes > 0 ? { historyWriteMs: history.stats.writeMs / history.stats.writes } : {}),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { documentOf, MASKED, parseDocument, type DocumentContext } from '../../src/domain/document.js';
+import { documentOf } from '../../src/domain/document-export.js';
+import { MASKED, parseDocument, type DocumentContext } from '../../src/domain/document.js';
 import type { Ec2Target, HttpTarget, Target } from '../../src/domain/target.js';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);

@@ -10,12 +10,12 @@ import { statsFor } from '../../reports/period.js';
 
 /** Uptime 24h/7d and the last hour, one character a minute (latency bars, × for a failed check). */
 async function statusHistory(deps: BotDeps, targetId: string, now: number): Promise<StatusHistory> {
+  const start = Math.floor(now / 60_000) * 60_000 - 59 * 60_000;
   const [day, week, minutes] = await Promise.all([
     statsFor(deps.history, targetId, '24h', now),
     statsFor(deps.history, targetId, '7d', now),
-    deps.history.minutes(targetId, Math.floor(now / 60_000) * 60_000 - 59 * 60_000, now + 1),
+    deps.history.minutes(targetId, start, now + 1),
   ]);
-  const start = Math.floor(now / 60_000) * 60_000 - 59 * 60_000;
   const slots = Array.from({ length: 60 }, (_, i) => minutes.find((b) => b.t === start + i * 60_000));
   const bars = sparkline(slots.map((b) => (b && b.f < b.n ? percentile(summarize([b]), 0.5) : undefined)));
   const lastHour = slots.map((b, i) => (b === undefined ? ' ' : b.f > 0 ? '×' : (bars[i] ?? ' '))).join('');

@@ -1,7 +1,7 @@
 import { Composer, InputFile } from 'grammy';
 import type { Document } from 'grammy/types';
 import { parseDocumentText } from '../../config/targets-file.js';
-import { documentOf } from '../../domain/document.js';
+import { documentOf } from '../../domain/document-export.js';
 import type { Target } from '../../domain/target.js';
 import { windowId } from '../../domain/window.js';
 import { applyImport } from '../../engine/file-sync.js';
