@@ -1,24 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { RunnerHandle } from '@grammyjs/runner';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import type { Bot } from 'grammy';
 import { createIncidentBook } from './alerts/incidents.js';
 import { createBoards, formatBoard, type Boards } from './alerts/board.js';
 import { createLogAlerts } from './alerts/log-alerts.js';
+import { createAlertRecords } from './alerts/channels/telegram/alert-records.js';
+import { classifyTelegramError, createTelegramSender } from './alerts/channels/telegram/api.js';
+import { createBoardApi } from './alerts/channels/telegram/board-api.js';
+import { createTelegramChannel, telegramDestination } from './alerts/channels/telegram/channel.js';
 import { createOutbox, type Outbox } from './alerts/outbox.js';
-import { createNotifier, type Notifier } from './alerts/notify.js';
 import { createStateNotices } from './alerts/state-notices.js';
 import { attachTraces } from './alerts/traces.js';
 import { createWarnings } from './alerts/warnings.js';
 import { createSourceResolver } from './diagnostics/source.js';
 import { createTracer } from './diagnostics/tracer.js';
-import { createAlertPolicy } from './alerts/policy.js';
-import { classifyTelegramError, createBoardApi, createTelegramSender } from './alerts/telegram.js';
+import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
 import type { HealthReport } from './bot/features/health.js';
-import { createBot, startPolling, startWebhook } from './bot/index.js';
+import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { readDeclared, TargetsFileError } from './config/targets-file.js';
@@ -46,10 +47,11 @@ import { createTargetRepository } from './store/targets.js';
 
 /**
  * How long shutdown waits for each part (ms): updates in handling, then running checks (aborted
- * after that), then deliveries (the rest stay in the outbox for the next start). The sum stays under
- * 10 s, Docker's default grace; `total` is the hard stop, inside the 30 s the deployment files give.
+ * after that), then deliveries in flight (waited for, not abandoned: one given up on may be accepted
+ * all the same and would be sent again after the restart; nothing new starts, the rest stay in the
+ * outbox). `total` is the hard stop, inside the 30 s the deployment files give.
  */
-export const STOP_BUDGET_MS = { updates: 2_000, checks: 3_000, deliveries: 3_000, total: 25_000 } as const;
+export const STOP_BUDGET_MS = { updates: 2_000, checks: 3_000, deliveries: 15_000, total: 25_000 } as const;
 
 /** Lookout's version, from package.json (shown by /health). */
 export const VERSION: string = (() => {
@@ -74,7 +76,9 @@ export interface App {
   windows: WindowRegistry;
   history: History;
   boards: Boards;
-  notifier: Notifier;
+  policy: AlertPolicy;
+  /** Resolves once the chat is up (getMe, commands, polling or webhook); absent when headless. */
+  chatReady?: Promise<void>;
   logger: Logger;
   /** The HTTP endpoints, unless HTTP_PORT=0. */
   http?: HttpServer;
@@ -94,11 +98,15 @@ export interface AppOptions {
   outboxBackoffMs?: { base: number; max: number };
   /** Grouping window for alerts of one chat (default 5 s). */
   groupWindowMs?: number;
+  /** While deliveries back off, how often Telegram is probed (default 5 s). */
+  probeEveryMs?: number;
+  /** Waits between attempts to bring the chat up (default 1 s doubling to 60 s). */
+  chatRetry?: { baseMs: number; maxMs: number };
   /** Least time between two edits of a chat's status board (default 10 s). */
   boardIntervalMs?: number;
 }
 
-/** Composition root: config → store → probes → engine → alerts → bot; returns once everything runs. */
+/** Composition root: config → store → probes → engine → alerts → bot; returns once checking runs (the chat comes up in the background). */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel, undefined, { secrets: [config.botToken, config.webhookSecret, config.statusToken] });
   const clock = options.clock ?? systemClock;
@@ -113,6 +121,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const windows = createWindowRegistry(store);
   await windows.load();
   const chats = createChatSettingsRepository(store);
+  const alertRecords = createAlertRecords(store);
+  await alertRecords.load();
   const agent = createHttpAgent();
   const ec2Probe = createEc2Probe();
   const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe(), ec2Probe]);
@@ -127,7 +137,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     stopGraceMs: STOP_BUDGET_MS.checks,
   });
 
-  let bot: Bot<LookoutContext> | undefined;
   const told = store.namespace<boolean>('access');
   const access = createAccess({
     allowedChatIds: config.allowedChatIds,
@@ -138,41 +147,46 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const source = createSourceResolver(config.sourceLabel);
   const tracer = createTracer({ settings: config.trace, logger });
+  // The bot's client exists before anything that delivers: sending needs no getMe, so alerts never
+  // wait for the chat to come up. Its handlers are installed further down, once their parts exist.
+  const bot = config.botToken
+    ? createBotClient({ token: config.botToken, apiRoot: config.telegramApiRoot, ...(options.throttle ? { throttle: options.throttle } : {}) })
+    : undefined;
+  const telegramChannel = bot
+    ? createTelegramChannel({
+        sender: () => createTelegramSender(bot.api),
+        records: alertRecords,
+        clock,
+        ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
+      })
+    : undefined;
+  const channels = new Map(telegramChannel ? [[telegramChannel.kind, telegramChannel] as const] : []);
   const backoff = options.outboxBackoffMs ?? { base: 1_000, max: 300_000 };
   const outbox = createOutbox({
     store,
-    incidents,
+    channels,
     clock,
     logger,
     baseBackoffMs: backoff.base,
     maxBackoffMs: backoff.max,
-    // The bot exists by the time the outbox starts delivering (after createBot below).
-    sender: { send: (...a) => telegram().send(...a), edit: (...a) => telegram().edit(...a) },
-    classify: classifyTelegramError,
+    ...(options.probeEveryMs !== undefined ? { probeEveryMs: options.probeEveryMs } : {}),
   });
-  const telegramBot = (): Bot<LookoutContext> => {
-    if (!bot) throw new Error('the bot is not created yet');
-    return bot;
-  };
-  const telegram = (): ReturnType<typeof createTelegramSender> => createTelegramSender(telegramBot().api);
-  const notifier = createNotifier({
-    incidents,
-    outbox,
-    clock,
-    ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
-    onError: (err) => logger.error({ err, event: 'notify_failed' }, 'could not queue a notification'),
-  });
-  const notices = createStateNotices(store, outbox);
-  const warnings = createWarnings({ store, outbox, clock, thresholdsDays: config.expiryWarnDays, logger });
+  // Routing: every notification of a chat goes to that chat (and topic) in Telegram.
+  const tell: Tell = (n) => outbox.enqueue(n, bot ? [telegramDestination(n.chatId, n.threadId)] : []);
+  const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => engine.state(id) });
+  const warnings = createWarnings({ store, tell, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({
     incidents,
-    outbox,
-    notifier,
+    tell,
     notices,
     windows,
     clock,
+    store,
     source,
     target: (id) => engine.target(id),
+    targets: () => engine.targets(),
+    state: (id) => engine.state(id),
+    stateSaved: (id) => engine.stateSaved(id),
     chatSettings: (chatId) => chats.get(chatId),
     logger,
   });
@@ -218,7 +232,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store,
     clock,
     logger,
-    api: () => createBoardApi(telegramBot().api),
+    api: () => {
+      if (!bot) throw new Error('the status board needs a bot');
+      return createBoardApi(bot.api);
+    },
     render: async (chatId) => formatBoard(engine.targets().filter((t) => t.chatId === chatId), (id) => engine.state(id)),
     ...(options.boardIntervalMs !== undefined ? { minIntervalMs: options.boardIntervalMs } : {}),
     classify: classifyTelegramError,
@@ -235,20 +252,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     onRenamed: async (previousId, t) => {
       boards.changed(t.chatId);
+      // The old id's series would linger in /metrics for ever; the new id starts its own.
+      metrics.forget(previousId);
       await history.rename(previousId, t.id);
       await policy.renamed(previousId, t);
     },
   });
 
-  let runner: RunnerHandle | undefined;
   let stopping: Promise<void> | undefined;
-  if (config.botToken) {
-    bot = createBot(
+  if (bot && config.botToken) {
+    installHandlers(
+      bot,
       {
         catalog,
         engine,
         policy,
         incidents,
+        alerts: alertRecords,
         windows,
         history,
         boards,
@@ -262,16 +282,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
         health,
       },
-      {
-        token: config.botToken,
-        apiRoot: config.telegramApiRoot,
-        conversationStorage: createGrammyStorage(store, 'conversations'),
-        ...(options.throttle ? { throttle: options.throttle } : {}),
-      },
+      createGrammyStorage(store, 'conversations'),
     );
-  }
-  const traces = bot ? attachTraces({ incidents, outbox, tracer, source, logger }) : undefined;
-  if (bot) {
     bot.api.config.use(async (prev, method, payload, signal) => {
       try {
         const res = await prev(method, payload, signal);
@@ -287,21 +299,34 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       }
     });
   }
+  const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
   await engine.start();
   // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
   for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
   history.start();
   // Resolved incidents are kept as long as the history (HISTORY_DAYS), then pruned, daily.
-  const pruneIncidents = (): void =>
-    void incidents.pruneResolved(clock.now() - config.history.hourDays * 86_400_000).then(
-      (n) => n > 0 && logger.info({ event: 'incidents_pruned', count: n }, `pruned ${n} old incidents`),
+  const pruneIncidents = (): void => {
+    const before = clock.now() - config.history.hourDays * 86_400_000;
+    void Promise.all([incidents.pruneResolved(before), alertRecords.prune(before)]).then(
+      ([n]) => n > 0 && logger.info({ event: 'incidents_pruned', count: n }, `pruned ${n} old incidents`),
       (err: unknown) => logger.error({ err, event: 'incidents_prune_failed' }, 'could not prune old incidents'),
     );
+  };
   pruneIncidents();
   const pruneTimer = setInterval(pruneIncidents, 86_400_000);
   pruneTimer.unref();
-  // Webhook mode: Telegram posts updates to WEBHOOK_URL's path on this same server.
-  const webhook = bot && config.webhookUrl && config.webhookSecret ? await startWebhook(bot, config.webhookUrl, config.webhookSecret) : undefined;
+  let listening!: () => void;
+  const serverListening = new Promise<void>((resolve) => (listening = resolve));
+  // The chat comes up in the background (Telegram may be unreachable at start): checks and alerts do not wait for it.
+  const chat = bot
+    ? startChat(bot, {
+        pollTimeoutS: options.pollTimeoutS ?? 30,
+        logger,
+        ...(config.webhookUrl && config.webhookSecret ? { webhook: { url: config.webhookUrl, secret: config.webhookSecret, listening: serverListening } } : {}),
+        ...(options.chatRetry ? { retry: options.chatRetry } : {}),
+      })
+    : undefined;
+  const webhook = chat?.webhook;
   const http =
     config.httpPort === 0
       ? undefined
@@ -327,11 +352,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
             : {}),
           logger,
         });
-  await webhook?.register();
+  listening();
   if (bot) {
     await policy.start();
     await outbox.start();
-    await boards.start();
+    // The boards check their messages with Telegram: that must not hold the start up either.
+    void boards.start().catch((err: unknown) => logger.error({ err, event: 'board_start_failed' }, 'could not bring the status boards up to date'));
   }
   const applyDeclared = async (contents: DocumentContents): Promise<SyncReport> => {
     const report = await syncDeclared(contents, {
@@ -344,7 +370,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     return report;
   };
   if (declared.value) await applyDeclared(declared.value);
-  if (bot && !webhook) runner = await startPolling(bot, options.pollTimeoutS ?? 30);
 
   return {
     config,
@@ -354,8 +379,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     windows,
     history,
     boards,
-    notifier,
+    policy,
     logger,
+    ...(chat ? { chatReady: chat.ready } : {}),
     ...(bot ? { bot } : {}),
     ...(http ? { http } : {}),
     async reload() {
@@ -370,7 +396,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       (stopping ??= (async () => {
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
         // Every wait is bounded: a handler stuck on an unreachable Telegram must not hold the exit.
-        if (runner?.isRunning() && (await withTimeout(runner.stop().then(() => true), STOP_BUDGET_MS.updates)) === undefined) {
+        if ((await chat?.stop(STOP_BUDGET_MS.updates)) === 'abandoned') {
           logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
         }
         await engine.stop();
@@ -385,6 +411,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await policy.stop();
         await outbox.stop(STOP_BUDGET_MS.deliveries);
         await incidents.flush();
+        await alertRecords.flush();
         await http?.close();
         await agent.close();
         ec2Probe.close();
@@ -395,6 +422,43 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 }
 
 async function main(): Promise<void> {
+  // Signals are handled from the first line: a stop asked for while starting waits for the start to
+  // finish its current step, then stops cleanly (exit 0) instead of dying with nothing saved.
+  let app: App | undefined;
+  let logger: Logger | undefined;
+  let signals = 0;
+  let stopAsked: NodeJS.Signals | undefined;
+  const stopNow = (running: App): void => {
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.logger.error({ err, event: 'stop_failed' }, 'could not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      logger?.warn({ event: 'forced_exit', signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    if (logger) logger.info({ event: 'stopping', signal, starting: app === undefined }, 'stopping');
+    else process.stderr.write(`lookout: stopping (${signal})\n`);
+    // The last resort: whatever hangs, the process is gone before the platform's own kill.
+    setTimeout(() => {
+      logger?.error({ event: 'stop_timeout', afterMs: STOP_BUDGET_MS.total }, 'could not stop in time: exiting');
+      process.exit(1);
+    }, STOP_BUDGET_MS.total).unref();
+    if (app) stopNow(app);
+    else stopAsked = signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // SIGHUP re-reads TARGETS_FILE (`docker kill -s HUP`, `systemctl reload`).
+  process.on('SIGHUP', () => void app?.reload());
+  // The engine's timers do not hold the process open; this does, until a signal arrives.
+  setInterval(() => undefined, 1 << 30);
+
   if (existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   try {
@@ -406,9 +470,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  let app: App;
+  logger = createLogger(config.logLevel, undefined, { secrets: [config.botToken, config.webhookSecret, config.statusToken] });
   try {
-    app = await startApp(config);
+    app = await startApp(config, { logger });
   } catch (err) {
     if (err instanceof TargetsFileError) {
       process.stderr.write(`lookout: ${err.message}\n`);
@@ -417,32 +481,7 @@ async function main(): Promise<void> {
     throw err;
   }
   app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir }, 'Lookout started');
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      app.logger.warn({ event: 'forced_exit', signal }, 'second signal: exiting at once');
-      process.exit(1);
-    }
-    app.logger.info({ event: 'stopping', signal }, 'stopping');
-    // The last resort: whatever hangs, the process is gone before the platform's own kill.
-    setTimeout(() => {
-      app.logger.error({ event: 'stop_timeout', afterMs: STOP_BUDGET_MS.total }, 'could not stop in time: exiting');
-      process.exit(1);
-    }, STOP_BUDGET_MS.total).unref();
-    app.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.logger.error({ err, event: 'stop_failed' }, 'could not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  // SIGHUP re-reads TARGETS_FILE (`docker kill -s HUP`, `systemctl reload`).
-  process.on('SIGHUP', () => void app.reload());
-  // The engine's timers do not hold the process open; this does, until a signal arrives.
-  setInterval(() => undefined, 1 << 30);
+  if (stopAsked) stopNow(app);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

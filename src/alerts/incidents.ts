@@ -1,11 +1,11 @@
-import type { AlertMessage, Incident } from '../domain/incident.js';
-import { createBook, type Book } from '../store/book.js';
+import { untold, type Incident } from '../domain/incident.js';
+import { createBook } from '../store/book.js';
 import type { KeyvStore } from '../store/keyv.js';
 import { listAll } from '../store/targets.js';
 
-/** Incidents (open ones in memory, indexed by target) and the alert messages that carry them. */
+/** Incidents: open ones (and ended ones with an announcement still to queue) in memory, indexed by target. */
 export interface IncidentBook {
-  /** Loads open incidents and the alert messages they refer to. */
+  /** Loads open incidents and those with an announcement not yet queued. */
   load(): Promise<void>;
   open(incident: Incident): Promise<Incident>;
   get(id: string): Promise<Incident | undefined>;
@@ -13,21 +13,44 @@ export interface IncidentBook {
   openFor(targetId: string): Incident | undefined;
   /** Every unresolved incident. */
   allOpen(): Incident[];
+  /** Incidents with something decided and not yet queued (see `untold`). */
+  pending(): Incident[];
   update(id: string, change: (incident: Incident) => void): Promise<Incident | undefined>;
-  messages: Book<AlertMessage>;
-  /** The incidents of an alert message, in order (resolved ones included). */
-  incidentsOf(message: AlertMessage): Promise<Incident[]>;
-  /** Deletes incidents resolved before `before` and alert messages left with none open; returns how many incidents. */
+  /** Deletes incidents resolved before `before`; returns how many. */
   pruneResolved(before: number): Promise<number>;
   /** Waits for every pending write. */
   flush(): Promise<void>;
 }
 
-/** The incident book over the `incidents` and `alert-messages` namespaces. */
+/** An incident saved by a version before notifications: its facts rebuilt from what it kept. */
+function upgrade(record: Incident): Incident {
+  if (record.facts) return record;
+  const old = record as Incident & { alertKey?: string };
+  return {
+    ...record,
+    facts: {
+      id: record.id,
+      target: { id: record.targetId, name: record.name, address: record.host ?? '' },
+      reason: record.reason,
+      ...(record.failure ? { failure: record.failure } : {}),
+      openedAt: record.openedAt,
+      failedChecks: 0,
+      source: { label: '' },
+    },
+    // Its alert went out under the old outbox; what is left of it there is not redone.
+    told:
+      old.alertKey !== undefined || record.resolvedAt !== undefined
+        ? ['down', ...(record.ack ? (['ack'] as const) : []), ...(record.resolvedAt !== undefined ? (['end'] as const) : [])]
+        : [],
+  };
+}
+
+/** The incident book over the `incidents` namespace. */
 export function createIncidentBook(store: KeyvStore): IncidentBook {
   const incidents = createBook(store.namespace<Incident>('incidents'));
-  const messages = createBook(store.namespace<AlertMessage>('alert-messages'));
   const openByTarget = new Map<string, string>();
+  // Kept in memory while something is left to tell, even once resolved.
+  const keep = (i: Incident): boolean => i.resolvedAt === undefined || untold(i).length > 0;
 
   const index = (incident: Incident): void => {
     if (incident.resolvedAt === undefined) openByTarget.set(incident.targetId, incident.id);
@@ -36,10 +59,12 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
 
   return {
     async load() {
-      const open = await incidents.load((i) => i.resolvedAt === undefined);
-      for (const incident of open) index(incident);
-      const keys = new Set(open.map((i) => i.alertKey).filter((k): k is string => k !== undefined));
-      await messages.load((m) => keys.has(m.id));
+      const loaded = await incidents.load((i) => keep(upgrade(i)));
+      for (const record of loaded) {
+        const incident = upgrade(record);
+        if (incident !== record) Object.assign(record, incident);
+        index(record);
+      }
     },
     async open(incident) {
       index(incident);
@@ -47,8 +72,9 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
     },
     async get(id) {
       const incident = await incidents.get(id);
-      // Resolved incidents read back to redraw an old alert are not kept in memory.
-      if (incident?.resolvedAt !== undefined) incidents.forget(id);
+      if (incident && !incident.facts) Object.assign(incident, upgrade(incident));
+      // Resolved incidents read back (an Ack on an old alert) are not kept in memory.
+      if (incident && !keep(incident)) incidents.forget(id);
       return incident;
     },
     openFor(targetId) {
@@ -56,36 +82,26 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
       return id === undefined ? undefined : incidents.cached().find((i) => i.id === id);
     },
     allOpen: () => incidents.cached().filter((i) => i.resolvedAt === undefined),
+    pending: () => incidents.cached().filter((i) => untold(i).length > 0),
     async update(id, change) {
       const before = (await incidents.get(id))?.targetId;
       const updated = await incidents.update(id, change);
       if (updated && before !== undefined && before !== updated.targetId && openByTarget.get(before) === id) openByTarget.delete(before);
       if (updated) {
         index(updated);
-        // Resolved incidents leave memory once written; the store keeps them.
-        if (updated.resolvedAt !== undefined) incidents.forget(id);
+        // Resolved and fully told, an incident leaves memory once written; the store keeps it.
+        if (!keep(updated)) incidents.forget(id);
       }
       return updated;
-    },
-    messages,
-    async incidentsOf(message) {
-      const list = await Promise.all(message.incidentIds.map((id) => incidents.get(id)));
-      return list.filter((i): i is Incident => i !== undefined);
     },
     async pruneResolved(before) {
       const old = await listAll(store.namespace<Incident>('incidents'));
       const gone = old.filter((i) => i.resolvedAt !== undefined && i.resolvedAt < before);
       for (const i of gone) await incidents.delete(i.id);
-      // A message goes with the last of its incidents: while one is kept, its alert may be edited yet.
-      const kept = new Set(old.filter((i) => !gone.includes(i)).map((i) => i.id));
-      for (const id of openByTarget.values()) kept.add(id);
-      for (const m of await listAll(store.namespace<AlertMessage>('alert-messages'))) {
-        if (!m.incidentIds.some((id) => kept.has(id))) await messages.delete(m.id);
-      }
       return gone.length;
     },
     async flush() {
-      await Promise.all([incidents.flush(), messages.flush()]);
+      await incidents.flush();
     },
   };
 }

@@ -1,50 +1,46 @@
+import type { Notification } from '../domain/notification.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';
 import { listAll } from '../store/targets.js';
-import { formatAlertMessage, type Button } from './format.js';
-import type { IncidentBook } from './incidents.js';
-import type { ClassifyError, MessageSender } from './sender.js';
+import { DeliveryError, type Channel, type PartInfo } from './channel.js';
 
-/** What an outbox item does when delivered. */
-export type OutboxMessage =
-  /** A plain message; `replyToKey` makes it a reply to that alert message (when it was delivered). */
-  | { op: 'send'; text: string; buttons?: Button[][]; silent?: boolean; replyToKey?: string }
-  /** A DOWN alert message, rendered from its incidents at delivery time; its message id is recorded. */
-  | { op: 'send-alert'; key: string }
-  /** Re-renders an alert message as it stands at delivery time (acknowledged, resolved). */
-  | { op: 'edit-alert'; key: string };
-
-/** A persisted delivery: kept until Telegram has accepted it (or it can never succeed). */
+/** A persisted delivery: one notification for one destination, kept until the destination accepted it. */
 export interface OutboxItem {
+  /** The store key: the sequence number, zero-padded (sorts as queued). */
   id: string;
   seq: number;
-  chatId: number;
-  threadId?: number;
+  /** `<channel kind>:<address>`, e.g. `telegram:-100123:7`. */
+  destination: string;
   createdAt: number;
   attempts: number;
   notBefore: number;
-  message: OutboxMessage;
+  notification: Notification;
 }
 
-/** Delivery outcomes, for metrics and benchmarks. */
+/** Delivery outcomes, for metrics, traces and benchmarks. */
 export interface DeliveryEvent {
   item: OutboxItem;
   outcome: 'delivered' | 'retry' | 'dropped';
-  messageId?: number;
+  info?: PartInfo;
   error?: unknown;
 }
 
-/** The persisted, retrying delivery queue between the alert policy and the chat. */
+/** The persisted, retrying delivery queue between the alert side and the channels. */
 export interface Outbox {
   /** Loads what a previous run left undelivered and starts delivering. */
   start(): Promise<void>;
-  /** Persists a message (resolves once it is safe on disk) and delivers it in order for its chat. */
-  enqueue(chatId: number, threadId: number | undefined, message: OutboxMessage): Promise<OutboxItem>;
-  /** Stops starting deliveries and waits (bounded) for the ones in flight. */
+  /**
+   * Queues a notification for each destination and resolves once it is on disk. A notification id
+   * already queued for a destination is not queued again (a decision re-made after a crash).
+   */
+  enqueue(notification: Notification, destinations: readonly string[]): Promise<void>;
+  /** Starts no new delivery, lets the ones in flight finish (bounded), and keeps the rest for the next start. */
   stop(timeoutMs?: number): Promise<void>;
   /** Items not yet delivered. */
   depth(): number;
+  /** Items not yet delivered, per channel kind. */
+  depthByChannel(): Map<string, number>;
   /** Resolves when nothing is queued (tests). */
   idle(): Promise<void>;
   onDelivery(listener: (event: DeliveryEvent) => void): () => void;
@@ -53,154 +49,298 @@ export interface Outbox {
 /** What the outbox needs. */
 export interface OutboxDeps {
   store: KeyvStore;
-  incidents: IncidentBook;
-  sender: MessageSender;
-  classify: ClassifyError;
+  /** The channels by kind; a destination's kind is the part of its id before the first `:`. */
+  channels: ReadonlyMap<string, Channel>;
   clock: Clock;
   logger?: Logger;
   /** First retry delay; doubles per attempt up to `maxBackoffMs`. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** While a destination backs off, its channel is probed this often; an answer wakes it at once. */
+  probeEveryMs?: number;
+  /** Notifications one batch may hold (a storm is delivered in batches this big at most). */
+  maxBatch?: number;
 }
 
+/** After this many failures of one part while its channel answered probes, the part is dropped as undeliverable. */
+const POISON_FAILURES = 3;
+
+/** One destination's queue and pacing. */
+interface Lane {
+  destination: string;
+  channel: Channel;
+  queue: OutboxItem[];
+  busy: boolean;
+  timer?: TimerHandle;
+  /** When the last batch started, and the pause before the next while a storm lasts. */
+  lastBatchAt: number;
+  intervalMs: number;
+  /** The head waits for a backoff a probe may cut short (not Telegram's own `retry_after`). */
+  probeMayWake: boolean;
+  lastFailureAt: number;
+  /** Failures of the head's part since a probe said the channel answers. */
+  failuresWhileUp: number;
+}
+
+export const channelOf = (destination: string): string => destination.slice(0, Math.max(0, destination.indexOf(':'))) || destination;
+
 /**
- * Creates the outbox. Each chat has its own FIFO queue delivered one message at a time (so an alert
- * always precedes its resolution); chats are delivered independently. A failed delivery waits with
- * exponential backoff (or Telegram's `retry_after`) and is retried until it succeeds, also across
- * restarts, unless it can never succeed.
+ * Creates the outbox. Each destination has its own FIFO queue, delivered one batch at a time (so an
+ * alert always precedes its resolution there); destinations never wait for one another. A channel with
+ * grouping paces storms: the first notification after a quiet spell goes at once, later ones wait for
+ * the group (5 s, then 10 s, 20 s, ... up to 60 s while it lasts) and go together. Every notification
+ * is on disk before `enqueue` resolves and leaves it only once its destination accepted the part that
+ * carried it, so a crash repeats at most the one part in flight. A failed part waits with exponential
+ * backoff (or the channel's `retry_after`); while it does, the channel is probed, and a probe that
+ * answers wakes every waiting destination of that channel at once.
  */
 export function createOutbox(deps: OutboxDeps): Outbox {
-  const { clock, incidents, sender, classify } = deps;
+  const { clock } = deps;
   const log = deps.logger;
   const keyv = deps.store.namespace<OutboxItem>('outbox');
   const base = deps.baseBackoffMs ?? 1_000;
   const max = deps.maxBackoffMs ?? 300_000;
-  const queues = new Map<number, OutboxItem[]>();
-  const pumping = new Set<number>();
-  const timers = new Map<number, TimerHandle>();
+  const probeEvery = deps.probeEveryMs ?? 5_000;
+  const maxBatch = deps.maxBatch ?? 500;
+  const lanes = new Map<string, Lane>();
+  const queued = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   const listeners = new Set<(event: DeliveryEvent) => void>();
   const idleWaiters: Array<() => void> = [];
+  const probing = new Map<string, TimerHandle>();
+  let abort = new AbortController();
   let seq = 0;
   let running = false;
   let writeChain: Promise<void> = Promise.resolve();
   let loading: Promise<void> | undefined;
 
+  const dedupKey = (destination: string, notificationId: string): string => `${destination}\u0000${notificationId}`;
+
   const depth = (): number => {
     let n = 0;
-    for (const q of queues.values()) n += q.length;
+    for (const lane of lanes.values()) n += lane.queue.length;
     return n;
   };
 
   const emit = (event: DeliveryEvent): void => {
-    for (const l of listeners) l(event);
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        log?.error({ err, event: 'listener_failed' }, 'a delivery listener threw');
+      }
+    }
   };
 
   const checkIdle = (): void => {
     if (depth() === 0) for (const w of idleWaiters.splice(0)) w();
   };
 
-  async function deliver(item: OutboxItem): Promise<number | undefined> {
-    const m = item.message;
-    const thread = item.threadId !== undefined ? { threadId: item.threadId } : {};
-    if (m.op === 'send') {
-      const replyTo = m.replyToKey !== undefined ? (await incidents.messages.get(m.replyToKey))?.messageId : undefined;
-      return sender.send(item.chatId, m.text, {
-        ...thread,
-        ...(m.buttons ? { buttons: m.buttons } : {}),
-        ...(m.silent ? { silent: true } : {}),
-        ...(replyTo !== undefined ? { replyTo } : {}),
-      });
-    }
-    const message = await incidents.messages.get(m.key);
-    if (!message) return undefined;
-    const { text, buttons } = formatAlertMessage(message.id, await incidents.incidentsOf(message), message.trace);
-    if (m.op === 'edit-alert') {
-      if (message.messageId === undefined) return undefined;
-      await sender.edit(item.chatId, message.messageId, text, buttons);
-      return message.messageId;
-    }
-    const messageId = await sender.send(item.chatId, text, { ...thread, ...(buttons ? { buttons } : {}) });
-    await incidents.messages.update(message.id, (record) => {
-      record.messageId = messageId;
-    });
-    return messageId;
-  }
-
-  const wake = (chatId: number, at: number): void => {
-    const existing = timers.get(chatId);
-    if (existing !== undefined) clock.clearTimeout(existing);
-    timers.set(
-      chatId,
-      clock.setTimeout(() => {
-        timers.delete(chatId);
-        pump(chatId);
-      }, Math.max(0, at - clock.now())),
-    );
+  const laneFor = (destination: string): Lane | undefined => {
+    let lane = lanes.get(destination);
+    if (lane) return lane;
+    const channel = deps.channels.get(channelOf(destination));
+    if (!channel) return undefined;
+    lane = {
+      destination,
+      channel,
+      queue: [],
+      busy: false,
+      lastBatchAt: -Infinity,
+      intervalMs: channel.grouping?.windowMs ?? 0,
+      probeMayWake: false,
+      lastFailureAt: -Infinity,
+      failuresWhileUp: 0,
+    };
+    lanes.set(destination, lane);
+    return lane;
   };
 
-  function pump(chatId: number): void {
-    if (!running || pumping.has(chatId)) return;
-    const queue = queues.get(chatId);
-    const head = queue?.[0];
-    if (!queue || !head) {
-      queues.delete(chatId);
+  const save = (item: OutboxItem): Promise<void> =>
+    keyv.set(item.id, item).then(
+      () => undefined,
+      (err: unknown) => log?.error({ err, event: 'store_write_failed', destination: item.destination }, 'could not save an outbox item'),
+    );
+
+  const forget = (item: OutboxItem): Promise<void> =>
+    keyv.delete(item.id).then(
+      () => undefined,
+      (err: unknown) => log?.error({ err, event: 'store_write_failed', destination: item.destination }, 'could not delete a delivered outbox item'),
+    );
+
+  const arm = (lane: Lane, at: number): void => {
+    if (lane.timer !== undefined) clock.clearTimeout(lane.timer);
+    lane.timer = clock.setTimeout(() => {
+      lane.timer = undefined;
+      pump(lane);
+    }, Math.max(0, at - clock.now()));
+  };
+
+  function pump(lane: Lane): void {
+    if (!running || lane.busy) return;
+    const head = lane.queue[0];
+    if (!head) {
+      if (lane.timer === undefined) lanes.delete(lane.destination);
       checkIdle();
       return;
     }
-    if (head.notBefore > clock.now()) {
-      wake(chatId, head.notBefore);
+    const now = clock.now();
+    const grouping = lane.channel.grouping;
+    let due = head.notBefore;
+    let paced = false;
+    // A retry follows its own backoff, not the storm's pace.
+    const retry = head.attempts > 0;
+    if (grouping && !retry && now - lane.lastBatchAt < lane.intervalMs) {
+      due = Math.max(due, lane.lastBatchAt + lane.intervalMs);
+      paced = true;
+    }
+    if (due > now) {
+      if (lane.timer === undefined) arm(lane, due);
       return;
     }
-    pumping.add(chatId);
-    const work = (async () => {
-      try {
-        const messageId = await deliver(head);
-        queue.shift();
-        await keyv.delete(head.id);
-        emit({ item: head, outcome: 'delivered', ...(messageId !== undefined ? { messageId } : {}) });
-      } catch (err) {
-        const verdict = classify(err);
-        if (verdict.action === 'retry') {
-          head.attempts++;
-          const backoff = verdict.afterMs ?? Math.min(max, base * 2 ** Math.min(head.attempts - 1, 20));
-          head.notBefore = clock.now() + backoff;
-          log?.warn({ err, chat: chatId, event: 'delivery_retry', attempts: head.attempts, retryInMs: backoff }, 'delivery failed; will retry');
-          await keyv.set(head.id, head).catch((e: unknown) => log?.error({ err: e, event: 'store_write_failed' }, 'could not save outbox item'));
-          emit({ item: head, outcome: 'retry', error: err });
-        } else {
-          queue.shift();
-          await keyv.delete(head.id).catch(() => undefined);
-          if (verdict.action === 'drop') {
-            log?.error({ err, chat: chatId, event: 'delivery_dropped', why: verdict.why }, 'message dropped');
-            emit({ item: head, outcome: 'dropped', error: err });
-          } else {
-            emit({ item: head, outcome: 'delivered' });
-          }
-        }
-      } finally {
-        pumping.delete(chatId);
-      }
-    })();
+    if (lane.timer !== undefined) {
+      clock.clearTimeout(lane.timer);
+      lane.timer = undefined;
+    }
+    if (grouping && !retry) {
+      // A storm: groups come ever further apart. After a quiet spell: at once, and the pace starts over.
+      const waited = paced || head.createdAt < lane.lastBatchAt + lane.intervalMs;
+      lane.intervalMs = waited && lane.lastBatchAt > -Infinity ? Math.min(lane.intervalMs * 2, grouping.maxIntervalMs) : grouping.windowMs;
+      lane.lastBatchAt = now;
+    }
+    lane.busy = true;
+    const batch = grouping ? lane.queue.slice(0, maxBatch) : [head];
+    const work = deliverBatch(lane, batch).finally(() => {
+      lane.busy = false;
+    });
     inFlight.add(work);
     void work.finally(() => {
       inFlight.delete(work);
-      pump(chatId);
+      pump(lane);
     });
   }
 
-  // What the last run left is loaded once, before anything new is numbered: a message queued before
+  async function deliverBatch(lane: Lane, batch: OutboxItem[]): Promise<void> {
+    const byId = new Map(batch.map((item) => [item.notification.id, item]));
+    const done = async (ids: readonly string[], info?: PartInfo): Promise<void> => {
+      const items = ids.map((id) => byId.get(id)).filter((i): i is OutboxItem => i !== undefined);
+      for (const item of items) {
+        byId.delete(item.notification.id);
+        const at = lane.queue.indexOf(item);
+        if (at >= 0) lane.queue.splice(at, 1);
+        queued.delete(dedupKey(item.destination, item.notification.id));
+      }
+      lane.failuresWhileUp = 0;
+      lane.probeMayWake = false;
+      await Promise.all(items.map(forget));
+      for (const item of items) emit({ item, outcome: 'delivered', ...(info ? { info } : {}) });
+    };
+    try {
+      await lane.channel.deliver(
+        lane.destination,
+        batch.map((i) => i.notification),
+        done,
+        abort.signal,
+      );
+    } catch (err) {
+      await failed(lane, byId, err);
+    }
+  }
+
+  async function failed(lane: Lane, remaining: Map<string, OutboxItem>, err: unknown): Promise<void> {
+    const part = err instanceof DeliveryError ? err.ids.map((id) => remaining.get(id)).filter((i): i is OutboxItem => i !== undefined) : [];
+    const cause = err instanceof DeliveryError ? err.cause : err;
+    const verdict = lane.channel.classify(cause);
+    const head = part[0] ?? lane.queue[0];
+    if (!head) return;
+    const probed = lane.lastFailureAt < lastProbeOk(lane.channel.kind);
+    if (verdict.action === 'retry' && probed) lane.failuresWhileUp++;
+    lane.lastFailureAt = clock.now();
+    const poison = verdict.action === 'retry' && lane.failuresWhileUp >= POISON_FAILURES;
+    if (verdict.action === 'retry' && !poison) {
+      head.attempts++;
+      const backoff = verdict.afterMs ?? Math.min(max, base * 2 ** Math.min(head.attempts - 1, 20));
+      head.notBefore = clock.now() + backoff;
+      lane.probeMayWake = verdict.afterMs === undefined;
+      log?.warn({ err: cause, destination: lane.destination, event: 'delivery_retry', attempts: head.attempts, retryInMs: backoff }, 'delivery failed; will retry');
+      await save(head);
+      emit({ item: head, outcome: 'retry', error: cause });
+      if (lane.probeMayWake) startProbing(lane.channel);
+      return;
+    }
+    // The part can never succeed (or is done already): its notifications leave the queue; the rest go on.
+    const gone = part.length > 0 ? part : [head];
+    lane.failuresWhileUp = 0;
+    for (const item of gone) {
+      const at = lane.queue.indexOf(item);
+      if (at >= 0) lane.queue.splice(at, 1);
+      queued.delete(dedupKey(item.destination, item.notification.id));
+      await forget(item);
+      if (verdict.action === 'done') {
+        emit({ item, outcome: 'delivered' });
+      } else {
+        const why = verdict.action === 'drop' ? verdict.why : `it failed ${POISON_FAILURES} times while ${lane.channel.kind} answered`;
+        log?.error({ err: cause, destination: lane.destination, event: 'delivery_dropped', why, kind: item.notification.kind }, 'notification dropped');
+        emit({ item, outcome: 'dropped', error: cause });
+      }
+    }
+  }
+
+  // Probing: while a destination backs off after network errors or 5xx, a cheap call to its channel
+  // every few seconds tells when it answers again, so the backlog goes out within seconds instead of
+  // after a backoff that has grown to minutes.
+  const probeOk = new Map<string, number>();
+  const lastProbeOk = (kind: string): number => probeOk.get(kind) ?? -Infinity;
+
+  function startProbing(channel: Channel): void {
+    if (!channel.probe || probing.has(channel.kind) || !running) return;
+    probing.set(
+      channel.kind,
+      clock.setTimeout(() => void probeOnce(channel), probeEvery),
+    );
+  }
+
+  async function probeOnce(channel: Channel): Promise<void> {
+    probing.delete(channel.kind);
+    if (!running) return;
+    const waiting = [...lanes.values()].filter((l) => l.channel === channel && l.probeMayWake && !l.busy && (l.queue[0]?.notBefore ?? 0) > clock.now());
+    if (waiting.length === 0) return;
+    const answers = await channel.probe!().catch(() => false);
+    if (answers) {
+      probeOk.set(channel.kind, clock.now());
+      log?.info({ event: 'channel_answers', channel: channel.kind, destinations: waiting.length }, 'the channel answers again: delivering now');
+      for (const lane of waiting) {
+        const head = lane.queue[0];
+        if (!head || !lane.probeMayWake) continue;
+        head.notBefore = clock.now();
+        lane.probeMayWake = false;
+        if (lane.timer !== undefined) {
+          clock.clearTimeout(lane.timer);
+          lane.timer = undefined;
+        }
+        pump(lane);
+      }
+    } else {
+      startProbing(channel);
+    }
+  }
+
+  // What the last run left is loaded once, before anything new is numbered: a notification queued before
   // start() must neither reuse a persisted item's id nor be queued a second time when start() lists the store.
   const load = (): Promise<void> =>
     (loading ??= (async () => {
       const items = (await listAll(keyv)).sort((a, b) => a.seq - b.seq);
       for (const item of items) {
         seq = Math.max(seq, item.seq);
-        const q = queues.get(item.chatId) ?? [];
-        q.push(item);
-        queues.set(item.chatId, q);
+        const lane = laneFor(item.destination);
+        if (!lane) {
+          log?.warn({ event: 'outbox_orphan', destination: item.destination }, 'an outbox item for an unknown channel was kept');
+          continue;
+        }
+        lane.queue.push(item);
+        queued.add(dedupKey(item.destination, item.notification.id));
       }
-      if (items.length > 0) log?.info({ event: 'outbox_resumed', items: items.length }, 'delivering messages left from the last run');
+      if (items.length > 0) log?.info({ event: 'outbox_resumed', items: items.length }, 'delivering notifications left from the last run');
     })().catch((err: unknown) => {
       loading = undefined;
       throw err;
@@ -209,48 +349,69 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   return {
     async start() {
       await load();
+      abort = new AbortController();
       running = true;
-      for (const chatId of queues.keys()) pump(chatId);
+      for (const lane of lanes.values()) pump(lane);
     },
 
-    async enqueue(chatId, threadId, message) {
+    async enqueue(notification, destinations) {
       await load();
-      const s = ++seq;
       const now = clock.now();
-      const item: OutboxItem = {
-        id: `${s.toString().padStart(12, '0')}`,
-        seq: s,
-        chatId,
-        ...(threadId !== undefined ? { threadId } : {}),
-        createdAt: now,
-        attempts: 0,
-        notBefore: now,
-        message,
-      };
-      // Writes are chained so items join their chat's queue in sequence order, whatever the store does.
-      const written = writeChain.then(() => keyv.set(item.id, item));
-      writeChain = written.then(() => undefined, () => undefined);
+      const items: Array<{ item: OutboxItem; lane: Lane }> = [];
+      for (const destination of destinations) {
+        const key = dedupKey(destination, notification.id);
+        if (queued.has(key)) continue;
+        const lane = laneFor(destination);
+        if (!lane) {
+          log?.error({ event: 'unknown_channel', destination }, 'no channel for this destination; notification not queued');
+          continue;
+        }
+        const s = ++seq;
+        queued.add(key);
+        items.push({ lane, item: { id: s.toString().padStart(12, '0'), seq: s, destination, createdAt: now, attempts: 0, notBefore: now, notification } });
+      }
+      if (items.length === 0) return;
+      // Writes are chained so items join their queues in sequence order, whatever the store does. A write
+      // that fails is logged and the item is delivered from memory all the same (the store retries it).
+      const written = writeChain.then(() => Promise.all(items.map(({ item }) => save(item))));
+      writeChain = written.then(
+        () => undefined,
+        () => undefined,
+      );
       await written;
-      const q = queues.get(chatId) ?? [];
-      q.push(item);
-      queues.set(chatId, q);
-      pump(chatId);
-      return item;
+      for (const { lane, item } of items) {
+        lane.queue.push(item);
+        pump(lane);
+      }
     },
 
-    async stop(timeoutMs = 10_000) {
+    async stop(timeoutMs = 15_000) {
       running = false;
-      for (const t of timers.values()) clock.clearTimeout(t);
-      timers.clear();
+      abort.abort();
+      for (const lane of lanes.values()) {
+        if (lane.timer !== undefined) clock.clearTimeout(lane.timer);
+        lane.timer = undefined;
+      }
+      for (const t of probing.values()) clock.clearTimeout(t);
+      probing.clear();
+      // A part in flight is waited for, not abandoned: given up on, it might be accepted all the same
+      // and be sent again after the restart. No new part starts (the signal is aborted).
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         Promise.allSettled([...inFlight]),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
       ]);
       clearTimeout(timer);
+      await writeChain;
     },
 
     depth,
+
+    depthByChannel() {
+      const by = new Map<string, number>();
+      for (const lane of lanes.values()) by.set(lane.channel.kind, (by.get(lane.channel.kind) ?? 0) + lane.queue.length);
+      return by;
+    },
 
     idle() {
       if (depth() === 0) return Promise.resolve();

@@ -1,26 +1,17 @@
-import { shortId, type Incident } from '../domain/incident.js';
-import type { StateChange } from '../domain/state.js';
-import { servicePort, targetHost, type Target } from '../domain/target.js';
-import { occurrenceAt, type Window } from '../domain/window.js';
+import { shortId, untold, wasTold, type Incident, type IncidentAnnouncement } from '../domain/incident.js';
+import type { IncidentFacts, Notification, NotificationBody, PersonFacts } from '../domain/notification.js';
+import type { StateChange, StateRecord } from '../domain/state.js';
+import { servicePort, targetAddress, targetHost, type Target } from '../domain/target.js';
+import { formatWindowTime, occurrenceAt, type Window } from '../domain/window.js';
 import { createScheduler } from '../engine/scheduler.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
 import { createSerial } from '../lib/serial.js';
 import { withTimeout } from '../lib/timeout.js';
-import type { Logger } from '../lib/logger.js';
+import type { KeyvStore } from '../store/keyv.js';
 import type { WindowRegistry } from '../store/windows.js';
-import {
-  formatAlert,
-  formatAlertLine,
-  formatEscalation,
-  formatRecoveredWindowEnded,
-  formatResolution,
-  formatWindowEnded,
-  formatWindowStarted,
-  type SourceInfo,
-} from './format.js';
+import { formatResult } from './format.js';
 import type { IncidentBook } from './incidents.js';
-import type { Notifier } from './notify.js';
-import type { Outbox } from './outbox.js';
 import type { StateNotices } from './state-notices.js';
 
 // setTimeout fires at once when asked to wait more than 2^31-1 ms (24.8 days); a window may last 30
@@ -33,63 +24,139 @@ export interface Actor {
   name: string;
 }
 
-/** Turns state changes into incidents and messages, honouring windows, acknowledgements and reminders. */
+/** Where notifications go: the policy decides what to tell, `tell` makes it durable in the outbox. */
+export type Tell = (notification: Notification) => Promise<void>;
+
+/** Turns state changes into incidents and notifications, honouring windows, acknowledgements and reminders. */
 export interface AlertPolicy {
-  /** Resumes after a restart: alerts that never went out, held-back alerts whose window ended, reminders, the window timer. */
+  /**
+   * Resumes after a restart: finishes every announcement that was decided and not yet queued, opens or
+   * ends incidents whose target's saved state says so, announces windows that began or ended meanwhile,
+   * and re-arms reminders, escalations and the window timer.
+   */
   start(): Promise<void>;
-  /** Sends what is grouped and waiting, and stops the timers. */
+  /** Stops the timers and waits for work in progress. */
   stop(): Promise<void>;
   /** Handles one state change of the engine. */
   onChange(change: StateChange, target: Target): Promise<void>;
-  /** Acknowledges every open incident of an alert message; reminders stop for them. */
-  acknowledge(messageKey: string, actor: Actor): Promise<'acknowledged' | 'already' | 'resolved' | undefined>;
-  /** Closes a target's open incident because a user paused or removed it (edits the alert, no new message). */
+  /** Acknowledges the open incidents among `incidentIds` that belong to `chatId`; reminders stop for them. */
+  acknowledge(incidentIds: readonly string[], actor: Actor, chatId: number): Promise<'acknowledged' | 'already' | 'resolved' | undefined>;
+  /** Closes a target's open incident because a user paused or removed it (the alert is edited, nothing new is sent). */
   close(targetId: string, resolution: 'paused' | 'removed'): Promise<void>;
   /** Keeps a renamed target's open incident and windows with it. */
   renamed(previousId: string, target: Target): Promise<void>;
-  /** Re-evaluates after windows were added or removed by a command (`announce` = say when they end). */
+  /** Re-evaluates after windows were added or removed by a command. */
   windowsChanged(): Promise<void>;
   /** Whether a target is in a window now (lists show it). */
   windowFor(chatId: number, targetId: string): Window | undefined;
+  /** Resolves when every change handed to the policy so far has been handled (tests, shutdown). */
+  settle(): Promise<void>;
 }
 
 /** What the policy needs. */
 export interface AlertPolicyDeps {
   incidents: IncidentBook;
-  outbox: Outbox;
-  notifier: Notifier;
+  tell: Tell;
   windows: WindowRegistry;
   clock: Clock;
+  /** Where the policy keeps which windows it announced (so a restart announces what began or ended meanwhile). */
+  store: KeyvStore;
   /** Where Lookout runs: the label, and the local address toward a host (looked up with a short bound). */
   source: { label: string; addressFor(host: string): Promise<string | undefined> };
   /** The current settings of a target (for `remind`, and names in window messages). */
   target(id: string): Target | undefined;
-  /** DEGRADED and MAINTENANCE messages. */
+  /** Every target and its saved state (what a restart reconciles incidents with). */
+  targets?(): Target[];
+  state?(id: string): StateRecord | undefined;
+  /** Resolves once the engine has saved the state a change led to: an incident never outruns its state on disk. */
+  stateSaved?(targetId: string): Promise<void>;
+  /** DEGRADED and MAINTENANCE notices. */
   notices?: StateNotices;
   /** Default reminder interval when a target sets none. */
   remindDefaultMs?: number;
   /** A chat's on-call people and default escalation delay (escalation is off without them). */
-  chatSettings?(chatId: number): Promise<{ oncall?: Array<{ id?: number; username?: string; name: string }>; escalateMs?: number }>;
+  chatSettings?(chatId: number): Promise<{ oncall?: PersonFacts[]; escalateMs?: number }>;
   logger?: Logger;
 }
 
 /**
- * The alert policy. DOWN opens an incident: alerted at once (grouped with other changes of the chat),
- * or held back while a window covers the target and alerted when the window ends if it is still DOWN.
- * UP resolves it: a reply and an edit of the alert, or nothing if it was never alerted. Unacknowledged
- * alerts are repeated every `remind` as replies.
+ * The alert policy. DOWN opens an incident: alerted at once, or held back while a window covers the
+ * target and alerted when the window ends if it is still DOWN. UP resolves it: a resolution, or
+ * nothing if it was never alerted. Unacknowledged alerts are repeated every `remind` and escalated to
+ * the people on call. Every decision is written before it counts as done: the incident (with what was
+ * decided about it) first, then the notification in the outbox, then the note that it was queued; a
+ * restart finishes whatever a crash cut short, under the same notification ids.
  */
 export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
-  const { incidents, outbox, notifier, windows, clock } = deps;
+  const { incidents, windows, clock, tell } = deps;
   const log = deps.logger;
   const remindDefault = deps.remindDefaultMs ?? 3_600_000;
+  const kept = deps.store.namespace<string[]>('policy');
   let seq = 0;
   let activeIds = new Set<string>();
   let windowTimer: TimerHandle | undefined;
   let running = false;
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    pending.add(work);
+    void work.then(
+      () => pending.delete(work),
+      () => pending.delete(work),
+    );
+    return work;
+  };
+  const fail = (event: string, what: string) => (err: unknown) => log?.error({ err, event }, what);
+
+  const base = (incident: Incident): Pick<Notification, 'at' | 'chatId' | 'threadId' | 'targetId'> => ({
+    at: clock.now(),
+    chatId: incident.chatId,
+    ...(incident.threadId !== undefined ? { threadId: incident.threadId } : {}),
+    targetId: incident.targetId,
+  });
+  /** The incident's facts under its target's current id and name (a rename keeps the incident). */
+  const factsOf = (incident: Incident): IncidentFacts => ({
+    ...incident.facts,
+    target: { ...incident.facts.target, id: incident.targetId, name: deps.target(incident.targetId)?.name ?? incident.facts.target.name },
+  });
+  const send = (body: NotificationBody, id: string, incident: Incident): Promise<void> => tell({ ...body, id, ...base(incident) } as Notification);
+
+  /** Queues one decided announcement of an incident and notes that it is queued. */
+  async function announce(incident: Incident, what: IncidentAnnouncement): Promise<void> {
+    const facts = factsOf(incident);
+    if (what === 'down') {
+      await send({ kind: 'down', incident: facts }, `${incident.id}:down`, incident);
+    } else if (what === 'ack') {
+      if (!incident.ack) return;
+      await send({ kind: 'acknowledged', incidentIds: [incident.id], by: { userId: incident.ack.userId, name: incident.ack.name } }, `${incident.id}:ack`, incident);
+    } else {
+      const resolvedAt = incident.resolvedAt ?? clock.now();
+      if (incident.resolution === undefined || incident.resolution === 'recovered') {
+        await send(
+          {
+            kind: 'up',
+            incident: facts,
+            resolvedAt,
+            ...(incident.recoveredWith ? { now: incident.recoveredWith } : {}),
+            ...(incident.ack ? { ackBy: incident.ack.name } : {}),
+          },
+          `${incident.id}:end`,
+          incident,
+        );
+      } else {
+        await send({ kind: 'closed', incident: facts, resolvedAt, why: incident.resolution }, `${incident.id}:end`, incident);
+      }
+    }
+    await incidents.update(incident.id, (i) => {
+      i.told = [...new Set([...(i.told ?? []), what])];
+      if (what === 'down') {
+        i.alertedAt ??= clock.now();
+        i.notifiedAt ??= i.alertedAt;
+      }
+    });
+  }
 
   const remindMsOf = (incident: Incident): number => deps.target(incident.targetId)?.remindMs ?? remindDefault;
-  const reminders = createScheduler(clock, (id) => void remind(id).catch((err: unknown) => log?.error({ err, event: 'reminder_failed' }, 'reminder failed')));
+  const reminders = createScheduler(clock, (id) => void track(remind(id)).catch(fail('reminder_failed', 'reminder failed')));
   const scheduleReminder = (incident: Incident, from: number): void => {
     const every = remindMsOf(incident);
     if (every > 0 && incident.ack === undefined && incident.resolvedAt === undefined) reminders.schedule(incident.id, from + every);
@@ -100,19 +167,20 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const incident = await incidents.get(id);
     if (!incident || incident.resolvedAt !== undefined || incident.ack) return;
     const now = clock.now();
-    if (!incident.suppressed && incident.alertKey !== undefined && !covered(incident, now)) {
+    if (!incident.suppressed && wasTold(incident, 'down') && !covered(incident, now)) {
+      const n = (incident.reminders ?? 0) + 1;
+      await send({ kind: 'reminder', incident: factsOf(incident) }, `${id}:remind:${n}`, incident);
       await incidents.update(id, (i) => {
         i.notifiedAt = now;
-        i.reminders = (i.reminders ?? 0) + 1;
+        i.reminders = n;
       });
-      notifier.notify(incident, { kind: 'reminder', incidentId: id });
     }
     scheduleReminder(incident, now);
   }
 
   // Escalation: an alert nobody acknowledged is answered with a mention of the next person on call,
   // one more person each `escalate` period, until someone presses Ack or it resolves.
-  const escalations = createScheduler(clock, (id) => void escalate(id).catch((err: unknown) => log?.error({ err, event: 'escalation_failed' }, 'escalation failed')));
+  const escalations = createScheduler(clock, (id) => void track(escalate(id)).catch(fail('escalation_failed', 'escalation failed')));
   const escalateMsOf = async (incident: Incident): Promise<number> => {
     const own = deps.target(incident.targetId)?.escalateMs;
     if (own !== undefined) return own;
@@ -142,94 +210,82 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const step = incident.escalations ?? 0;
     const person = oncall[step];
     if (!person) return;
-    // A grouped alert is escalated once, by its first open incident; the others only keep the step.
-    const message = incident.alertKey !== undefined ? await incidents.messages.get(incident.alertKey) : undefined;
-    const siblings = message ? (await incidents.incidentsOf(message)).filter((i) => i.resolvedAt === undefined && !i.ack) : [incident];
-    const leader = siblings[0]?.id === incident.id;
-    let go = false;
+    // An Ack that arrived while the settings were read wins.
+    if (incident.ack || incident.resolvedAt !== undefined) return;
+    await send({ kind: 'escalation', incident: factsOf(incident), person, step: step + 1 }, `${id}:esc:${step + 1}`, incident);
     const updated = await incidents.update(id, (i) => {
-      // Checked inside the update: an Ack that arrived meanwhile wins.
-      if (i.ack || i.resolvedAt !== undefined) return;
-      i.escalations = step + 1;
-      go = true;
+      i.escalations = Math.max(i.escalations ?? 0, step + 1);
     });
-    if (!go || !updated) return;
-    if (leader) {
-      await outbox.enqueue(incident.chatId, incident.threadId, {
-        op: 'send',
-        text: formatEscalation(incident, person, now, siblings.length - 1),
-        ...(incident.alertKey !== undefined ? { replyToKey: incident.alertKey } : {}),
-      });
-      log?.info({ event: 'escalated', chat: incident.chatId, target: incident.targetId, step: step + 1 }, 'alert escalated to the next person on call');
-    }
-    await scheduleEscalation(updated);
+    log?.info({ event: 'escalated', chat: incident.chatId, target: incident.targetId, step: step + 1 }, 'alert escalated to the next person on call');
+    if (updated) await scheduleEscalation(updated);
   }
 
-  const alert = (incident: Incident): void => {
-    notifier.notify(incident, { kind: 'down', incidentId: incident.id });
-    scheduleReminder(incident, clock.now());
-    const alertedAt = clock.now();
-    void incidents
-      .update(incident.id, (i) => {
-        i.alertedAt = alertedAt;
-      })
-      .then((updated) => updated && scheduleEscalation(updated))
-      .catch((err: unknown) => log?.error({ err, event: 'escalation_failed' }, 'could not schedule the escalation'));
-  };
+  /** Tells the alert of an incident that is not held back, and arms its reminders and escalation. */
+  async function alert(incident: Incident): Promise<void> {
+    await announce(incident, 'down');
+    const current = (await incidents.get(incident.id)) ?? incident;
+    scheduleReminder(current, current.notifiedAt ?? clock.now());
+    await scheduleEscalation(current);
+  }
 
   // Changes of one target are handled in order, so a quick DOWN → UP never resolves before it opened.
   const serial = createSerial();
-  const inOrder = (targetId: string, work: () => Promise<void>): Promise<void> => serial.run(targetId, work);
+  const inOrder = (targetId: string, work: () => Promise<void>): Promise<void> => track(serial.run(targetId, work));
 
-  async function open(change: StateChange, target: Target): Promise<void> {
+  const sourceFor = async (host: string): Promise<{ label: string; address?: string }> => {
+    const address = await withTimeout(deps.source.addressFor(host), 200);
+    return { label: deps.source.label, ...(address ? { address } : {}) };
+  };
+
+  async function open(at: number, result: StateChange['result'], failures: number, target: Target): Promise<void> {
     if (incidents.openFor(target.id)) return;
     const suppressed = windows.activeFor(target.chatId, target.id, clock.now()).length > 0;
     const host = targetHost(target);
-    const address = await withTimeout(deps.source.addressFor(host), 200);
-    const source: SourceInfo = { label: deps.source.label, ...(address ? { address } : {}) };
+    const id = shortId(clock.now(), seq++);
+    const facts: IncidentFacts = {
+      id,
+      target: { id: target.id, name: target.name, address: targetAddress(target), ...(target.note ? { note: target.note } : {}) },
+      reason: result?.reason ?? 'unknown',
+      ...(result?.failure ? { failure: result.failure } : {}),
+      openedAt: at,
+      failedChecks: failures,
+      ...(result ? { latencyMs: result.latencyMs } : {}),
+      source: await sourceFor(host),
+      host,
+      port: servicePort(target),
+    };
+    // The incident is the decision: on disk before anything is told about it.
     const incident = await incidents.open({
-      id: shortId(clock.now(), seq++),
+      id,
       targetId: target.id,
       chatId: target.chatId,
       ...(target.threadId !== undefined ? { threadId: target.threadId } : {}),
       name: target.name,
-      openedAt: change.at,
-      reason: change.result?.reason ?? 'unknown',
-      ...(change.result?.failure ? { failure: change.result.failure } : {}),
+      openedAt: at,
+      reason: facts.reason,
+      ...(facts.failure ? { failure: facts.failure } : {}),
       host,
-      port: servicePort(target),
-      alertText: formatAlert(target, change, source),
-      line: formatAlertLine(target, change),
+      port: facts.port!,
+      facts,
       ...(suppressed ? { suppressed: true } : {}),
     });
     if (suppressed) log?.info({ event: 'alert_held', target: target.id, chat: target.chatId }, 'DOWN inside a window: alert held back');
-    else alert(incident);
+    else await alert(incident);
   }
 
-  async function close(targetId: string, resolution: 'paused' | 'removed' | 'maintenance'): Promise<void> {
+  async function end(targetId: string, at: number, resolution: Incident['resolution'], recoveredWith?: string): Promise<void> {
     const current = incidents.openFor(targetId);
     if (!current) return;
     reminders.cancel(current.id);
     escalations.cancel(current.id);
     const incident = await incidents.update(current.id, (i) => {
-      i.resolvedAt = clock.now();
+      i.resolvedAt = at;
       i.resolution = resolution;
-    });
-    if (incident?.alertKey) await outbox.enqueue(incident.chatId, incident.threadId, { op: 'edit-alert', key: incident.alertKey });
-  }
-
-  async function resolve(change: StateChange, target: Target): Promise<void> {
-    const current = incidents.openFor(target.id);
-    if (!current) return;
-    reminders.cancel(current.id);
-    escalations.cancel(current.id);
-    const incident = await incidents.update(current.id, (i) => {
-      i.resolvedAt = change.at;
-      i.resolution = 'recovered';
+      if (recoveredWith) i.recoveredWith = recoveredWith;
     });
     // Down and back inside a window: nothing was said, nothing to say.
     if (!incident || incident.suppressed) return;
-    notifier.notify(incident, { kind: 'up', incidentId: incident.id, text: formatResolution(target, incident, change.result) });
+    await announce(incident, 'end');
   }
 
   /** `until-up` windows of a target that is UP again end now, and say so. */
@@ -237,8 +293,8 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     const ending = windows.activeFor(target.chatId, target.id, clock.now()).filter((w) => w.untilUp && w.targetId === target.id);
     if (ending.length === 0) return;
     for (const w of ending) {
+      await tell({ kind: 'window-ended-up', scope: target.name, id: `window:${w.id}:up`, at: clock.now(), chatId: w.chatId, ...(w.threadId !== undefined ? { threadId: w.threadId } : {}) });
       await windows.remove(w.id);
-      await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatRecoveredWindowEnded(target.name) });
       log?.info({ event: 'window_ended_up', chat: w.chatId, target: target.id, window: w.id }, 'until-up window ended: the target is UP');
     }
     await evaluateWindows(false);
@@ -248,6 +304,11 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     if (w.targetId === undefined) return 'all targets';
     return deps.target(w.targetId)?.name ?? w.targetId.slice(w.targetId.indexOf('/') + 1);
   };
+  const windowBase = (w: Window): Pick<Notification, 'at' | 'chatId' | 'threadId'> => ({
+    at: clock.now(),
+    chatId: w.chatId,
+    ...(w.threadId !== undefined ? { threadId: w.threadId } : {}),
+  });
 
   async function evaluateWindows(announce: boolean): Promise<void> {
     const now = clock.now();
@@ -257,26 +318,35 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
         const occurrence = occurrenceAt(w, now);
         // A mute's start is the answer to its command; scheduled maintenance announces itself.
         if (occurrence && !activeIds.has(w.id) && w.kind === 'maintenance') {
-          await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatWindowStarted(w, scopeName(w), occurrence.end) });
+          await tell({
+            kind: 'window-started',
+            scope: scopeName(w),
+            until: formatWindowTime(occurrence.end, w.tz),
+            ...(w.reason ? { reason: w.reason } : {}),
+            id: `window:${w.id}:start:${occurrence.start}`,
+            ...windowBase(w),
+          });
         }
       }
       for (const id of activeIds) {
         const w = windows.get(id);
-        if (w && !current.has(id)) await outbox.enqueue(w.chatId, w.threadId, { op: 'send', silent: true, text: formatWindowEnded(w, scopeName(w)) });
+        if (w && !current.has(id)) await tell({ kind: 'window-ended', scope: scopeName(w), window: w.kind, id: `window:${w.id}:end:${now}`, ...windowBase(w) });
       }
     }
+    const changed = activeIds.size !== current.size || [...current].some((id) => !activeIds.has(id));
     activeIds = current;
+    if (changed) await kept.set('active-windows', [...current]);
     // Alerts held back by windows that no longer cover their target go out now.
     for (const incident of incidents.allOpen()) {
       if (!incident.suppressed || covered(incident, now)) continue;
       let released = false;
-      await incidents.update(incident.id, (i) => {
+      const updated = await incidents.update(incident.id, (i) => {
         // Checked inside the update: of two evaluations at once, only the first releases the alert.
         if (!i.suppressed || i.resolvedAt !== undefined) return;
         i.suppressed = false;
         released = true;
       });
-      if (released) alert(incident);
+      if (released && updated) await alert(updated);
     }
     await windows.pruneExpired(now);
     armWindowTimer();
@@ -290,25 +360,55 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     if (next === undefined) return;
     windowTimer = clock.setTimeout(() => {
       windowTimer = undefined;
-      void evaluateWindows(true).catch((err: unknown) => log?.error({ err, event: 'window_evaluation_failed' }, 'window evaluation failed'));
+      void track(evaluateWindows(true)).catch(fail('window_evaluation_failed', 'window evaluation failed'));
     }, Math.min(WINDOW_TIMER_MAX_MS, Math.max(0, next - clock.now())));
+  }
+
+  /** After a restart: what the saved states say that the incidents do not know yet. */
+  async function reconcile(): Promise<void> {
+    if (!deps.targets || !deps.state) return;
+    const known = new Map(deps.targets().map((t) => [t.id, t]));
+    for (const incident of incidents.allOpen()) {
+      const target = known.get(incident.targetId);
+      if (!target) {
+        await inOrder(incident.targetId, () => end(incident.targetId, clock.now(), 'removed'));
+        continue;
+      }
+      const state = deps.state(target.id);
+      // A state saved after the incident opened ended it (the change came, the policy never saw it).
+      if (!state || state.state === 'DOWN' || state.since < incident.openedAt) continue;
+      const how: Incident['resolution'] = state.state === 'PAUSED' ? 'paused' : state.state === 'MAINTENANCE' ? 'maintenance' : 'recovered';
+      const recovered = state.lastResult?.ok ? formatResult(state.lastResult) : undefined;
+      log?.info({ event: 'incident_reconciled', target: target.id, state: state.state }, 'an incident ended while its change was in flight: ending it now');
+      await inOrder(target.id, () => end(target.id, state.since, how, recovered));
+    }
+    for (const target of known.values()) {
+      const state = deps.state(target.id);
+      if (state?.state !== 'DOWN' || incidents.openFor(target.id)) continue;
+      log?.info({ event: 'incident_reconciled', target: target.id, state: state.state }, 'a DOWN state without an incident: opening it now');
+      await inOrder(target.id, () => open(state.since, state.lastResult, state.consecutiveFailures, target));
+    }
   }
 
   return {
     async start() {
       running = true;
-      const now = clock.now();
-      activeIds = new Set(windows.list().filter((w) => occurrenceAt(w, now) !== undefined).map((w) => w.id));
-      for (const incident of incidents.allOpen()) {
-        if (incident.suppressed) continue;
-        if (incident.alertKey !== undefined) {
-          scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
-          await scheduleEscalation(incident);
-        }
-        // Its alert was still waiting for its group when the last run ended without stop(): send it now.
-        else alert(incident);
+      const saved = await kept.get('active-windows');
+      // The first start of a store that never saved them: windows active now are taken as announced.
+      activeIds = new Set(saved ?? windows.list().filter((w) => occurrenceAt(w, clock.now()) !== undefined).map((w) => w.id));
+      // Decided before the last run ended, not queued yet: queued now, in the order they happened.
+      for (const incident of incidents.pending()) {
+        for (const what of untold(incident)) await inOrder(incident.targetId, () => announce(incident, what));
       }
-      await evaluateWindows(false);
+      for (const incident of incidents.allOpen()) {
+        if (incident.suppressed || !wasTold(incident, 'down')) continue;
+        scheduleReminder(incident, incident.notifiedAt ?? incident.openedAt);
+        await scheduleEscalation(incident);
+      }
+      await reconcile();
+      await deps.notices?.start?.();
+      // Windows that began or ended while Lookout was stopped are announced now.
+      await evaluateWindows(true);
     },
 
     async stop() {
@@ -316,14 +416,16 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       if (windowTimer !== undefined) clock.clearTimeout(windowTimer);
       reminders.stop();
       escalations.stop();
-      await notifier.flushAll();
+      while (pending.size > 0) await Promise.allSettled([...pending]);
     },
 
     onChange: (change, target) =>
       inOrder(target.id, async () => {
-        if (change.to === 'DOWN') await open(change, target);
-        else if (change.from === 'DOWN' && change.to === 'MAINTENANCE') await close(target.id, 'maintenance');
-        else if (change.from === 'DOWN' && change.to !== 'PAUSED') await resolve(change, target);
+        // The state this change led to is on disk first: a restart never finds an incident newer than its state.
+        await deps.stateSaved?.(target.id);
+        if (change.to === 'DOWN') await open(change.at, change.result, change.failures, target);
+        else if (change.from === 'DOWN' && change.to === 'MAINTENANCE') await end(target.id, change.at, 'maintenance');
+        else if (change.from === 'DOWN' && change.to !== 'PAUSED') await end(target.id, change.at, 'recovered', change.result?.ok ? formatResult(change.result) : undefined);
         if (deps.notices && (change.to === 'DEGRADED' || change.to === 'MAINTENANCE' || change.from === 'DEGRADED' || change.from === 'MAINTENANCE')) {
           await deps.notices.onChange(change, target, windows.activeFor(target.chatId, target.id, clock.now()).length > 0);
         }
@@ -331,30 +433,35 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
         if (change.to === 'UP' && (change.from === 'DOWN' || change.from === 'DEGRADED' || change.from === 'MAINTENANCE')) await endUntilUp(target);
       }),
 
-    async acknowledge(key, actor) {
-      const message = await incidents.messages.get(key);
-      if (!message) return undefined;
-      const list = await incidents.incidentsOf(message);
+    async acknowledge(incidentIds, actor, chatId) {
+      const list = (await Promise.all(incidentIds.map((id) => incidents.get(id)))).filter((i): i is Incident => i !== undefined && i.chatId === chatId);
+      if (list.length === 0) return undefined;
       const open = list.filter((i) => i.resolvedAt === undefined);
       if (open.length === 0) return 'resolved';
-      let acknowledged = 0;
+      const acked: Incident[] = [];
       for (const incident of open) {
         await incidents.update(incident.id, (i) => {
           // Checked inside the update: of two presses at the same moment, the first wins.
           if (i.ack || i.resolvedAt !== undefined) return;
           i.ack = { userId: actor.userId, name: actor.name, at: clock.now() };
-          acknowledged++;
+          acked.push(i);
         });
         reminders.cancel(incident.id);
         escalations.cancel(incident.id);
       }
-      if (acknowledged === 0) return 'already';
-      await outbox.enqueue(message.chatId, message.threadId, { op: 'edit-alert', key });
-      log?.info({ event: 'acknowledged', chat: message.chatId, message: key, by: actor.userId, incidents: acknowledged }, 'alert acknowledged');
+      if (acked.length === 0) return 'already';
+      const first = acked[0]!;
+      await send({ kind: 'acknowledged', incidentIds: acked.map((i) => i.id), by: { userId: actor.userId, name: actor.name } }, `${first.id}:ack`, first);
+      for (const incident of acked) {
+        await incidents.update(incident.id, (i) => {
+          i.told = [...new Set([...(i.told ?? []), 'ack' as const])];
+        });
+      }
+      log?.info({ event: 'acknowledged', chat: chatId, by: actor.userId, incidents: acked.length }, 'alert acknowledged');
       return 'acknowledged';
     },
 
-    close: (targetId, resolution) => inOrder(targetId, () => close(targetId, resolution)),
+    close: (targetId, resolution) => inOrder(targetId, () => end(targetId, clock.now(), resolution)),
 
     renamed: (previousId, target) =>
       inOrder(previousId, async () => {
@@ -367,8 +474,12 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
         await windows.retarget(previousId, target.id);
       }),
 
-    windowsChanged: () => evaluateWindows(false),
+    windowsChanged: () => track(evaluateWindows(false)),
 
     windowFor: (chatId, targetId) => windows.activeFor(chatId, targetId, clock.now())[0],
+
+    async settle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
   };
 }

@@ -1,11 +1,10 @@
 import type { CheckResult } from '../domain/check.js';
-import type { Target } from '../domain/target.js';
+import type { WarningFacts } from '../domain/notification.js';
+import { targetAddress, type Target } from '../domain/target.js';
 import type { Clock } from '../lib/clock.js';
-import { escapeHtml } from '../lib/html.js';
 import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';
-import { formatTime } from './format.js';
-import type { Outbox } from './outbox.js';
+import type { Tell } from './policy.js';
 
 /** Warnings before things break: certificate and token expiry, a rate limit running out. */
 export interface Warnings {
@@ -18,7 +17,7 @@ export interface Warnings {
 /** What warnings need; `thresholdsDays` is `EXPIRY_WARN_DAYS` (default 14, 7, 3, 1). */
 export interface WarningsDeps {
   store: KeyvStore;
-  outbox: Outbox;
+  tell: Tell;
   clock: Clock;
   thresholdsDays?: readonly number[];
   logger?: Logger;
@@ -32,13 +31,25 @@ const RATE_REARM = 0.2;
 /**
  * Creates the warnings. Each expiry warns once per threshold it crosses (14, 7, 3, 1 days, then once
  * expired), and starts over when the certificate or token is renewed. A rate limit warns once under 10%
- * left and again only after it recovered above 20%. The token itself is never shown.
+ * left and again only after it recovered above 20%. The token itself is never shown. A warning is queued
+ * before it is noted as given: a crash in between gives it again at the next check (the same
+ * notification id, so it is queued once).
  */
 export function createWarnings(deps: WarningsDeps): Warnings {
   const thresholds = [...(deps.thresholdsDays ?? [14, 7, 3, 1])].sort((a, b) => b - a);
   const said = deps.store.namespace<number>('warnings');
   const pending = new Set<Promise<void>>();
-  const send = (t: Target, text: string): Promise<unknown> => deps.outbox.enqueue(t.chatId, t.threadId, { op: 'send', text });
+  const send = (t: Target, warning: WarningFacts, id: string): Promise<void> =>
+    deps.tell({
+      kind: 'warning',
+      target: { id: t.id, name: t.name, address: targetAddress(t) },
+      warning,
+      id,
+      at: deps.clock.now(),
+      chatId: t.chatId,
+      ...(t.threadId !== undefined ? { threadId: t.threadId } : {}),
+      targetId: t.id,
+    });
 
   async function expiry(t: Target, what: 'cert' | 'token', expiresAt: number): Promise<void> {
     const key = `${what}:${t.id}`;
@@ -50,10 +61,8 @@ export function createWarnings(deps: WarningsDeps): Warnings {
       return;
     }
     if (last !== undefined && last <= crossed) return;
+    await send(t, { what, expiresAt, daysLeft: left <= 0 ? 0 : Math.ceil(left) }, `warn:${key}:${expiresAt}:${crossed}`);
     await said.set(key, crossed);
-    const label = what === 'cert' ? 'TLS certificate' : 'API token (JWT in the Authorization header)';
-    const when = left <= 0 ? `expired on ${formatTime(expiresAt)}` : `expires in ${Math.ceil(left)} day${Math.ceil(left) === 1 ? '' : 's'} (${formatTime(expiresAt)})`;
-    await send(t, `⚠️ The ${label} of <b>${escapeHtml(t.name)}</b> ${when}.`);
   }
 
   async function rateLimit(t: Target, remaining: number, limit: number): Promise<void> {
@@ -62,8 +71,8 @@ export function createWarnings(deps: WarningsDeps): Warnings {
     const share = remaining / limit;
     const warned = (await said.get(key)) !== undefined;
     if (share < RATE_WARN && !warned) {
+      await send(t, { what: 'rate', remaining, limit }, `warn:${key}:${deps.clock.now()}`);
       await said.set(key, share);
-      await send(t, `⚠️ <b>${escapeHtml(t.name)}</b> is close to its rate limit: ${remaining} of ${limit} requests left.`);
     } else if (share >= RATE_REARM && warned) {
       await said.delete(key);
     }

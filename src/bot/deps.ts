@@ -1,5 +1,6 @@
 import type { Boards } from '../alerts/board.js';
 import type { AlertPolicy } from '../alerts/policy.js';
+import type { AlertRecords } from '../alerts/channels/telegram/alert-records.js';
 import type { IncidentBook } from '../alerts/incidents.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Engine } from '../engine/engine.js';
@@ -19,6 +20,8 @@ export interface BotDeps {
   engine: Engine;
   policy: AlertPolicy;
   incidents: IncidentBook;
+  /** The Telegram channel's alert messages (what an Ack button names). */
+  alerts: AlertRecords;
   windows: WindowRegistry;
   history: History;
   boards: Boards;

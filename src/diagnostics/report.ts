@@ -1,3 +1,4 @@
+import type { TraceFacts } from '../domain/notification.js';
 import { escapeHtml } from '../lib/html.js';
 import type { Hop, TraceResult } from './mtr.js';
 
@@ -43,4 +44,12 @@ export function formatTraceReport(result: TraceResult, source: TraceSource): str
     `🛰 Trace to <b>${escapeHtml(result.host)}</b> from ${escapeHtml(from)} (${mode}): ${escapeHtml(traceSummary(result))}`,
     `<pre>${escapeHtml(formatHopTable(result.hops, source.label))}</pre>`,
   ].join('\n');
+}
+
+/** A trace as a notification carries it: plain text, for any channel to show its own way. */
+export function traceFacts(result: TraceResult, source: TraceSource): TraceFacts {
+  const mode = result.mode.kind === 'tcp' ? `TCP port ${result.mode.port}` : 'ICMP';
+  const from = { label: source.label, ...(source.address ? { address: source.address } : {}) };
+  if (!result.ok) return { ok: false, host: result.host, summary: result.message, mode, source: from };
+  return { ok: true, host: result.host, summary: traceSummary(result), mode, table: formatHopTable(result.hops, source.label), source: from };
 }

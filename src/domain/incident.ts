@@ -1,4 +1,5 @@
 import type { FailureKind } from './check.js';
+import type { ClosedWhy, IncidentFacts } from './notification.js';
 
 /** Who acknowledged an incident, and when. */
 export interface Acknowledgement {
@@ -7,7 +8,10 @@ export interface Acknowledgement {
   at: number;
 }
 
-/** One DOWN episode of a target and the chat messages that belong to it. */
+/** What the policy decided to tell about an incident; each is queued once (see {@link Incident.told}). */
+export type IncidentAnnouncement = 'down' | 'end' | 'ack';
+
+/** One DOWN episode of a target, and what was decided about telling it. */
 export interface Incident {
   id: string;
   targetId: string;
@@ -21,37 +25,43 @@ export interface Incident {
   failure?: FailureKind;
   host?: string;
   port?: number;
-  /** The single-target alert text (HTML) as first rendered; edits add acknowledgement and resolution. */
-  alertText: string;
-  /** One escaped line for grouped messages: name, reason, address. */
-  line: string;
-  /** The alert message carrying this incident; absent while its alert is held back by a window. */
-  alertKey?: string;
-  /** Opened inside a maintenance window or mute: no alert has been sent (yet). */
+  /** What its alert tells (channel-neutral; every channel renders its own message from it). */
+  facts: IncidentFacts;
+  /** Opened inside a maintenance window or mute: no alert has been decided (yet). */
   suppressed?: boolean;
   /** When the last alert or reminder about it was queued. */
   notifiedAt?: number;
   reminders?: number;
-  /** When its alert was queued (escalation counts from here), and how many on-call people were mentioned. */
+  /** When its alert was queued (escalation counts from here), and how many on-call people were called. */
   alertedAt?: number;
   escalations?: number;
   ack?: Acknowledgement;
   resolvedAt?: number;
-  /** How it ended: recovered (UP again), or stopped by a user (paused, removed). */
-  resolution?: 'recovered' | 'paused' | 'removed' | 'maintenance';
+  /** How it ended: recovered (UP again), or stopped by a user or the service (paused, removed, maintenance). */
+  resolution?: 'recovered' | ClosedWhy;
+  /** The recovering check in words (`HTTP 200 in 80 ms`), for the resolution. */
+  recoveredWith?: string;
+  /**
+   * The decision journal: announcements already queued in the outbox. One that was decided (the alert
+   * once not suppressed, the end once resolved, the acknowledgement once acked) but is not listed here
+   * is queued again at start, under the same notification id, so a crash between the decision and the
+   * outbox write loses nothing and queues nothing twice.
+   */
+  told?: IncidentAnnouncement[];
 }
 
-/** A DOWN alert message in a chat: one incident, or several grouped into one message. */
-export interface AlertMessage {
-  id: string;
-  chatId: number;
-  threadId?: number;
-  incidentIds: string[];
-  /** A network trace attached to a single-target alert (HTML). */
-  trace?: string;
-  /** Telegram's message id once delivered. */
-  messageId?: number;
-  createdAt: number;
+/** Whether an announcement is queued already. */
+export const wasTold = (incident: Incident, what: IncidentAnnouncement): boolean => incident.told?.includes(what) ?? false;
+
+/** The announcements an incident's state calls for that are not queued yet, in the order they happened. */
+export function untold(incident: Incident): IncidentAnnouncement[] {
+  const due: IncidentAnnouncement[] = [];
+  // Nothing was said about an outage that began and ended inside a window.
+  const alerted = !incident.suppressed;
+  if (alerted && !wasTold(incident, 'down')) due.push('down');
+  if (incident.ack && alerted && !wasTold(incident, 'ack')) due.push('ack');
+  if (incident.resolvedAt !== undefined && alerted && !wasTold(incident, 'end')) due.push('end');
+  return due;
 }
 
 /** A short, unique, sortable id (fits Telegram's 64-byte callback data with room to spare). */

@@ -62,6 +62,8 @@ export interface Engine {
   /** Checks a target now, outside its schedule, and returns what happened. */
   checkNow(targetId: string): Promise<CheckEvent | undefined>;
   state(targetId: string): StateRecord | undefined;
+  /** Resolves once the latest state written for a target is on disk. */
+  stateSaved(targetId: string): Promise<void>;
   target(targetId: string): Target | undefined;
   /** Every target the engine knows. */
   targets(): Target[];
@@ -115,13 +117,19 @@ export function createEngine(deps: EngineDeps): Engine {
     void runCheck(entry, scheduledAt, false);
   }, deps.timerResolutionMs ?? 1);
 
+  // The latest state write of each target: the alert policy waits for it before deciding anything.
+  const lastWrite = new Map<string, Promise<void>>();
   const persist = (record: StateRecord): void => {
     const write = deps.states.put(record).then(
       () => undefined,
       (err: unknown) => log?.error({ err, target: record.targetId, event: 'store_write_failed' }, 'could not save state'),
     );
     pendingWrites.add(write);
-    void write.finally(() => pendingWrites.delete(write));
+    lastWrite.set(record.targetId, write);
+    void write.finally(() => {
+      pendingWrites.delete(write);
+      if (lastWrite.get(record.targetId) === write) lastWrite.delete(record.targetId);
+    });
   };
 
   const emitChange = (change: StateChange, target: Target): void => {
@@ -182,7 +190,14 @@ export function createEngine(deps: EngineDeps): Engine {
       // The target may have been removed while the check ran; then its result is dropped.
       if (entries.get(target.id) === entry) apply(entry, step);
       const event: CheckEvent = { target, result, record: entry.record, scheduledAt, latenessMs: startedAt - scheduledAt, manual };
-      for (const listener of checkListeners) listener(event);
+      // A listener that throws (metrics, history, warnings) must not cost the target its next check.
+      for (const listener of checkListeners) {
+        try {
+          listener(event);
+        } catch (err) {
+          log?.error({ err, target: target.id, event: 'listener_failed' }, 'a check listener threw');
+        }
+      }
       if (running && entries.get(target.id) === entry && entry.record.state !== 'PAUSED') {
         scheduler.schedule(target.id, nextDue(entry, scheduledAt, step.nextDelayMs, clock.now()));
       }
@@ -323,6 +338,7 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     state: (id) => entries.get(id)?.record,
+    stateSaved: (id) => lastWrite.get(id) ?? Promise.resolve(),
     target: (id) => entries.get(id)?.target,
     targets: () => [...entries.values()].map((e) => e.target),
 

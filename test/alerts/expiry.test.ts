@@ -1,7 +1,8 @@
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Outbox, OutboxMessage } from '../../src/alerts/outbox.js';
+import { formatNotice } from '../../src/alerts/channels/telegram/render.js';
+import type { Tell } from '../../src/alerts/policy.js';
 import { createWarnings } from '../../src/alerts/warnings.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -38,8 +39,8 @@ async function rig(ca: string) {
     clock: systemClock,
   });
   const sent: string[] = [];
-  const outbox = { enqueue: async (_c: number, _t: number | undefined, m: OutboxMessage) => void (m.op === 'send' && sent.push(m.text)) } as unknown as Outbox;
-  const warnings = createWarnings({ store, outbox, clock: systemClock });
+  const tell: Tell = async (n) => void sent.push(formatNotice(n)!);
+  const warnings = createWarnings({ store, tell, clock: systemClock });
   engine.onCheck((e) => warnings.observe(e.target, e.result));
   await engine.start();
   cleanups.push(() => engine.stop());

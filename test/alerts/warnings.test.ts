@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWarnings, type Warnings } from '../../src/alerts/warnings.js';
-import type { Outbox, OutboxMessage } from '../../src/alerts/outbox.js';
+import { formatNotice } from '../../src/alerts/channels/telegram/render.js';
+import type { Tell } from '../../src/alerts/policy.js';
 import type { CheckResult, Observations } from '../../src/domain/check.js';
 import { openStore, type KeyvStore } from '../../src/store/keyv.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -13,19 +14,16 @@ let store: KeyvStore;
 let clock: FakeClock;
 let sent: Array<{ chatId: number; threadId?: number; text: string }>;
 let warnings: Warnings;
-let recorder: Outbox;
+let recorder: Tell;
 
 beforeEach(async () => {
   store = await openStore({ kind: 'memory' });
   clock = new FakeClock();
   sent = [];
-  recorder = {
-    enqueue: async (chatId: number, threadId: number | undefined, message: OutboxMessage) => {
-      if (message.op === 'send') sent.push({ chatId, ...(threadId !== undefined ? { threadId } : {}), text: message.text });
-      return {} as never;
-    },
-  } as unknown as Outbox;
-  warnings = createWarnings({ store, outbox: recorder, clock });
+  recorder = async (n) => {
+    sent.push({ chatId: n.chatId, ...(n.threadId !== undefined ? { threadId: n.threadId } : {}), text: formatNotice(n)! });
+  };
+  warnings = createWarnings({ store, tell: recorder, clock });
 });
 afterEach(async () => store.close());
 
@@ -82,7 +80,7 @@ describe('rate limits', () => {
 
   it('keeps its memory across a restart (same store)', async () => {
     await seen({ rateLimit: { remaining: 1, limit: 100 } });
-    const again = createWarnings({ store, outbox: recorder, clock });
+    const again = createWarnings({ store, tell: recorder, clock });
     const count = sent.length;
     again.observe(target, { ok: true, at: 0, latencyMs: 1, observations: { rateLimit: { remaining: 1, limit: 100 } } });
     await again.settle();

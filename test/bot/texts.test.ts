@@ -133,8 +133,7 @@ describe('statusText', () => {
       name: 'api',
       openedAt: NOW - 300_000,
       reason: 'HTTP 503 <html>',
-      line: '<b>api</b> · HTTP 503',
-      alertText: '',
+      facts: { id: 'inc1', target: { id: target.id, name: 'api', address: 'x' }, reason: 'HTTP 503 <html>', openedAt: NOW - 300_000, failedChecks: 2, source: { label: 's' } },
       ack: { userId: 5, name: 'Ann & co', at: NOW - 60_000 },
     };
     const lines = statusText(target, record(target.id, 'DOWN', { lastResult: last }), incident, NOW).split('\n');

@@ -1,5 +1,5 @@
-import type { Button } from '../../src/alerts/format.js';
-import type { MessageSender, SendOptions } from '../../src/alerts/sender.js';
+import type { MessageSender, SendOptions } from '../../src/alerts/channels/telegram/api.js';
+import type { Button } from '../../src/alerts/channels/telegram/render.js';
 import type { Clock } from '../../src/lib/clock.js';
 
 /** A call the sender accepted: what was sent or edited, the message id, and the clock's time. */

@@ -1,10 +1,14 @@
 import { Composer } from 'grammy';
-import { ALERT_ACTIONS, formatResult } from '../../alerts/format.js';
+import { ALERT_ACTIONS } from '../../alerts/channels/telegram/render.js';
+import { formatResult } from '../../alerts/format.js';
 import { commandArgs, displayName, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { checkText, errorText, unknownTarget } from '../texts.js';
 
 const html = { parse_mode: 'HTML' } as const;
+
+/** The answer to a button whose object is gone, unknown, or not this chat's. */
+export const STALE_BUTTON = 'This button is no longer valid.';
 
 /** /check and the buttons on alerts: Recheck, Ack, Mute 1h, Trace. */
 export function createChecks(deps: BotDeps): Composer<LookoutContext> {
@@ -33,9 +37,13 @@ export function createChecks(deps: BotDeps): Composer<LookoutContext> {
   });
 
   checks.callbackQuery(new RegExp(`^${ALERT_ACTIONS.ack}:(.+)$`), admin, async (ctx) => {
-    const outcome = await deps.policy.acknowledge(ctx.match[1]!, { userId: ctx.from.id, name: displayName(ctx.from) });
+    // The button acts only on its own chat's alert: data pressed (or forged) elsewhere finds nothing.
+    const record = await deps.alerts.get(ctx.match[1]!);
+    if (!record || record.chatId !== ctx.chat?.id) return ctx.answerCallbackQuery({ text: STALE_BUTTON });
+    const ids = record.incidents.map((i) => i.facts.id);
+    const outcome = await deps.policy.acknowledge(ids, { userId: ctx.from.id, name: displayName(ctx.from) }, record.chatId);
     const text =
-      outcome === undefined ? 'That alert is unknown.'
+      outcome === undefined ? STALE_BUTTON
       : outcome === 'already' ? 'Already acknowledged.'
       : outcome === 'resolved' ? 'That alert is already resolved.'
       : 'Acknowledged. Reminders stop for it.';
@@ -43,4 +51,11 @@ export function createChecks(deps: BotDeps): Composer<LookoutContext> {
   });
 
   return checks;
+}
+
+/** Registered last: any button no handler took (old data, a version gone, forged) gets an answer, not a spinner. */
+export function createStaleButtons(): Composer<LookoutContext> {
+  const stale = new Composer<LookoutContext>();
+  stale.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: STALE_BUTTON }));
+  return stale;
 }

@@ -1,6 +1,6 @@
 import { Composer, type Context } from 'grammy';
 import { escapeHtml, formatResult, STATE_ICONS } from '../../alerts/format.js';
-import { keyboard } from '../../alerts/telegram.js';
+import { keyboard } from '../../alerts/channels/telegram/api.js';
 import { formatDuration } from '../../domain/duration.js';
 import { parseArgs, type CommandArgs } from '../../domain/options.js';
 import { buildTarget, editTarget } from '../../domain/target-options.js';

@@ -1,5 +1,5 @@
 import { Composer, InputFile, type Context } from 'grammy';
-import { ALERT_ACTIONS } from '../../alerts/format.js';
+import { ALERT_ACTIONS } from '../../alerts/channels/telegram/render.js';
 import { MESSAGE_LIMIT } from '../../alerts/split.js';
 import { formatHopTable, formatTraceReport } from '../../diagnostics/report.js';
 import { parseTraceHost } from '../../domain/host.js';

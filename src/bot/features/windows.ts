@@ -1,5 +1,6 @@
 import { Composer } from 'grammy';
-import { ALERT_ACTIONS, escapeHtml } from '../../alerts/format.js';
+import { ALERT_ACTIONS } from '../../alerts/channels/telegram/render.js';
+import { escapeHtml } from '../../alerts/format.js';
 import { formatDuration } from '../../domain/duration.js';
 import { parseArgs } from '../../domain/options.js';
 import { parseEscalate } from '../../domain/target-options.js';

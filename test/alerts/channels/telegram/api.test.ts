@@ -1,8 +1,8 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { classifyTelegramError, createTelegramSender, keyboard } from '../../src/alerts/telegram.js';
-import type { DeliveryVerdict, MessageSender } from '../../src/alerts/sender.js';
-import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { classifyTelegramError, createTelegramSender, keyboard, type MessageSender } from '../../../../src/alerts/channels/telegram/api.js';
+import type { DeliveryVerdict } from '../../../../src/alerts/channel.js';
+import { startFakeTelegram, type FakeTelegram } from '../../../support/fake-telegram.js';
 
 /** A Bot API error as grammY throws it. */
 const apiError = (error_code: number, description: string, retry_after?: number): GrammyError =>

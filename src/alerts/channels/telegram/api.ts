@@ -1,8 +1,27 @@
 import { GrammyError, HttpError, type Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { Button } from './format.js';
-import type { BoardApi } from './board.js';
-import type { DeliveryVerdict, MessageSender, SendOptions } from './sender.js';
+import type { DeliveryVerdict } from '../../channel.js';
+import type { Button } from './render.js';
+
+/** How a message is posted. */
+export interface SendOptions {
+  threadId?: number;
+  buttons?: Button[][];
+  /** Deliver quietly (`disable_notification`). */
+  silent?: boolean;
+  /** Reply to this message (when it still exists). */
+  replyTo?: number;
+}
+
+/** The Bot API calls the Telegram channel makes. */
+export interface MessageSender {
+  /** Sends a message and returns its id. */
+  send(chatId: number, text: string, options: SendOptions): Promise<number>;
+  /** Replaces a message's text and keyboard. */
+  edit(chatId: number, messageId: number, text: string, buttons?: Button[][]): Promise<void>;
+  /** A cheap call (getMe) that answers whether the Bot API is reachable. */
+  probe?(): Promise<boolean>;
+}
 
 /** Inline keyboard markup from button rows. */
 export function keyboard(buttons: Button[][]): InlineKeyboardMarkup {
@@ -12,7 +31,7 @@ export function keyboard(buttons: Button[][]): InlineKeyboardMarkup {
 /** Delivers through the bot's API (with the throttler and auto-retry installed on it). */
 export function createTelegramSender(api: Api): MessageSender {
   return {
-    async send(chatId: number, text: string, options: SendOptions): Promise<number> {
+    async send(chatId, text, options) {
       const message = await api.sendMessage(chatId, text, {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
@@ -23,13 +42,18 @@ export function createTelegramSender(api: Api): MessageSender {
       });
       return message.message_id;
     },
-    async edit(chatId: number, messageId: number, text: string, buttons?: Button[][]): Promise<void> {
+    async edit(chatId, messageId, text, buttons) {
       await api.editMessageText(chatId, messageId, text, {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         reply_markup: keyboard(buttons ?? []),
       });
     },
+    probe: () =>
+      api.getMe().then(
+        () => true,
+        () => false,
+      ),
   };
 }
 
@@ -55,39 +79,4 @@ export function classifyTelegramError(err: unknown): DeliveryVerdict {
   }
   if (err instanceof HttpError) return { action: 'retry' };
   return { action: 'retry' };
-}
-
-/** The status board's calls through the bot's API: quiet, HTML, and edits that change nothing or find no message told apart. */
-export function createBoardApi(api: Api): BoardApi {
-  return {
-    async send(chatId, threadId, text) {
-      const message = await api.sendMessage(chatId, text, {
-        parse_mode: 'HTML',
-        link_preview_options: { is_disabled: true },
-        disable_notification: true,
-        ...(threadId !== undefined ? { message_thread_id: threadId } : {}),
-      });
-      return message.message_id;
-    },
-    async edit(chatId, messageId, text) {
-      try {
-        await api.editMessageText(chatId, messageId, text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
-        return 'ok';
-      } catch (err) {
-        if (err instanceof GrammyError && err.error_code === 400) {
-          const description = err.description.toLowerCase();
-          if (description.includes('message is not modified')) return 'same';
-          if (/message to edit not found|message can't be edited|message_id_invalid/.test(description)) return 'gone';
-        }
-        throw err;
-      }
-    },
-    pin: (chatId, messageId) => api.pinChatMessage(chatId, messageId, { disable_notification: true }).then(
-      () => true,
-      () => false,
-    ),
-    async unpin(chatId, messageId) {
-      await api.unpinChatMessage(chatId, messageId).catch(() => undefined);
-    },
-  };
 }
