@@ -113,9 +113,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const windows = createWindowRegistry(store);
   await windows.load();
   const chats = createChatSettingsRepository(store);
-  const agent = createHttpAgent();
-  const ec2Probe = createEc2Probe();
-  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe(), ec2Probe]);
+  const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });
+  const ec2Probe = createEc2Probe({ allowMetadata: config.allowMetadataTargets });
+  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe({ allowMetadata: config.allowMetadataTargets }), ec2Probe]);
   const engine = createEngine({
     targets,
     states,
