@@ -123,9 +123,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const chats = createChatSettingsRepository(store);
   const alertRecords = createAlertRecords(store);
   await alertRecords.load();
-  const agent = createHttpAgent();
-  const ec2Probe = createEc2Probe();
-  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe(), ec2Probe]);
+  const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });
+  const ec2Probe = createEc2Probe({ allowMetadata: config.allowMetadataTargets });
+  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe({ allowMetadata: config.allowMetadataTargets }), ec2Probe]);
   const engine = createEngine({
     targets,
     states,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
+import { metadataError } from './metadata-address.js';
 import { invalid, valid, type Parsed } from './result.js';
 
 /** What a target checks. */
@@ -142,8 +143,6 @@ export const ACCESS_KEY_RE = /^[A-Za-z0-9]{4,128}$/;
 /** Used by the option grammar (target-options.ts). */
 export const CREDENTIAL_RE = /^[\x21-\x7e]+$/;
 const HOSTNAME_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
-/** Canonical (WHATWG URL) forms; `::ffff:a9fe:a9fe` is 169.254.169.254 reached over IPv6. */
-const METADATA_HOSTS = new Set(['169.254.169.254', 'fd00:ec2::254', '::ffff:a9fe:a9fe']);
 
 /** The id of the target called `name` in chat `chatId`. */
 export const targetId = (chatId: number, name: string): string => `${chatId}/${name}`;
@@ -202,23 +201,6 @@ export function parseHostPort(text: string, allowMetadata = false): Parsed<{ hos
   const metadata = metadataError(host, allowMetadata);
   if (metadata) return invalid(metadata);
   return valid({ host, port });
-}
-
-function metadataError(host: string, allowMetadata: boolean): string | undefined {
-  const bare = canonicalHost(host);
-  if (allowMetadata || !METADATA_HOSTS.has(bare)) return undefined;
-  return `${bare} is a cloud metadata address and is refused (set ALLOW_METADATA_TARGETS=true to allow it)`;
-}
-
-// The resolver accepts `2852039166`, `0xa9fea9fe`, `169.254.169.254.` and uncompressed IPv6 too,
-// so the address is compared in the form the URL parser gives it, not as typed.
-function canonicalHost(host: string): string {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  try {
-    return new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    return bare;
-  }
 }
 
 /** What an http(s) address is called in errors, an example of it, and where credentials go instead. */

@@ -2,9 +2,11 @@ import type { AvailabilityZone, EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { CheckResult } from '../domain/check.js';
 import type { Ec2Target } from '../domain/target.js';
+import { guardedLookup, literalRefusal } from './address-guard.js';
+import { createHttpAgent } from './http.js';
 import { describeNetworkError, type FailureDescription } from './network-error.js';
 import type { Probe, ProbeContext } from './probe.js';
 import { detectMaintenance, type FailedAnswer } from './maintenance.js';
@@ -17,7 +19,7 @@ export interface Ec2ClientSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Connection and request limit of the HTTP handler; the check's signal still ends a check first. */
   timeoutMs: number;
-  /** Name resolution (node's dns.lookup by default). */
+  /** Name resolution; the probe passes one that refuses cloud metadata and link-local addresses (the client must use it). */
   lookup?: LookupFunction;
 }
 
@@ -28,7 +30,10 @@ export type Ec2ClientFactory = (settings: Ec2ClientSettings) => EC2Client | Prom
 export interface Ec2ProbeOptions {
   /** {@link createEc2Client} when absent; tests wrap it to count or inspect clients. */
   clientFactory?: Ec2ClientFactory;
+  /** Name resolution (node's dns.lookup by default); tests pass one that never leaves the machine. */
   lookup?: LookupFunction;
+  /** `ALLOW_METADATA_TARGETS`: connect to cloud metadata and link-local addresses too. */
+  allowMetadata?: boolean;
   /** At most this many clients are kept; the least recently used one is destroyed beyond it. */
   maxClients?: number;
 }
@@ -196,9 +201,9 @@ function clientKey(t: Ec2Target): string {
 }
 
 /** A plain GET of the endpoint (at most 64 KiB of it), for maintenance pages; undefined when it fails. */
-async function fetchPage(url: string, signal: AbortSignal): Promise<FailedAnswer | undefined> {
+async function fetchPage(url: string, signal: AbortSignal, dispatcher: Dispatcher): Promise<FailedAnswer | undefined> {
   try {
-    const res = await request(url, { method: 'GET', signal, reset: true, headers: { 'user-agent': 'Lookout/0.1 (+uptime check)' } });
+    const res = await request(url, { dispatcher, method: 'GET', signal, reset: true, headers: { 'user-agent': 'Lookout/0.1 (+uptime check)' } });
     let body = '';
     for await (const chunk of res.body) {
       body += (chunk as Buffer).toString('utf8');
@@ -217,12 +222,18 @@ async function fetchPage(url: string, signal: AbortSignal): Promise<FailedAnswer
 /**
  * The ec2 check: one DescribeAvailabilityZones call to the target's endpoint, signed for its region with
  * its credentials (or the default chain). UP when a zone is available. Clients are kept per endpoint,
- * region, credentials and timeout, so a check does not build an SDK client each time.
+ * region, credentials and timeout, so a check does not build an SDK client each time. An endpoint on a
+ * cloud metadata or link-local address (the literal, or any address its name resolves to) is DOWN
+ * without a connection, unless `allowMetadata`.
  */
 export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
   const factory = options.clientFactory ?? createEc2Client;
   const maxClients = options.maxClients ?? 256;
   const clients = new Map<string, Promise<EC2Client>>();
+  const lookup = options.allowMetadata ? options.lookup : guardedLookup(options);
+  // The maintenance page is fetched through the same guard (a name may resolve elsewhere by then).
+  let pageAgent: Dispatcher | undefined;
+  const pageDispatcher = (): Dispatcher => (pageAgent ??= createHttpAgent(options.lookup, { allowMetadata: options.allowMetadata === true }));
 
   const destroy = (client: Promise<EC2Client>): void => void client.then((c) => c.destroy(), () => undefined);
 
@@ -245,7 +256,7 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
         region: t.region,
         ...(credentials ? { credentials } : {}),
         timeoutMs: t.timeoutMs,
-        ...(options.lookup ? { lookup: options.lookup } : {}),
+        ...(lookup ? { lookup } : {}),
       }),
     );
     // A factory that failed is not kept: the next check tries again.
@@ -265,6 +276,9 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
       const at = ctx.now();
       const timeout = (latencyMs: number): CheckResult => ({ ok: false, at, latencyMs, ...describeNetworkError(undefined, target.timeoutMs, true) });
       if (ctx.signal.aborted) return timeout(0);
+      // A socket connects to an IP literal without asking the lookup, so the literal is judged here.
+      const refused = literalRefusal(new URL(target.endpoint).hostname, options);
+      if (refused) return { ok: false, at, latencyMs: 0, ...describeNetworkError(refused, target.timeoutMs, false) };
       // Loading the SDK (first check only) is not the endpoint's latency, so the clock starts after it.
       const [sdk, client] = await Promise.all([loadSdk(), clientFor(target)]);
       const started = performance.now();
@@ -279,7 +293,7 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
         const result: CheckResult = { ok: false, at, latencyMs, ...(status !== undefined ? { status } : {}), ...failure };
         // The API answered with an error: a plain GET of the endpoint tells planned maintenance from an outage.
         if (status !== undefined && status >= 500 && !ctx.signal.aborted) {
-          const page = await fetchPage(target.endpoint, ctx.signal);
+          const page = await fetchPage(target.endpoint, ctx.signal, pageDispatcher());
           const maintenance = page ? detectMaintenance(page, at) : undefined;
           if (maintenance) result.maintenance = maintenance;
         }
@@ -295,6 +309,8 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
     close() {
       for (const client of clients.values()) destroy(client);
       clients.clear();
+      void pageAgent?.close().catch(() => undefined);
+      pageAgent = undefined;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { CheckResult, Observations } from '../domain/check.js';
 import { formatExpect, statusExpected, type HttpTarget } from '../domain/target.js';
+import { guardedLookup, literalRefusal } from './address-guard.js';
 import { detectMaintenance } from './maintenance.js';
 import { describeNetworkError } from './network-error.js';
 import { parseJwtExpiry, parseRateLimit, type ResponseHeaders } from './observations.js';
@@ -20,12 +21,20 @@ export interface HttpProbeOptions {
   userAgent?: string;
   /** Name resolution (node's dns.lookup by default); tests pass one that never leaves the machine. */
   lookup?: LookupFunction;
+  /** `ALLOW_METADATA_TARGETS`, for the agent made when `dispatcher` is absent (a given one has its own). */
+  allowMetadata?: boolean;
 }
 
 /** TLS settings of the http agent; tests trust their own CA with `ca`. */
 export interface HttpTlsOptions {
   /** PEM certificates trusted instead of the default root CAs. */
   ca?: string;
+}
+
+/** Settings of the agent made by `createHttpAgent`. */
+export interface HttpAgentOptions extends HttpTlsOptions {
+  /** `ALLOW_METADATA_TARGETS`: connect to cloud metadata and link-local addresses too. */
+  allowMetadata?: boolean;
 }
 
 /** At most this many https origins keep a remembered certificate expiry; the oldest is forgotten first. */
@@ -87,11 +96,35 @@ function certExpiryRecordingConnector(options: buildConnector.BuildOptions, expi
   };
 }
 
-/** The one undici Agent all http checks share; it records each https peer's certificate expiry. */
-export function createHttpAgent(lookup?: LookupFunction, tls: HttpTlsOptions = {}): Agent {
+/**
+ * A connector that refuses cloud metadata and link-local IP literals before anything is opened (a socket
+ * does not ask the lookup about a literal); names are judged by the guarded lookup the connect options carry.
+ */
+function literalGuardingConnector(connect: buildConnector.connector, allowMetadata: boolean): buildConnector.connector {
+  if (allowMetadata) return connect;
+  return (target, callback) => {
+    const refused = literalRefusal(target.hostname, {});
+    if (refused) callback(refused, null);
+    else connect(target, callback);
+  };
+}
+
+/**
+ * The one undici Agent all http checks share. It records each https peer's certificate expiry, and it
+ * connects to no cloud metadata or link-local address (literal or resolved) unless `allowMetadata` is set;
+ * redirects are never followed, so an answer cannot send a check there either.
+ */
+export function createHttpAgent(lookup?: LookupFunction, options: HttpAgentOptions = {}): Agent {
   const expiries = new Map<string, number>();
-  const connectOptions: buildConnector.BuildOptions = { timeout: 300_000, ...(lookup ? { lookup } : {}), ...(tls.ca ? { ca: tls.ca } : {}) };
-  const agent = new Agent({ connections: null, keepAliveTimeout: 4_000, connect: certExpiryRecordingConnector(connectOptions, expiries) });
+  const allowMetadata = options.allowMetadata === true;
+  const guarded = allowMetadata ? lookup : guardedLookup({ ...(lookup ? { lookup } : {}) });
+  const connectOptions: buildConnector.BuildOptions = {
+    timeout: 300_000,
+    ...(guarded ? { lookup: guarded } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
+  };
+  const connect = literalGuardingConnector(certExpiryRecordingConnector(connectOptions, expiries), allowMetadata);
+  const agent = new Agent({ connections: null, keepAliveTimeout: 4_000, connect });
   certExpiriesByAgent.set(agent, expiries);
   return agent;
 }
@@ -127,7 +160,7 @@ const MAINTENANCE_BODY_BYTES = 65_536;
 
 /** The http check: one request with the target's method and headers, status and keyword verified. */
 export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarget> {
-  const dispatcher = options.dispatcher ?? createHttpAgent(options.lookup);
+  const dispatcher = options.dispatcher ?? createHttpAgent(options.lookup, { allowMetadata: options.allowMetadata === true });
   const certExpiries = certExpiriesByAgent.get(dispatcher);
   const reset = !options.keepAlive;
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;

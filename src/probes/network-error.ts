@@ -1,5 +1,6 @@
 import type { FailureKind } from '../domain/check.js';
 import { formatDuration } from '../domain/duration.js';
+import { findRefusal } from './address-guard.js';
 
 /** A failure category and the words alerts show for it. */
 export interface FailureDescription {
@@ -50,6 +51,10 @@ function codesOf(err: unknown, depth = 0): string[] {
  * check's own signal fired, which is a timeout whatever the library made of it.
  */
 export function describeNetworkError(err: unknown, timeoutMs: number, aborted: boolean): FailureDescription {
+  // A refused address is Lookout's own decision, not a network failure: "error" gets no trace (which
+  // would send packets towards the very address that was refused).
+  const refused = findRefusal(err);
+  if (refused) return { failure: 'error', reason: refused.message };
   if (aborted) return { failure: 'timeout', reason: `timeout after ${formatDuration(timeoutMs)}` };
   const codes = codesOf(err);
   for (const code of codes) {

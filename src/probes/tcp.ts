@@ -1,12 +1,20 @@
-import { connect, type LookupFunction } from 'node:net';
+import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CheckResult } from '../domain/check.js';
 import type { TcpTarget } from '../domain/target.js';
+import { guardedLookup, literalRefusal, type AddressGuardOptions } from './address-guard.js';
 import { describeNetworkError } from './network-error.js';
 import type { Probe, ProbeContext } from './probe.js';
 
-/** The tcp check: UP when a connection to host:port opens; it is closed at once. */
-export function createTcpProbe(options: { lookup?: LookupFunction } = {}): Probe<TcpTarget> {
+/** How the tcp probe resolves names and which addresses it refuses. */
+export type TcpProbeOptions = AddressGuardOptions;
+
+/**
+ * The tcp check: UP when a connection to host:port opens; it is closed at once. A cloud metadata or
+ * link-local address (the literal, or any address the name resolves to) is DOWN without a connection.
+ */
+export function createTcpProbe(options: TcpProbeOptions = {}): Probe<TcpTarget> {
+  const lookup = guardedLookup(options);
   return {
     kind: 'tcp',
     run(target: TcpTarget, ctx: ProbeContext): Promise<CheckResult> {
@@ -17,7 +25,12 @@ export function createTcpProbe(options: { lookup?: LookupFunction } = {}): Probe
           resolve({ ok: false, at, latencyMs: 0, ...describeNetworkError(undefined, target.timeoutMs, true) });
           return;
         }
-        const socket = connect({ host: target.host, port: target.port, autoSelectFamily: true, ...(options.lookup ? { lookup: options.lookup } : {}) });
+        const refused = literalRefusal(target.host, options);
+        if (refused) {
+          resolve({ ok: false, at, latencyMs: performance.now() - started, ...describeNetworkError(refused, target.timeoutMs, false) });
+          return;
+        }
+        const socket = connect({ host: target.host, port: target.port, autoSelectFamily: true, lookup });
         const finish = (result: CheckResult): void => {
           ctx.signal.removeEventListener('abort', onAbort);
           socket.destroy();

@@ -35,8 +35,8 @@ const CREDENTIALS_ERROR =
   'URL must not contain a user name or password: send credentials with header="Authorization: ..." instead';
 const HOST_PORT_ERROR = (text: string): string =>
   `tcp target must be host:port with a port between 1 and 65535, like db.internal:5432, got "${text}"`;
-const METADATA_ERROR = (host: string): string =>
-  `${host} is a cloud metadata address and is refused (set ALLOW_METADATA_TARGETS=true to allow it)`;
+const METADATA_ERROR = (host: string, kind = 'a cloud metadata address'): string =>
+  `${host} is ${kind}; Lookout refuses it unless ALLOW_METADATA_TARGETS=true`;
 const NAME_ERROR = (name: string): string =>
   `name must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "${name}"`;
 const EXPECT_ERROR = (text: string): string =>
@@ -238,7 +238,7 @@ describe('parseHostPort', () => {
     ['2852039166:80', '169.254.169.254'],
     ['0xa9fea9fe:80', '169.254.169.254'],
     ['169.254.43518:80', '169.254.169.254'],
-    ['[::ffff:169.254.169.254]:80', '::ffff:a9fe:a9fe'],
+    ['[::ffff:169.254.169.254]:80', '::ffff:a9fe:a9fe (169.254.169.254)'],
   ])('refuses the metadata address %j unless allowed', (text, shown) => {
     expect(parseHostPort(text)).toEqual({ ok: false, errors: [METADATA_ERROR(shown)] });
     expect(parseHostPort(text, true).ok).toBe(true);
@@ -284,7 +284,7 @@ describe('parseTargetUrl', () => {
     ['http://[fd00:ec2:0::254]/', 'fd00:ec2::254'],
     ['http://2852039166/', '169.254.169.254'],
     ['http://169.254.169.254./', '169.254.169.254'],
-    ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe'],
+    ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe (169.254.169.254)'],
   ])('refuses the metadata address in %j unless allowed', (text, shown) => {
     expect(parseTargetUrl(text)).toEqual({ ok: false, errors: [METADATA_ERROR(shown)] });
     expect(parseTargetUrl(text, true).ok).toBe(true);
@@ -619,6 +619,37 @@ describe('buildTarget', () => {
       expect(build(command, { ...CTX, allowMetadata: false })).toEqual({ ok: false, errors: [METADATA_ERROR(host)] });
       expect(build(command, { ...CTX, allowMetadata: true }).ok).toBe(true);
     });
+
+    // Issue 13: forms that passed before, each refused by /add for http and tcp alike.
+    it.each([
+      ['[64:ff9b::a9fe:a9fe]', '64:ff9b::a9fe:a9fe (169.254.169.254)', 'a cloud metadata address'],
+      ['[::169.254.169.254]', '::a9fe:a9fe (169.254.169.254)', 'a cloud metadata address'],
+      ['[::ffff:0:a9fe:a9fe]', '::ffff:0:a9fe:a9fe (169.254.169.254)', 'a cloud metadata address'],
+      ['[2002:a9fe:a9fe::1]', '2002:a9fe:a9fe::1 (169.254.169.254)', 'a cloud metadata address'],
+      ['169.254.170.2', '169.254.170.2', 'a cloud metadata address'],
+      ['100.100.100.200', '100.100.100.200', 'a cloud metadata address'],
+      ['169.254.1.1', '169.254.1.1', 'a link-local address'],
+      ['[fe80::1]', 'fe80::1', 'a link-local address'],
+      ['[febf::1]', 'febf::1', 'a link-local address'],
+      ['[fd20:ce::254]', 'fd20:ce::254', 'a cloud metadata address'],
+      ['metadata.google.internal', 'metadata.google.internal', 'the name of a cloud metadata service'],
+      ['METADATA.Google.Internal.', 'metadata.google.internal.', 'the name of a cloud metadata service'],
+      ['metadata', 'metadata', 'the name of a cloud metadata service'],
+      ['instance-data', 'instance-data', 'the name of a cloud metadata service'],
+      ['instance-data.', 'instance-data.', 'the name of a cloud metadata service'],
+    ])('/add refuses %j over http and tcp unless allowMetadata', (host, shown, kind) => {
+      for (const command of [`http://${host}/latest/meta-data/`, `tcp ${host}:80`]) {
+        expect(build(command)).toEqual({ ok: false, errors: [METADATA_ERROR(shown, kind)] });
+        expect(build(command, { ...CTX, allowMetadata: true }).ok).toBe(true);
+      }
+    });
+
+    it.each(['http://10.0.0.1/', 'http://192.168.1.1/', 'http://127.0.0.1:8080/', 'http://[::1]/', 'http://[fd00::1]/', 'http://metadata.example.com/', 'tcp 100.100.100.201:80', 'tcp 169.255.0.1:80'])(
+      '/add still accepts the private or ordinary address %j',
+      (command) => {
+        expect(build(command).ok).toBe(true);
+      },
+    );
 
     it('builds a metadata target when allowed', () => {
       expect(buildHttp('http://169.254.169.254/latest/meta-data/', { ...CTX, allowMetadata: true })).toMatchObject({
@@ -1086,6 +1117,9 @@ describe('buildTarget for ec2', () => {
     ['ec2 ftp://ec2.example.com region=us-east-1', ENDPOINT_ERROR('ftp://ec2.example.com')],
     ['ec2 http://169.254.169.254/ region=us-east-1', METADATA_ERROR('169.254.169.254')],
     ['ec2 http://[fd00:ec2::254]/ region=us-east-1', METADATA_ERROR('fd00:ec2::254')],
+    ['ec2 http://[64:ff9b::a9fe:a9fe]/ region=us-east-1', METADATA_ERROR('64:ff9b::a9fe:a9fe (169.254.169.254)')],
+    ['ec2 http://100.100.100.200/ region=us-east-1', METADATA_ERROR('100.100.100.200')],
+    ['ec2 http://instance-data/ region=us-east-1', METADATA_ERROR('instance-data', 'the name of a cloud metadata service')],
   ])('refuses the address of %j', (command, error) => {
     expect(build(command)).toEqual({ ok: false, errors: [error] });
   });

@@ -16,3 +16,37 @@ export const loopbackLookup: LookupFunction = (hostname, options, callback) => {
   const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname, syscall: 'getaddrinfo' });
   setImmediate(() => callback(err, '', 0));
 };
+
+/** A resolver with fixed answers that never leaves the machine, and the names it was asked for. */
+export interface ScriptedLookup {
+  lookup: LookupFunction;
+  /** Every name asked, in order. */
+  readonly asked: string[];
+}
+
+/**
+ * A resolver that answers each name of `answers` with its addresses (in that order) and every other
+ * name with ENOTFOUND. Like dns.lookup it honours `all` and `family`.
+ */
+export function scriptedLookup(answers: Record<string, readonly string[]>): ScriptedLookup {
+  const asked: string[] = [];
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    asked.push(hostname);
+    const family = typeof options === 'object' && options !== null ? Number((options as { family?: unknown }).family ?? 0) : 0;
+    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+    const addresses: LookupAddress[] = (Object.hasOwn(answers, hostname) ? (answers[hostname] ?? []) : [])
+      .map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
+      .filter((a) => family === 0 || a.family === family);
+    setImmediate(() => {
+      const first = addresses[0];
+      if (first === undefined) {
+        callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname, syscall: 'getaddrinfo' }), '', 0);
+      } else if (all) {
+        (callback as unknown as (err: null, a: LookupAddress[]) => void)(null, addresses);
+      } else {
+        callback(null, first.address, first.family);
+      }
+    });
+  };
+  return { lookup, asked };
+}
