@@ -63,7 +63,7 @@ export interface OutboxDeps {
 }
 
 /** After this many failures of one part while its channel answered probes, the part is dropped as undeliverable. */
-const POISON_FAILURES = 3;
+const POISON_FAILURES = 10;
 
 /** One destination's queue and pacing. */
 interface Lane {
@@ -180,7 +180,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     if (!running || lane.busy) return;
     const head = lane.queue[0];
     if (!head) {
-      if (lane.timer === undefined) lanes.delete(lane.destination);
+      // The lane stays (a few numbers): its pace must outlive a queue that ran dry for a moment.
       checkIdle();
       return;
     }
@@ -224,16 +224,17 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const byId = new Map(batch.map((item) => [item.notification.id, item]));
     const done = async (ids: readonly string[], info?: PartInfo): Promise<void> => {
       const items = ids.map((id) => byId.get(id)).filter((i): i is OutboxItem => i !== undefined);
+      for (const item of items) byId.delete(item.notification.id);
+      lane.failuresWhileUp = 0;
+      lane.probeMayWake = false;
+      // Off the disk first, then out of the queue: until then it counts as queued (depth, idle).
+      await Promise.all(items.map(forget));
       for (const item of items) {
-        byId.delete(item.notification.id);
         const at = lane.queue.indexOf(item);
         if (at >= 0) lane.queue.splice(at, 1);
         queued.delete(dedupKey(item.destination, item.notification.id));
+        emit({ item, outcome: 'delivered', ...(info ? { info } : {}) });
       }
-      lane.failuresWhileUp = 0;
-      lane.probeMayWake = false;
-      await Promise.all(items.map(forget));
-      for (const item of items) emit({ item, outcome: 'delivered', ...(info ? { info } : {}) });
     };
     try {
       await lane.channel.deliver(
@@ -272,10 +273,10 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const gone = part.length > 0 ? part : [head];
     lane.failuresWhileUp = 0;
     for (const item of gone) {
+      await forget(item);
       const at = lane.queue.indexOf(item);
       if (at >= 0) lane.queue.splice(at, 1);
       queued.delete(dedupKey(item.destination, item.notification.id));
-      await forget(item);
       if (verdict.action === 'done') {
         emit({ item, outcome: 'delivered' });
       } else {
