@@ -128,7 +128,8 @@ export function startChat(bot: Bot<LookoutContext>, options: ChatOptions = {}): 
   const ready = (async () => {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
       try {
-        await bot.init(signal);
+        // Not bot.init(): it retries getMe by itself for ever, and would keep this loop from seeing the failure.
+        if (!bot.isInited()) bot.botInfo = await bot.api.getMe(signal);
         if (options.webhook) {
           await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })), undefined, signal);
           // Registered once the HTTP server listens, so Telegram's first POST finds it.
