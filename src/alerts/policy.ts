@@ -91,9 +91,10 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
   const { incidents, windows, clock, tell } = deps;
   const log = deps.logger;
   const remindDefault = deps.remindDefaultMs ?? 3_600_000;
-  const kept = deps.store.namespace<string[]>('policy');
+  // Active windows as announced: window id → start of its current occurrence (so its end has a stable id).
+  const kept = deps.store.namespace<Array<[string, number]> | string[]>('policy');
   let seq = 0;
-  let activeIds = new Set<string>();
+  let activeIds = new Map<string, number>();
   let windowTimer: TimerHandle | undefined;
   let running = false;
   const pending = new Set<Promise<unknown>>();
@@ -310,14 +311,24 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     ...(w.threadId !== undefined ? { threadId: w.threadId } : {}),
   });
 
+  /** The windows active at `now`, with the start of their current occurrence. */
+  const activeNow = (now: number): Map<string, number> => {
+    const map = new Map<string, number>();
+    for (const w of windows.list()) {
+      const occurrence = occurrenceAt(w, now);
+      if (occurrence) map.set(w.id, occurrence.start);
+    }
+    return map;
+  };
+
   async function evaluateWindows(announce: boolean): Promise<void> {
     const now = clock.now();
-    const current = new Set(windows.list().filter((w) => occurrenceAt(w, now) !== undefined).map((w) => w.id));
+    const current = activeNow(now);
     if (announce) {
       for (const w of windows.list()) {
         const occurrence = occurrenceAt(w, now);
         // A mute's start is the answer to its command; scheduled maintenance announces itself.
-        if (occurrence && !activeIds.has(w.id) && w.kind === 'maintenance') {
+        if (occurrence && activeIds.get(w.id) !== occurrence.start && w.kind === 'maintenance') {
           await tell({
             kind: 'window-started',
             scope: scopeName(w),
@@ -328,12 +339,12 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
           });
         }
       }
-      for (const id of activeIds) {
+      for (const [id, start] of activeIds) {
         const w = windows.get(id);
-        if (w && !current.has(id)) await tell({ kind: 'window-ended', scope: scopeName(w), window: w.kind, id: `window:${w.id}:end:${now}`, ...windowBase(w) });
+        if (w && current.get(id) !== start) await tell({ kind: 'window-ended', scope: scopeName(w), window: w.kind, id: `window:${w.id}:end:${start}`, ...windowBase(w) });
       }
     }
-    const changed = activeIds.size !== current.size || [...current].some((id) => !activeIds.has(id));
+    const changed = activeIds.size !== current.size || [...current].some(([id, start]) => activeIds.get(id) !== start);
     activeIds = current;
     if (changed) await kept.set('active-windows', [...current]);
     // Alerts held back by windows that no longer cover their target go out now.
@@ -394,8 +405,15 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
     async start() {
       running = true;
       const saved = await kept.get('active-windows');
+      const known = saved?.map((entry): [string, number] => {
+        if (typeof entry !== 'string') return entry;
+        const w = windows.get(entry);
+        return [entry, (w && occurrenceAt(w, clock.now())?.start) ?? 0];
+      });
       // The first start of a store that never saved them: windows active now are taken as announced.
-      activeIds = new Set(saved ?? windows.list().filter((w) => occurrenceAt(w, clock.now()) !== undefined).map((w) => w.id));
+      activeIds = new Map(known ?? activeNow(clock.now()));
+      // Written now, so that the next start knows what was announced even if no window ever changes.
+      if (!saved) await kept.set('active-windows', [...activeIds]);
       // Decided before the last run ended, not queued yet: queued now, in the order they happened.
       for (const incident of incidents.pending()) {
         for (const what of untold(incident)) await inOrder(incident.targetId, () => announce(incident, what));

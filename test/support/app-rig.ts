@@ -40,7 +40,7 @@ export const FAST_THROTTLE = {
 export async function startAppRig(
   env: Record<string, string> = {},
   existing?: { dataDir: string; telegram: FakeTelegram; server: TargetServer },
-  extra: { clock?: Clock; boardIntervalMs?: number } = {},
+  extra: { clock?: Clock; boardIntervalMs?: number; outboxBackoffMs?: { base: number; max: number }; probeEveryMs?: number } = {},
 ): Promise<AppRig> {
   const telegram = existing?.telegram ?? (await startFakeTelegram());
   const server = existing?.server ?? (await startTargetServer());
@@ -74,7 +74,8 @@ export async function startAppRig(
     logger: createLogger('debug', sink),
     throttle: FAST_THROTTLE,
     pollTimeoutS: 1,
-    outboxBackoffMs: { base: 50, max: 400 },
+    outboxBackoffMs: extra.outboxBackoffMs ?? { base: 50, max: 400 },
+    ...(extra.probeEveryMs !== undefined ? { probeEveryMs: extra.probeEveryMs } : {}),
   };
   const rig: AppRig = {
     app: await startApp(config, options),

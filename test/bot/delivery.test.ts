@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN, GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { buttonsOf, textOf } from '../support/fake-telegram.js';
+
+// What issue 13 found in delivery, through the whole app against the fake Bot API.
+
+const OTHER_GROUP = -1009999999999;
+let rig: AppRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+const realWait = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function addTarget(r: AppRig, name: string, chatId = GROUP): Promise<void> {
+  await r.say(`/add ${r.server.url}/${name} name=${name} confirm=1 every=1d remind=0`, 'Added', ADMIN, chatId);
+  await r.telegram.waitFor('editMessageText', (c) => c.payload.chat_id === chatId && textOf(c).includes('First check') && textOf(c).includes(name));
+}
+
+describe('catching up after a Telegram outage', () => {
+  it('after five minutes without Telegram, the queued alert and the newer ones go out within seconds of its return, in order', async () => {
+    const clock = new FakeClock();
+    rig = await startAppRig({}, undefined, { clock, outboxBackoffMs: { base: 1_000, max: 300_000 }, probeEveryMs: 5_000 });
+    await addTarget(rig, 'api');
+    await addTarget(rig, 'web');
+    rig.telegram.setDown(true, { includeGetUpdates: false });
+    rig.server.setStatus(503);
+    await rig.app.engine.checkNow(`${GROUP}/api`);
+    await rig.app.policy.settle();
+    // Five minutes of outage: the backoff grows to minutes.
+    for (let s = 0; s < 300; s++) {
+      await clock.advance(1_000);
+      if (s === 120) {
+        await rig.app.engine.checkNow(`${GROUP}/web`);
+        await rig.app.policy.settle();
+      }
+      await realWait(2);
+    }
+    rig.telegram.setDown(false);
+    const back = clock.now();
+    const delivered = (): string[] =>
+      rig!.telegram
+        .callsOf('sendMessage')
+        .filter((c) => !c.failed && /DOWN/.test(textOf(c)))
+        .map((c) => textOf(c));
+    for (let s = 0; s < 60 && delivered().length < 1; s++) {
+      await clock.advance(1_000);
+      await realWait(20);
+    }
+    // Both were waiting: they go out together, the older first.
+    expect(delivered()).toHaveLength(1);
+    const lines = delivered()[0]!.split('\n');
+    expect(lines[0]).toBe('🔴 <b>2 of 2 targets are DOWN</b>');
+    expect(lines[1]).toMatch(/^🔴 <b>api<\/b>/);
+    expect(lines[2]).toMatch(/^🔴 <b>web<\/b>/);
+    // Within seconds: a probe every 5 s notices Telegram is back (the backoff alone would wait minutes).
+    expect(clock.now() - back).toBeLessThanOrEqual(12_000);
+  });
+});
+
+describe('outages shorter than a group', () => {
+  it('an outage that begins and ends while the chat waits for its group is told as one quiet line, and counted in /report', async () => {
+    const clock = new FakeClock();
+    rig = await startAppRig({}, undefined, { clock });
+    await addTarget(rig, 'first');
+    await addTarget(rig, 'short');
+    rig.server.setStatus(503);
+    await rig.app.engine.checkNow(`${GROUP}/first`);
+    await rig.telegram.waitFor('sendMessage', (c) => textOf(c).includes('<b>first</b> is DOWN'));
+    // Within the group window that the first alert opened: down and up again.
+    await rig.app.engine.checkNow(`${GROUP}/short`);
+    await clock.advance(2_000);
+    rig.server.setStatus(200);
+    await rig.app.engine.checkNow(`${GROUP}/short`);
+    await rig.app.policy.settle();
+    await clock.advance(5_000);
+    const blip = await rig.telegram.waitFor('sendMessage', (c) => textOf(c).startsWith('⚡'));
+    expect(textOf(blip)).toMatch(/^⚡ <b>short<\/b> was DOWN for 2s: HTTP 503, expected 200-299$/);
+    expect(blip.payload.disable_notification).toBe(true);
+    const report = await rig.say('/report', 'SLA report');
+    expect(textOf(report)).toMatch(/short\s+\S+\s+1\s/);
+  });
+});
+
+describe('buttons act only on their own chat', () => {
+  it("an Ack pressed in another chat with this chat's alert data changes nothing; unknown buttons get an answer", async () => {
+    rig = await startAppRig({ ALLOWED_CHAT_IDS: `${GROUP},${OTHER_GROUP}` });
+    rig.telegram.setMember(OTHER_GROUP, ADMIN, 'administrator');
+    await addTarget(rig, 'api');
+    rig.server.setStatus(503);
+    await rig.app.engine.checkNow(`${GROUP}/api`);
+    const alert = await rig.telegram.waitFor('sendMessage', (c) => textOf(c).includes('is DOWN'));
+    const ack = buttonsOf(alert).find((b) => b.text === 'Ack')!.callback_data;
+
+    // An admin of the other allowed chat replays the data there.
+    rig.telegram.pressButton({ chatId: OTHER_GROUP, userId: ADMIN, data: ack, messageId: 1 });
+    const refused = await rig.telegram.waitFor('answerCallbackQuery', (c) => String(c.payload.text) === 'This button is no longer valid.');
+    expect(refused).toBeDefined();
+    expect(rig.app.policy && (await rig.app.engine.state(`${GROUP}/api`))?.state).toBe('DOWN');
+    expect(rig.telegram.callsOf('editMessageText').filter((c) => textOf(c).includes('Acknowledged'))).toEqual([]);
+
+    // Stale or forged data of any kind: an answer, not a spinning button.
+    rig.telegram.clearCalls();
+    rig.telegram.pressButton({ chatId: GROUP, userId: ADMIN, data: 'ak:nosuchalert', messageId: 1 });
+    rig.telegram.pressButton({ chatId: GROUP, userId: ADMIN, data: 'zz:whatever', messageId: 1 });
+    await rig.telegram.waitForCount('answerCallbackQuery', 2);
+    expect(rig.telegram.callsOf('answerCallbackQuery').map((c) => c.payload.text)).toEqual(['This button is no longer valid.', 'This button is no longer valid.']);
+
+    // In its own chat it works.
+    const alertId = rig.telegram.messages(GROUP).find((m) => m.text?.includes('is DOWN'))!.message_id;
+    rig.telegram.pressButton({ chatId: GROUP, userId: ADMIN, data: ack, messageId: alertId });
+    await rig.telegram.waitFor('editMessageText', (c) => textOf(c).includes('Acknowledged by'));
+  });
+});
