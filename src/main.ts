@@ -31,7 +31,7 @@ import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { withTimeout } from './lib/timeout.js';
 import { createLogger, type Logger } from './lib/logger.js';
-import { createMetrics } from './http/metrics.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createEc2Probe } from './probes/ec2.js';
 import { createHttpAgent, createHttpProbe } from './probes/http.js';
@@ -77,6 +77,7 @@ export interface App {
   history: History;
   boards: Boards;
   policy: AlertPolicy;
+  metrics: Metrics;
   /** Resolves once the chat is up (getMe, commands, polling or webhook); absent when headless. */
   chatReady?: Promise<void>;
   logger: Logger;
@@ -380,6 +381,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     history,
     boards,
     policy,
+    metrics,
     logger,
     ...(chat ? { chatReady: chat.ready } : {}),
     ...(bot ? { bot } : {}),

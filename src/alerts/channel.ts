@@ -29,6 +29,8 @@ export class DeliveryError extends Error {
 export interface Grouping {
   windowMs: number;
   maxIntervalMs: number;
+  /** Notifications that answer someone (an acknowledgement's edit) go at once when they reach the head, outside the pace. */
+  immediate?(n: Notification): boolean;
 }
 
 /**

@@ -82,6 +82,12 @@ interface Lane {
   failuresWhileUp: number;
 }
 
+/** The items at the head of a queue that match, up to the first that does not. */
+function leading(queue: readonly OutboxItem[], match: (n: Notification) => boolean): OutboxItem[] {
+  const end = queue.findIndex((i) => !match(i.notification));
+  return queue.slice(0, end === -1 ? queue.length : end);
+}
+
 export const channelOf = (destination: string): string => destination.slice(0, Math.max(0, destination.indexOf(':'))) || destination;
 
 /**
@@ -188,8 +194,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const grouping = lane.channel.grouping;
     let due = head.notBefore;
     let paced = false;
-    // A retry follows its own backoff, not the storm's pace.
-    const retry = head.attempts > 0;
+    // A retry follows its own backoff, not the storm's pace; nor does the answer to someone's button.
+    const immediate = grouping?.immediate?.(head.notification) ?? false;
+    const retry = head.attempts > 0 || immediate;
     if (grouping && !retry && now - lane.lastBatchAt < lane.intervalMs) {
       due = Math.max(due, lane.lastBatchAt + lane.intervalMs);
       paced = true;
@@ -209,7 +216,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       lane.lastBatchAt = now;
     }
     lane.busy = true;
-    const batch = grouping ? lane.queue.slice(0, maxBatch) : [head];
+    const batch = !grouping ? [head] : immediate ? leading(lane.queue, (n) => grouping.immediate!(n)) : lane.queue.slice(0, maxBatch);
     const work = deliverBatch(lane, batch).finally(() => {
       lane.busy = false;
     });

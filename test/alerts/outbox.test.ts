@@ -242,6 +242,22 @@ describe('outbox', () => {
       expect(channel.batches.at(-1)).toEqual({ destination: A, ids: ['after'], at: quietAt });
     });
 
+    it('the answer to a button goes at once even while the storm paces the destination', async () => {
+      channel.grouping = { windowMs: 5_000, maxIntervalMs: 60_000, immediate: (n) => n.id.startsWith('ack') };
+      const outbox = await make();
+      await outbox.enqueue(note('first'), [A]);
+      await flushPromises();
+      await outbox.enqueue(note('ack-1'), [A]);
+      await flushPromises();
+      expect(channel.ids()).toEqual(['first', 'ack-1']);
+      // It did not move the pace: the next one still waits for the group.
+      await outbox.enqueue(note('later'), [A]);
+      await clock.advance(4_000);
+      expect(channel.ids()).toEqual(['first', 'ack-1']);
+      await clock.advance(1_000);
+      expect(channel.ids()).toEqual(['first', 'ack-1', 'later']);
+    });
+
     it('a retry follows its backoff, not the pace of the storm', async () => {
       const outbox = await make({ base: 100 });
       channel.next.push({ fail: retry() });

@@ -109,6 +109,46 @@ describe('engine scheduling', () => {
     expect(r.checks[0]?.scheduledAt).toBe(first);
   });
 
+  it('a check listener that throws costs the target neither its result nor its next check', async () => {
+    const r = await rig();
+    r.engine.onCheck(() => {
+      throw new Error('a listener bug');
+    });
+    await r.engine.start();
+    const t = target('api');
+    await r.targets.put(t);
+    await r.engine.upsert(t);
+    const event = await r.engine.checkNow(t.id);
+    expect(event?.result.ok).toBe(true);
+    await r.clock.advance(25_000);
+    expect(r.probe.callsOf(t.id).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('stateSaved resolves only once the state a change led to is written', async () => {
+    const r = await rig();
+    await r.engine.start();
+    const t = target('api', { confirm: 1 } as Partial<HttpTarget>);
+    await r.targets.put(t);
+    await r.engine.upsert(t);
+    await r.engine.checkNow(t.id);
+    let release!: () => void;
+    const put = r.states.put;
+    r.states.put = async (rec) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      await put(rec);
+    };
+    r.probe.failing.add(t.id);
+    await r.engine.checkNow(t.id);
+    let saved = false;
+    void r.engine.stateSaved(t.id).then(() => (saved = true));
+    await flushPromises();
+    expect(saved).toBe(false);
+    release();
+    await flushPromises();
+    expect(saved).toBe(true);
+    expect((await r.store.namespace<{ state: string }>('states').get(t.id))?.state).toBe('DOWN');
+  });
+
   it('spreads targets with the same interval (jitter)', async () => {
     const r = await rig({ concurrency: 1_000 });
     await r.engine.start();

@@ -88,3 +88,23 @@ describe('the deployment files query what the metrics expose', () => {
     for (const name of used) expect(exposed, name).toContain(name);
   });
 });
+
+describe('metrics through the app', () => {
+  it("a renamed target's series go with the old name; the new name starts its own", async () => {
+    const { startAppRig } = await import('../support/app-rig.js');
+    const rig = await startAppRig();
+    try {
+      await rig.say(`/add ${rig.server.url}/health name=api confirm=1 every=1d`, 'Added');
+      await rig.telegram.waitFor('editMessageText', (c) => String(c.payload.text).includes('First check'));
+      const before = await rig.app.metrics.registry.metrics();
+      expect(before).toContain(`target="${rig.config.allowedChatIds[0]}/api"`);
+      await rig.say('/edit api name=api2', 'was api');
+      await rig.app.engine.checkNow(`${rig.config.allowedChatIds[0]}/api2`);
+      const after = await rig.app.metrics.registry.metrics();
+      expect(after).not.toContain(`target="${rig.config.allowedChatIds[0]}/api"`);
+      expect(after).toContain(`target="${rig.config.allowedChatIds[0]}/api2"`);
+    } finally {
+      await rig.close();
+    }
+  });
+});
