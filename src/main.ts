@@ -4,12 +4,16 @@ import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import type { Bot } from 'grammy';
 import { createIncidentBook } from './alerts/incidents.js';
 import { createBoards, formatBoard, type Boards } from './alerts/board.js';
-import { createLogAlerts } from './alerts/log-alerts.js';
+import type { Channel } from './alerts/channel.js';
+import { CHANNEL_SPECS, channelSpec } from './alerts/channels/kinds.js';
+import { createLogChannel, logDestination } from './alerts/channels/log/channel.js';
+import type { ChannelContext } from './alerts/channels/spec.js';
+import { createDestinations } from './alerts/destinations.js';
 import { createAlertRecords } from './alerts/channels/telegram/alert-records.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/channels/telegram/api.js';
 import { createBoardApi } from './alerts/channels/telegram/board-api.js';
 import { createTelegramChannel, telegramDestination } from './alerts/channels/telegram/channel.js';
-import { createOutbox, type Outbox } from './alerts/outbox.js';
+import { channelOf, createOutbox, type Outbox } from './alerts/outbox.js';
 import { createStateNotices } from './alerts/state-notices.js';
 import { attachTraces } from './alerts/traces.js';
 import { createWarnings } from './alerts/warnings.js';
@@ -30,7 +34,7 @@ import { createEngine, type Engine } from './engine/engine.js';
 import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { withTimeout } from './lib/timeout.js';
-import { createLogger, type Logger } from './lib/logger.js';
+import { createLogger, createSecretRegistry, type Logger, type SecretRegistry } from './lib/logger.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createEc2Probe } from './probes/ec2.js';
@@ -101,6 +105,8 @@ export interface AppOptions {
   groupWindowMs?: number;
   /** While deliveries back off, how often Telegram is probed (default 5 s). */
   probeEveryMs?: number;
+  /** Secret strings kept out of the logs; destinations add theirs as they are added. */
+  secrets?: SecretRegistry;
   /** Waits between attempts to bring the chat up (default 1 s doubling to 60 s). */
   chatRetry?: { baseMs: number; maxMs: number };
   /** Least time between two edits of a chat's status board (default 10 s). */
@@ -109,7 +115,8 @@ export interface AppOptions {
 
 /** Composition root: config → store → probes → engine → alerts → bot; returns once checking runs (the chat comes up in the background). */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel, undefined, { secrets: [config.botToken, config.webhookSecret, config.statusToken] });
+  const secrets = options.secrets ?? createSecretRegistry([config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets]);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, { secrets });
   const clock = options.clock ?? systemClock;
   // A bad file stops the start before anything is opened, like a bad setting.
   const declared = await readDeclared(config, clock.now());
@@ -161,7 +168,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
       })
     : undefined;
-  const channels = new Map(telegramChannel ? [[telegramChannel.kind, telegramChannel] as const] : []);
+  const destinations = createDestinations(store);
+  await destinations.load();
+  for (const d of destinations.list()) secrets.add(...(channelSpec(d.kind)?.secrets(d.settings) ?? []));
+  const channelEnv = config.channelEnv;
+  const channelContext: ChannelContext = {
+    clock,
+    logger,
+    store,
+    env: channelEnv,
+    settings: (id) => destinations.get(id)?.settings,
+    allowMetadata: config.allowMetadataTargets,
+  };
+  const channels = new Map<string, Channel>([
+    ...(telegramChannel ? [[telegramChannel.kind, telegramChannel] as const] : []),
+    ['log', createLogChannel(logger)],
+    ...CHANNEL_SPECS.map((spec) => [spec.kind, spec.create(channelContext)] as const),
+  ]);
   const backoff = options.outboxBackoffMs ?? { base: 1_000, max: 300_000 };
   const outbox = createOutbox({
     store,
@@ -172,8 +195,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxBackoffMs: backoff.max,
     ...(options.probeEveryMs !== undefined ? { probeEveryMs: options.probeEveryMs } : {}),
   });
-  // Routing: every notification of a chat goes to that chat (and topic) in Telegram.
-  const tell: Tell = (n) => outbox.enqueue(n, bot ? [telegramDestination(n.chatId, n.threadId)] : []);
+  // Routing: every notification of a chat goes to the chat itself (its topic in Telegram; the log when
+  // headless), and to the chat's destinations that asked for it.
+  const tell: Tell = (n) => {
+    const target = n.targetId !== undefined ? engine.target(n.targetId) : undefined;
+    const own = bot ? telegramDestination(n.chatId, n.threadId) : logDestination(n.chatId);
+    return outbox.enqueue(n, [own, ...destinations.route(n, target)]);
+  };
   const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => engine.state(id) });
   const warnings = createWarnings({ store, tell, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({
@@ -191,17 +219,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     chatSettings: (chatId) => chats.get(chatId),
     logger,
   });
-  const logAlerts = createLogAlerts({ logger, clock, windows });
   engine.onChange((change, target) => {
-    if (!config.botToken) {
-      // Headless: every state change is a JSON log line (alerts and resolutions by their event name).
-      logAlerts(change, target);
-      return;
-    }
     policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
-  if (config.botToken) engine.onCheck((event) => warnings.observe(event.target, event.result));
-  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets);
+  engine.onCheck((event) => warnings.observe(event.target, event.result));
+  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel());
   engine.onCheck((event) => metrics.check(event));
   const history = createHistory({ store, clock, logger, settings: config.history });
   const selfStats = createSelfStats(clock);
@@ -228,7 +250,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   };
   engine.onCheck((event) => history.record(event.target.id, event.result));
   engine.onChange((change, target) => history.change(target.id, change.at, change.to));
-  outbox.onDelivery((event) => metrics.delivery(event.outcome));
+  outbox.onDelivery((event) => metrics.delivery(event.outcome, channelOf(event.item.destination)));
   const boards = createBoards({
     store,
     clock,
@@ -354,9 +376,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           logger,
         });
   listening();
+  await policy.start();
+  await outbox.start();
   if (bot) {
-    await policy.start();
-    await outbox.start();
     // The boards check their messages with Telegram: that must not hold the start up either.
     void boards.start().catch((err: unknown) => logger.error({ err, event: 'board_start_failed' }, 'could not bring the status boards up to date'));
   }
@@ -365,7 +387,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       catalog,
       allTargets: () => targets.list(),
       windows,
-      ...(bot ? { windowsChanged: () => policy.windowsChanged() } : {}),
+      windowsChanged: () => policy.windowsChanged(),
     });
     logger.info({ event: 'targets_file_applied', file: config.targetsFile, ...report }, `TARGETS_FILE: ${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged`);
     return report;
@@ -472,9 +494,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  logger = createLogger(config.logLevel, undefined, { secrets: [config.botToken, config.webhookSecret, config.statusToken] });
+  const secrets = createSecretRegistry([config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets]);
+  logger = createLogger(config.logLevel, undefined, { secrets });
   try {
-    app = await startApp(config, { logger });
+    app = await startApp(config, { logger, secrets });
   } catch (err) {
     if (err instanceof TargetsFileError) {
       process.stderr.write(`lookout: ${err.message}\n`);

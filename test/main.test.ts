@@ -51,8 +51,9 @@ describe('the app, headless, against a real target and a real SQLite file', () =
     await until(() => app1.engine.state('0/api')?.state === 'UP');
     server.setStatus(503);
     await until(() => app1.engine.state('0/api')?.state === 'DOWN');
-    const alert = log1.lines.find((l) => l.event === 'alert' && l.to === 'DOWN');
-    expect(alert).toMatchObject({ target: '0/api', from: 'UP', to: 'DOWN', reason: 'HTTP 503, expected 200-299' });
+    await until(() => log1.lines.some((l) => l.event === 'alert'));
+    const alert = log1.lines.find((l) => l.event === 'alert');
+    expect(alert).toMatchObject({ target: '0/api', name: 'api', reason: 'HTTP 503, expected 200-299' });
     await app1.stop();
 
     const stored = await (async () => {
@@ -74,9 +75,10 @@ describe('the app, headless, against a real target and a real SQLite file', () =
     expect((await app2.history.timeline('0/api')).map(([, state]) => state)).toEqual(['UNKNOWN', 'UP', 'DOWN', 'UNKNOWN', 'DOWN']);
     server.setStatus(200);
     await until(() => app2.engine.state('0/api')?.state === 'UP');
+    await until(() => log2.lines.some((l) => l.event === 'resolved'));
     await app2.stop();
-    const notices = log2.lines.filter((l) => ['alert', 'resolved', 'state'].includes(String(l.event))).map((l) => `${String(l.event)} ${String(l.from)}>${String(l.to)}`);
-    expect(notices).toEqual(['resolved DOWN>UP']);
+    const notices = log2.lines.filter((l) => ['alert', 'resolved', 'closed'].includes(String(l.event))).map((l) => String(l.event));
+    expect(notices).toEqual(['resolved']);
   });
 });
 
@@ -176,7 +178,7 @@ describe('the built process', () => {
     await seed.close();
     const p = run({ DATA_DIR: dataDir, HTTP_PORT: '0', CHECK_CONCURRENCY: '50' });
     // Checks are running (each takes 300 ms, 50 at a time): stop in the middle of them.
-    await until(() => (p.out().match(/"event":"state"/g) ?? []).length >= 50, 15_000);
+    await until(() => (p.out().match(/"event":"state_change"/g) ?? []).length >= 50, 15_000);
     const stoppedAt = Date.now();
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
@@ -185,7 +187,7 @@ describe('the built process', () => {
     const states = await createStateRepository(store).all();
     await store.close();
     // Every target that was announced UP has that state on disk; nothing half-written.
-    const announced = [...new Set([...p.out().matchAll(/"event":"state"[^\n]*"target":"(0\/t\d+)"[^\n]*"to":"UP"/g)].map((m) => m[1]!))];
+    const announced = [...new Set([...p.out().matchAll(/"target":"(0\/t\d+)"[^\n]*"event":"state_change"[^\n]*"to":"UP"/g)].map((m) => m[1]!))];
     expect(announced.length).toBeGreaterThanOrEqual(50);
     for (const id of announced) expect(states.get(id)?.state, id).toBe('UP');
     expect([...states.values()].reduce((n, s) => n + s.checks, 0)).toBeGreaterThanOrEqual(announced.length);

@@ -72,21 +72,25 @@ describe('TARGETS_FILE, headless', () => {
     expect(lines.find((l) => l.event === 'targets_file_applied')).toMatchObject({ added: ['0/api', '0/db'], removed: [], changed: [] });
 
     await runUntil(clock, () => app.engine.state('0/api')?.state === 'UP' && app.engine.state('0/db')?.state === 'DOWN');
+    await app.policy.settle();
+    await app.outbox.idle();
     expect(lines.find((l) => l.event === 'alert' && l.target === '0/db')).toMatchObject({
       level: 40,
       name: 'db',
-      to: 'DOWN',
       reason: 'connection refused',
       failedChecks: 1,
     });
-    expect(lines.find((l) => l.event === 'state' && l.target === '0/api')).toMatchObject({ from: 'UNKNOWN', to: 'UP', level: 30 });
+    // Every other change is the engine's state line.
+    expect(lines.find((l) => l.event === 'state_change' && l.target === '0/api')).toMatchObject({ from: 'UNKNOWN', to: 'UP', level: 30 });
 
     server.setStatus(503);
     await runUntil(clock, () => app.engine.state('0/api')?.state === 'DOWN');
     server.setStatus(200);
     await runUntil(clock, () => app.engine.state('0/api')?.state === 'UP');
+    await app.policy.settle();
+    await app.outbox.idle();
     const resolved = lines.find((l) => l.event === 'resolved' && l.target === '0/api');
-    expect(resolved).toMatchObject({ from: 'DOWN', to: 'UP', level: 30 });
+    expect(resolved).toMatchObject({ name: 'api', level: 30 });
     expect(resolved!.downtimeMs).toBeGreaterThan(0);
   }, 30_000);
 
@@ -150,7 +154,7 @@ describe('TARGETS_FILE, headless', () => {
     expect(lines.find((l) => l.event === 'targets_file_invalid')?.problems).toEqual([`${file}: targets[0] (api): interval must be between 10s and 1d, got "1s"`]);
   });
 
-  it('declared windows mark alert lines as muted while they are active', async () => {
+  it('declared windows hold alert lines back while they are active, as in every channel', async () => {
     const { file, config, refused } = await setup();
     const clock = new FakeClock(Date.UTC(2026, 10, 23, 12, 0, 0));
     await writeFile(
@@ -166,6 +170,13 @@ describe('TARGETS_FILE, headless', () => {
     const { app, lines } = await start(config, clock);
     expect(app.windows.list().map((w) => [w.id, w.managed])).toEqual([['f1', 'file']]);
     await runUntil(clock, () => app.engine.state('0/db')?.state === 'DOWN');
-    expect(lines.find((l) => l.event === 'alert')).toMatchObject({ target: '0/db', muted: ['f1'], level: 30 });
+    await app.policy.settle();
+    await app.outbox.idle();
+    expect(lines.find((l) => l.event === 'alert_held')).toMatchObject({ target: '0/db' });
+    expect(lines.find((l) => l.event === 'alert')).toBeUndefined();
+    // The window ends with the target still DOWN: the alert is written then.
+    await clock.advance(61 * 60_000);
+    await runUntil(clock, () => lines.some((l) => l.event === 'alert'));
+    expect(lines.find((l) => l.event === 'alert')).toMatchObject({ target: '0/db', level: 40 });
   }, 30_000);
 });

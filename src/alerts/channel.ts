@@ -5,7 +5,11 @@ import type { Notification } from '../domain/notification.js';
  * left to do, e.g. the text was already current), or `drop` (it can never succeed: the bot was removed
  * from the chat, the message to edit is gone, the address answers "gone").
  */
-export type DeliveryVerdict = { action: 'retry'; afterMs?: number } | { action: 'done' } | { action: 'drop'; why: string };
+export type DeliveryVerdict =
+  | { action: 'retry'; afterMs?: number }
+  | { action: 'done' }
+  /** `gone`: the destination itself is gone (401/403/404/410, an invalid key): it is paused, its queue kept. */
+  | { action: 'drop'; why: string; gone?: boolean };
 
 /** What a delivered part was, for listeners (traces attach to an alert that went out alone). */
 export interface PartInfo {

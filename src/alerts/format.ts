@@ -1,7 +1,6 @@
 import type { CheckResult } from '../domain/check.js';
 import { escapeHtml } from '../lib/html.js';
-import type { StateChange, TargetState } from '../domain/state.js';
-import { targetAddress, type Target } from '../domain/target.js';
+import type { TargetState } from '../domain/state.js';
 
 export { escapeHtml };
 
@@ -33,18 +32,4 @@ export function formatResult(result: CheckResult): string {
     return `${what} in ${formatLatency(result.latencyMs)}`;
   }
   return result.reason ?? 'failed';
-}
-
-/** A transition as one JSON-friendly log record (headless mode's alerts). */
-export function alertLogFields(target: Target, change: StateChange): Record<string, unknown> {
-  return {
-    target: target.id,
-    chat: target.chatId,
-    name: target.name,
-    address: targetAddress(target),
-    from: change.from,
-    to: change.to,
-    reason: change.result?.reason,
-    at: new Date(change.at).toISOString(),
-  };
 }

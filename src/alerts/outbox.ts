@@ -21,7 +21,8 @@ export interface OutboxItem {
 /** Delivery outcomes, for metrics, traces and benchmarks. */
 export interface DeliveryEvent {
   item: OutboxItem;
-  outcome: 'delivered' | 'retry' | 'dropped';
+  /** `paused`: the destination answered that it is gone; its queue waits for `resume`. */
+  outcome: 'delivered' | 'retry' | 'dropped' | 'paused';
   info?: PartInfo;
   error?: unknown;
 }
@@ -41,8 +42,14 @@ export interface Outbox {
   depth(): number;
   /** Items not yet delivered, per channel kind. */
   depthByChannel(): Map<string, number>;
-  /** Resolves when nothing is queued (tests). */
+  /** Resolves when nothing is queued (tests); a paused destination's queue does not count. */
   idle(): Promise<void>;
+  /** Delivers a paused destination's queue again. */
+  resume(destination: string): void;
+  /** Forgets a destination's queue (it was removed). */
+  discard(destination: string): Promise<number>;
+  /** The last delivery and the last failure of each destination, for /health. */
+  outcomes(): Map<string, { lastOkAt?: number; lastErrorAt?: number; lastError?: string; depth: number; paused: boolean }>;
   onDelivery(listener: (event: DeliveryEvent) => void): () => void;
 }
 
@@ -80,6 +87,11 @@ interface Lane {
   lastFailureAt: number;
   /** Failures of the head's part since a probe said the channel answers. */
   failuresWhileUp: number;
+  /** The destination answered "gone": nothing is delivered until `resume`. */
+  paused: boolean;
+  lastOkAt?: number;
+  lastErrorAt?: number;
+  lastError?: string;
 }
 
 /** The items at the head of a queue that match, up to the first that does not. */
@@ -124,7 +136,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   const depth = (): number => {
     let n = 0;
-    for (const lane of lanes.values()) n += lane.queue.length;
+    for (const lane of lanes.values()) if (!lane.paused) n += lane.queue.length;
     return n;
   };
 
@@ -157,6 +169,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       probeMayWake: false,
       lastFailureAt: -Infinity,
       failuresWhileUp: 0,
+      paused: false,
     };
     lanes.set(destination, lane);
     return lane;
@@ -183,7 +196,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   };
 
   function pump(lane: Lane): void {
-    if (!running || lane.busy) return;
+    if (!running || lane.busy || lane.paused) return;
     const head = lane.queue[0];
     if (!head) {
       // The lane stays (a few numbers): its pace must outlive a queue that ran dry for a moment.
@@ -234,6 +247,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       for (const item of items) byId.delete(item.notification.id);
       lane.failuresWhileUp = 0;
       lane.probeMayWake = false;
+      lane.lastOkAt = clock.now();
       // Off the disk first, then out of the queue: until then it counts as queued (depth, idle).
       await Promise.all(items.map(forget));
       for (const item of items) {
@@ -261,6 +275,16 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     const verdict = lane.channel.classify(cause);
     const head = part[0] ?? lane.queue[0];
     if (!head) return;
+    lane.lastErrorAt = clock.now();
+    lane.lastError = verdict.action === 'drop' ? verdict.why : cause instanceof Error ? cause.message : String(cause);
+    if (verdict.action === 'drop' && verdict.gone) {
+      // The destination is gone, not the message: everything waits for it to be fixed and resumed.
+      lane.paused = true;
+      log?.error({ err: cause, destination: lane.destination, event: 'destination_gone', why: verdict.why }, 'the destination answered that it is gone: paused');
+      emit({ item: head, outcome: 'paused', error: cause });
+      checkIdle();
+      return;
+    }
     const probed = lane.lastFailureAt < lastProbeOk(lane.channel.kind);
     if (verdict.action === 'retry' && probed) lane.failuresWhileUp++;
     lane.lastFailureAt = clock.now();
@@ -419,6 +443,45 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const by = new Map<string, number>();
       for (const lane of lanes.values()) by.set(lane.channel.kind, (by.get(lane.channel.kind) ?? 0) + lane.queue.length);
       return by;
+    },
+
+    resume(destination) {
+      const lane = lanes.get(destination);
+      if (!lane?.paused) return;
+      lane.paused = false;
+      lane.failuresWhileUp = 0;
+      const head = lane.queue[0];
+      if (head) head.notBefore = clock.now();
+      pump(lane);
+    },
+
+    async discard(destination) {
+      const lane = lanes.get(destination);
+      if (!lane) return 0;
+      const gone = lane.busy ? lane.queue.slice(1) : lane.queue.slice();
+      for (const item of gone) {
+        await forget(item);
+        const at = lane.queue.indexOf(item);
+        if (at >= 0) lane.queue.splice(at, 1);
+        queued.delete(dedupKey(item.destination, item.notification.id));
+      }
+      if (!lane.busy) lanes.delete(destination);
+      checkIdle();
+      return gone.length;
+    },
+
+    outcomes() {
+      const out = new Map<string, { lastOkAt?: number; lastErrorAt?: number; lastError?: string; depth: number; paused: boolean }>();
+      for (const lane of lanes.values()) {
+        out.set(lane.destination, {
+          ...(lane.lastOkAt !== undefined ? { lastOkAt: lane.lastOkAt } : {}),
+          ...(lane.lastErrorAt !== undefined ? { lastErrorAt: lane.lastErrorAt } : {}),
+          ...(lane.lastError !== undefined ? { lastError: lane.lastError } : {}),
+          depth: lane.queue.length,
+          paused: lane.paused,
+        });
+      }
+      return out;
     },
 
     idle() {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_TRACE_SETTINGS, type TraceSettings } from '../diagnostics/mtr.js';
 import { parseDuration } from '../domain/duration.js';
+import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
 /** Lookout's settings, parsed and validated once at start. */
@@ -27,6 +28,10 @@ export interface Config {
   history: { minuteHours: number; hourDays: number };
   /** Network traces: the mtr binary and how long and how hard it probes. */
   trace: TraceSettings & { mode: 'icmp' | 'tcp' | 'auto' };
+  /** The settings the channel kinds declare (`SMTP_URL`, `SLACK_BOT_TOKEN`, ...), those that are set. */
+  channelEnv: Readonly<Record<string, string>>;
+  /** Secret values among them, kept out of every log line. */
+  channelSecrets: string[];
 }
 
 /** The environment as a plain object (tests pass their own, never `process.env`). */
@@ -159,6 +164,17 @@ export function parseEnv(env: Env): ConfigResult {
     errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
 
+  // Each channel kind declares the settings it reads; they are checked here with everything else.
+  const channelEnv: Record<string, string> = {};
+  const channelSecrets: string[] = [];
+  for (const setting of CHANNEL_SPECS.flatMap((spec) => spec.env)) {
+    const value = text(setting.name);
+    if (value === undefined) continue;
+    const problem = setting.check(value);
+    if (problem) errors.push(`${setting.name} ${problem}`);
+    else channelEnv[setting.name] = value;
+    if (setting.secret) channelSecrets.push(value);
+  }
   const traceIntervalS = seconds('TRACE_INTERVAL', DEFAULT_TRACE_SETTINGS.intervalS, 0.1, 10);
   const config: Config = {
     ...(botToken !== undefined ? { botToken } : {}),
@@ -188,6 +204,8 @@ export function parseEnv(env: Env): ConfigResult {
       timeoutMs: seconds('TRACE_TIMEOUT', DEFAULT_TRACE_SETTINGS.timeoutMs / 1_000, 1, 600) * 1_000,
       mode: traceMode(),
     },
+    channelEnv,
+    channelSecrets,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

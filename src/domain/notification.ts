@@ -90,7 +90,11 @@ export type NotificationBody =
   | { kind: 'trace'; incidentId: string; trace: TraceFacts }
   /** Lookout cannot write to its store (once per episode), and can again. */
   | { kind: 'store-failing'; cause: string; since: number }
-  | { kind: 'store-recovered'; since: number; retried: number };
+  | { kind: 'store-recovered'; since: number; retried: number }
+  /** `/notify test`: a notification that exists only to see whether a destination takes it. */
+  | { kind: 'test'; destination: string; by: string }
+  /** A destination answered that it is gone (401/403/404/410, an invalid key): paused until resumed. */
+  | { kind: 'destination-paused'; destination: string; channel: string; why: string };
 
 /** Every kind of notification. */
 export type NotificationKind = NotificationBody['kind'];
@@ -128,6 +132,8 @@ export function notificationTarget(n: NotificationBody): string | undefined {
     case 'trace':
     case 'store-failing':
     case 'store-recovered':
+    case 'test':
+    case 'destination-paused':
       return undefined;
     default:
       return unreachable(n);

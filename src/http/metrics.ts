@@ -6,8 +6,8 @@ export interface Metrics {
   registry: Registry;
   /** Records one finished check (counts, duration, up, state, scheduler lateness). */
   check(event: CheckEvent): void;
-  /** Records a delivery outcome of the outbox. */
-  delivery(outcome: 'delivered' | 'retry' | 'dropped'): void;
+  /** Records a delivery outcome of the outbox, by channel kind. */
+  delivery(outcome: 'delivered' | 'retry' | 'dropped' | 'paused', channel?: string): void;
   /** Records a failed Bot API call. */
   telegramError(method: string): void;
   /** Forgets the series of a removed target. */
@@ -17,7 +17,7 @@ export interface Metrics {
 const STATES = ['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'MAINTENANCE', 'PAUSED'] as const;
 
 /** Creates the metrics; `outboxDepth` and `targetCount` are read at scrape time. */
-export function createMetrics(outboxDepth: () => number, targetCount: () => number = () => 0): Metrics {
+export function createMetrics(outboxDepth: () => number, targetCount: () => number = () => 0, depthByChannel: () => Map<string, number> = () => new Map()): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
   const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result'], registers: [registry] });
@@ -37,6 +37,17 @@ export function createMetrics(outboxDepth: () => number, targetCount: () => numb
     registers: [registry],
   });
   const deliveries = new Counter({ name: 'lookout_alerts_total', help: 'Chat messages by delivery outcome', labelNames: ['outcome'], registers: [registry] });
+  const byChannel = new Counter({ name: 'lookout_deliveries_total', help: 'Deliveries by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
+  new Gauge({
+    name: 'lookout_outbox_channel_depth',
+    help: 'Notifications waiting for delivery, by channel',
+    labelNames: ['channel'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [channel, n] of depthByChannel()) this.set({ channel }, n);
+    },
+  });
   const telegram = new Counter({ name: 'lookout_telegram_api_errors_total', help: 'Failed Bot API calls by method', labelNames: ['method'], registers: [registry] });
   new Gauge({
     name: 'lookout_outbox_depth',
@@ -70,7 +81,10 @@ export function createMetrics(outboxDepth: () => number, targetCount: () => numb
       up.set({ target: id }, s === 'UP' || s === 'DEGRADED' ? 1 : 0);
       for (const name of STATES) state.set({ target: id, state: name }, name === s ? 1 : 0);
     },
-    delivery: (outcome) => deliveries.inc({ outcome }),
+    delivery(outcome, channel) {
+      deliveries.inc({ outcome });
+      if (channel !== undefined) byChannel.inc({ channel, outcome });
+    },
     telegramError: (method) => telegram.inc({ method }),
     forget(targetId) {
       // prom-client's remove() takes every label of a series, so each series of the target is named.

@@ -57,24 +57,45 @@ function maskHeaders(headers: unknown): unknown {
   return CENSOR;
 }
 
+/** Secrets that become known while running (a destination's webhook URL, its routing key). */
+export interface SecretRegistry {
+  add(...secrets: ReadonlyArray<string | undefined>): void;
+  values(): readonly string[];
+}
+
+/** A registry of secret strings; only real secrets (8+ characters) are kept: short ones would censor ordinary words. */
+export function createSecretRegistry(initial: ReadonlyArray<string | undefined> = []): SecretRegistry {
+  const known = new Set<string>();
+  let list: string[] = [];
+  const registry: SecretRegistry = {
+    add(...secrets) {
+      for (const s of secrets) if (typeof s === 'string' && s.length >= 8 && !known.has(s)) known.add(s);
+      list = [...known];
+    },
+    values: () => list,
+  };
+  registry.add(...initial);
+  return registry;
+}
+
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** Strings that must never appear in a log line, wherever they turn up (the bot token, the webhook secret). */
-  secrets?: ReadonlyArray<string | undefined>;
+  secrets?: ReadonlyArray<string | undefined> | SecretRegistry;
 }
 
 /** A JSON logger to `destination` (stdout by default) that keeps secrets out of every line. */
 export function createLogger(level: LogLevel = 'info', destination?: NodeJS.WritableStream, options: LoggerOptions = {}): Logger {
-  // Short strings would censor ordinary words: only real secrets (8+ characters) are searched for.
-  const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  const given = options.secrets;
+  const registry: SecretRegistry = given === undefined || Array.isArray(given) ? createSecretRegistry(given) : (given as SecretRegistry);
   const config = {
     level,
     base: { app: 'lookout' },
-    formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object, secrets) as Record<string, unknown> },
+    formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object, registry.values()) as Record<string, unknown> },
     hooks: {
       // The message string is not part of the object the formatter sees.
       logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a, secrets) : a)));
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a, registry.values()) : a)));
       },
     },
   };

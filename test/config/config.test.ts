@@ -18,6 +18,8 @@ const DEFAULTS: Config = {
   expiryWarnDays: [14, 7, 3, 1],
   history: { minuteHours: 48, hourDays: 90 },
   trace: { binary: 'mtr', cycles: 5, intervalS: 1, gracePeriodS: 1, maxHops: 30, timeoutMs: 60_000, mode: 'auto' },
+  channelEnv: {},
+  channelSecrets: [],
 };
 
 function configOf(result: ConfigResult): Config {
@@ -100,6 +102,8 @@ describe('parseEnv', () => {
           expiryWarnDays: [14, 7, 3, 1],
           history: { minuteHours: 24, hourDays: 60 },
           trace: DEFAULTS.trace,
+          channelEnv: {},
+          channelSecrets: [],
         },
       });
     });

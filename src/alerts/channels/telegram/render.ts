@@ -258,6 +258,10 @@ export function formatNotice(n: Notification): string | undefined {
       return formatStoreFailing(n.cause, n.since);
     case 'store-recovered':
       return formatStoreRecovered(n.since, n.retried);
+    case 'test':
+      return `🧪 A test notification from Lookout (asked for by ${escapeHtml(n.by)}).`;
+    case 'destination-paused':
+      return `⏸ Alerts to <b>${escapeHtml(n.destination)}</b> (${escapeHtml(n.channel)}) are paused: it answered ${escapeHtml(clip(n.why, 200))}. Fix it, then /notify resume ${escapeHtml(n.destination)}.`;
     case 'down':
     case 'up':
     case 'closed':

@@ -25,7 +25,7 @@ import {
   type Button,
   type ShownIncident,
 } from '../../../../src/alerts/channels/telegram/render.js';
-import { alertLogFields, escapeHtml, formatLatency, formatResult, formatTime } from '../../../../src/alerts/format.js';
+import { escapeHtml, formatLatency, formatResult, formatTime } from '../../../../src/alerts/format.js';
 import { MESSAGE_LIMIT } from '../../../../src/alerts/split.js';
 import type { CheckResult } from '../../../../src/domain/check.js';
 import { shortId } from '../../../../src/domain/incident.js';
@@ -528,6 +528,8 @@ describe('formatNotice', () => {
     'maintenance-over': { kind: 'maintenance-over', id: 'mo', ...base, target, durationMs: 3_600_000 },
     warning: { kind: 'warning', id: 'w', ...base, target, warning: { what: 'rate', remaining: 3, limit: 100 } },
     'window-started': { kind: 'window-started', id: 'ws', ...base, scope: 'api & co', until: '2026-11-23 20:00 UTC', reason: 'db' },
+    test: { kind: 'test', id: 't', ...base, destination: 'ops', by: 'Ann <a>' },
+    'destination-paused': { kind: 'destination-paused', id: 'dp', ...base, destination: 'ops', channel: 'slack', why: 'HTTP 404 <no_service>' },
     'window-ended': { kind: 'window-ended', id: 'we', ...base, scope: 'all targets', window: 'mute' },
     'window-ended-up': { kind: 'window-ended-up', id: 'wu', ...base, scope: 'api<1>' },
     'store-failing': { kind: 'store-failing', id: 'sf', ...base, cause: 'SQLITE_BUSY', since: AT },
@@ -545,6 +547,8 @@ describe('formatNotice', () => {
     ['window-ended-up', '🔧 Maintenance of <b>api&lt;1&gt;</b> ended: it is UP again. Alerts are back on.'],
     ['store-failing', formatStoreFailing('SQLITE_BUSY', AT)],
     ['store-recovered', formatStoreRecovered(AT, 2)],
+    ['test', '🧪 A test notification from Lookout (asked for by Ann &lt;a&gt;).'],
+    ['destination-paused', '⏸ Alerts to <b>ops</b> (slack) are paused: it answered HTTP 404 &lt;no_service&gt;. Fix it, then /notify resume ops.'],
   ];
 
   it.each(plain)('%s is a plain message: %s', (kind, text) => {
@@ -602,30 +606,5 @@ describe('formatResult', () => {
     [{ ok: false, at: AT, latencyMs: 3 }, 'failed'],
   ])('%j → %s', (result, text) => {
     expect(formatResult(result)).toBe(text);
-  });
-});
-
-describe('alertLogFields', () => {
-  it('is one flat record with target, chat and the change', () => {
-    const target = httpTarget({ id: `${CHAT}/payments-api`, chatId: CHAT, name: 'payments-api', url: 'https://api.example.com/health?a=1&b=<x>' });
-    const change: StateChange = {
-      targetId: target.id,
-      from: 'UP',
-      to: 'DOWN',
-      at: AT,
-      fromSince: AT - 3_600_000,
-      result: { ok: false, at: AT - 250, latencyMs: 250, status: 503, failure: 'status', reason: 'HTTP 503, expected 200-299' },
-      failures: 2,
-    };
-    expect(alertLogFields(target, change)).toEqual({
-      target: target.id,
-      chat: CHAT,
-      name: 'payments-api',
-      address: target.url,
-      from: 'UP',
-      to: 'DOWN',
-      reason: 'HTTP 503, expected 200-299',
-      at: '2026-11-23T18:00:05.000Z',
-    });
   });
 });

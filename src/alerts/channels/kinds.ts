@@ -1,0 +1,10 @@
+import type { ChannelSpec } from './spec.js';
+
+// The channel kinds a chat can add with /notify (the chat itself and the log are always there).
+// Adding a kind: its folder, one line here, and the docs.
+
+/** Every channel kind, in the order /notify lists them. */
+export const CHANNEL_SPECS: readonly ChannelSpec[] = [];
+
+/** The spec of a kind, if there is one. */
+export const channelSpec = (kind: string): ChannelSpec | undefined => CHANNEL_SPECS.find((s) => s.kind === kind);
