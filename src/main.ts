@@ -8,7 +8,7 @@ import type { Channel } from './alerts/channel.js';
 import { CHANNEL_SPECS, channelSpec } from './alerts/channels/kinds.js';
 import { createLogChannel, logDestination } from './alerts/channels/log/channel.js';
 import type { ChannelContext } from './alerts/channels/spec.js';
-import { createDestinations } from './alerts/destinations.js';
+import { createDestinations, type Destination } from './alerts/destinations.js';
 import { createAlertRecords } from './alerts/channels/telegram/alert-records.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/channels/telegram/api.js';
 import { createBoardApi } from './alerts/channels/telegram/board-api.js';
@@ -23,6 +23,7 @@ import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
 import type { HealthReport } from './bot/features/health.js';
+import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -202,6 +203,43 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const own = bot ? telegramDestination(n.chatId, n.threadId) : logDestination(n.chatId);
     return outbox.enqueue(n, [own, ...destinations.route(n, target)]);
   };
+  // A destination that answered "gone" is paused (its queue kept) and the chat's admins are told once.
+  outbox.onDelivery((event) => {
+    if (event.outcome !== 'paused') return;
+    const d = destinations.get(event.item.destination);
+    if (!d || d.paused) return;
+    const why = event.why ?? (event.error instanceof Error ? event.error.message : String(event.error));
+    void destinations
+      .update(d.id, (x) => {
+        x.paused = { at: clock.now(), why };
+      })
+      .then(() =>
+        outbox.enqueue(
+          { kind: 'destination-paused', destination: d.name, channel: d.kind, why, id: `paused:${d.id}:${clock.now()}`, at: clock.now(), chatId: d.chatId },
+          [bot ? telegramDestination(d.chatId) : logDestination(d.chatId)],
+        ),
+      )
+      .catch((err: unknown) => logger.error({ err, event: 'destination_pause_failed', destination: d.id }, 'could not pause a destination'));
+  });
+  const testDestination = async (d: Destination, by: string): Promise<string> => {
+    const id = `test:${d.id}:${clock.now()}`;
+    const outcome = new Promise<string>((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(`not delivered yet after ${NOTIFY_TEST_WAIT_MS / 1_000}s: ${outbox.outcomes().get(d.id)?.lastError ?? 'still waiting'} (it stays queued and is retried)`);
+      }, NOTIFY_TEST_WAIT_MS);
+      const off = outbox.onDelivery((event) => {
+        if (event.item.notification.id !== id) return;
+        if (event.outcome === 'retry') return;
+        clearTimeout(timer);
+        off();
+        const why = event.why ?? (event.error instanceof Error ? event.error.message : String(event.error ?? ''));
+        resolve(event.outcome === 'delivered' ? 'delivered ✅' : event.outcome === 'paused' ? `refused, and paused: ${why}` : `refused: ${why}`);
+      });
+    });
+    await outbox.enqueue({ kind: 'test', destination: d.name, by, id, at: clock.now(), chatId: d.chatId }, [d.id]);
+    return outcome;
+  };
   const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => engine.state(id) });
   const warnings = createWarnings({ store, tell, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({
@@ -302,6 +340,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         clock,
         logger,
         allowMetadata: config.allowMetadataTargets,
+        destinations,
+        outbox,
+        channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },
+        testDestination,
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
         health,
       },

@@ -1,7 +1,9 @@
 import type { Notification } from '../domain/notification.js';
+import { invalid, valid, type Parsed } from '../domain/result.js';
 import { createBook } from '../store/book.js';
 import type { KeyvStore } from '../store/keyv.js';
-import { wants, type EventClass } from './routing.js';
+import type { ChannelEnv, ChannelSpec } from './channels/spec.js';
+import { parseEvents, wants, type EventClass } from './routing.js';
 
 /** A destination of a chat besides the chat itself: a Slack channel, a mailing list, a PagerDuty service. */
 export interface Destination {
@@ -72,4 +74,77 @@ export function createDestinations(store: KeyvStore): Destinations {
       return out;
     },
   };
+}
+
+/** The words of a destination as `/notify add` and the targets document give them. */
+export interface DestinationInput {
+  kind: string;
+  name: string;
+  address: string;
+  /** `events=`, `targets=` and the kind's own options, with the keys as the user wrote them (lower-cased). */
+  options: ReadonlyArray<{ key: string; value: string }>;
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const clipWord = (text: string, max = 40): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/**
+ * Validates a destination (the shared `events=` and `targets=`, then the kind's own address and
+ * options) and builds it. Every problem is reported; none echoes a secret or a long value whole.
+ */
+export function parseDestination(
+  chatId: number,
+  input: DestinationInput,
+  specs: readonly ChannelSpec[],
+  env: ChannelEnv,
+  now: number,
+  knownTargets?: ReadonlySet<string>,
+): Parsed<Destination> {
+  const spec = specs.find((s) => s.kind === input.kind.toLowerCase());
+  if (!spec) return invalid(`unknown kind "${clipWord(input.kind, 20)}": one of ${specs.map((s) => s.kind).join(', ')}`);
+  const errors: string[] = [];
+  const name = input.name.toLowerCase();
+  if (!NAME_RE.test(name)) errors.push(`name must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "${clipWord(input.name)}"`);
+  let events: EventClass[] = [...spec.defaultEvents];
+  let targets: string[] | undefined;
+  const own = new Map<string, string>();
+  const known = new Set(spec.options.map((o) => o.key));
+  for (const { key, value } of input.options) {
+    if (key === 'events') {
+      const parsed = parseEvents(value);
+      if (parsed.ok) events = parsed.value;
+      else errors.push(parsed.error);
+    } else if (key === 'targets') {
+      const names = value.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+      const unknown = knownTargets ? names.filter((n) => !knownTargets.has(n)) : [];
+      if (names.length === 0) errors.push('targets must be a comma-separated list of target names');
+      else if (unknown.length > 0) errors.push(`targets: no target named "${clipWord(unknown[0]!)}" in this chat`);
+      else targets = names;
+    } else if (known.has(key)) {
+      own.set(key, value);
+    } else {
+      errors.push(`${clipWord(key, 20)} is not an option of ${spec.kind}: use events=, targets=${spec.options.map((o) => `, ${o.key}=`).join('')}`);
+    }
+  }
+  const settings = spec.parse(input.address, own, env);
+  if (!settings.ok) errors.push(...settings.errors);
+  if (errors.length > 0 || !settings.ok) return invalid(...errors);
+  return valid({
+    id: destinationId(spec.kind, chatId, name),
+    chatId,
+    name,
+    kind: spec.kind,
+    settings: settings.value,
+    events,
+    ...(targets ? { targets } : {}),
+    createdAt: now,
+  });
+}
+
+/** Whether the words of a destination carried a secret (the message that did is deleted from the chat). */
+export function carriesSecret(input: DestinationInput, specs: readonly ChannelSpec[], settings: unknown): boolean {
+  const spec = specs.find((s) => s.kind === input.kind.toLowerCase());
+  if (!spec) return false;
+  const secretKeys = new Set(spec.options.filter((o) => o.secret).map((o) => o.key));
+  return input.options.some((o) => secretKeys.has(o.key) && o.value !== '') || spec.secrets(settings).length > 0;
 }

@@ -25,6 +25,8 @@ export interface DeliveryEvent {
   outcome: 'delivered' | 'retry' | 'dropped' | 'paused';
   info?: PartInfo;
   error?: unknown;
+  /** For `dropped` and `paused`: the channel's words for why. */
+  why?: string;
 }
 
 /** The persisted, retrying delivery queue between the alert side and the channels. */
@@ -281,7 +283,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       // The destination is gone, not the message: everything waits for it to be fixed and resumed.
       lane.paused = true;
       log?.error({ err: cause, destination: lane.destination, event: 'destination_gone', why: verdict.why }, 'the destination answered that it is gone: paused');
-      emit({ item: head, outcome: 'paused', error: cause });
+      emit({ item: head, outcome: 'paused', error: cause, why: verdict.why });
       checkIdle();
       return;
     }
@@ -313,7 +315,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       } else {
         const why = verdict.action === 'drop' ? verdict.why : `it failed ${POISON_FAILURES} times while ${lane.channel.kind} answered`;
         log?.error({ err: cause, destination: lane.destination, event: 'delivery_dropped', why, kind: item.notification.kind }, 'notification dropped');
-        emit({ item, outcome: 'dropped', error: cause });
+        emit({ item, outcome: 'dropped', error: cause, why });
       }
     }
   }

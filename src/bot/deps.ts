@@ -2,6 +2,10 @@ import type { Boards } from '../alerts/board.js';
 import type { AlertPolicy } from '../alerts/policy.js';
 import type { AlertRecords } from '../alerts/channels/telegram/alert-records.js';
 import type { IncidentBook } from '../alerts/incidents.js';
+import type { ChannelEnv, ChannelSpec } from '../alerts/channels/spec.js';
+import type { Destination, Destinations } from '../alerts/destinations.js';
+import type { Outbox } from '../alerts/outbox.js';
+import type { SecretRegistry } from '../lib/logger.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Engine } from '../engine/engine.js';
 import type { Clock } from '../lib/clock.js';
@@ -35,6 +39,13 @@ export interface BotDeps {
   allowMetadata: boolean;
   /** Lookout's own health, for /health. */
   health(): Promise<HealthReport>;
+  /** The chat's other destinations (Slack, e-mail, PagerDuty, ...), and the outbox that delivers to them. */
+  destinations: Destinations;
+  outbox: Pick<Outbox, 'outcomes' | 'discard' | 'resume'>;
+  /** The channel kinds /notify offers, the settings they read, and where their secrets are kept out of logs. */
+  channels: { specs: readonly ChannelSpec[]; env: ChannelEnv; secrets: SecretRegistry };
+  /** Sends a test notification to a destination and says, in words, what became of it. */
+  testDestination(destination: Destination, by: string): Promise<string>;
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */
   download(filePath: string, maxBytes: number): Promise<Buffer>;
 }

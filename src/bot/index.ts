@@ -13,6 +13,7 @@ import { createChecks, createStaleButtons } from './features/checks.js';
 import { createHealth } from './features/health.js';
 import { createHelp } from './features/help.js';
 import { createHistoryCommands } from './features/history.js';
+import { createNotify } from './features/notify.js';
 import { createOnCall } from './features/oncall.js';
 import { createTargetsRead } from './features/targets-read.js';
 import { createTargetsWrite } from './features/targets-write.js';
@@ -78,7 +79,7 @@ export function installHandlers(bot: Bot<LookoutContext>, deps: BotDeps, convers
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
   };
   // Each command family fails alone; bot.catch is the last line for the plugins around them.
-  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps), createHealth(deps), createStaleButtons());
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps), createHealth(deps), createNotify(deps), createStaleButtons());
   bot.catch(apologise);
 }
 

@@ -32,6 +32,11 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
   },
   { command: 'settings', description: 'Show or set the chat time zone and escalation delay', usage: '/settings [tz=Europe/Berlin] [escalate=15m]' },
   { command: 'oncall', description: 'Who is mentioned when an alert is not acknowledged', usage: '/oncall [@user1 @user2 ...|off]' },
+  {
+    command: 'notify',
+    description: 'Where alerts go besides this chat: Slack, e-mail, PagerDuty, SNS, webhooks',
+    usage: '/notify [list|add KIND NAME ADDRESS [events=down,up] [targets=a,b]|test NAME|pause NAME|resume NAME|remove NAME]',
+  },
   { command: 'board', description: 'Post and pin a live status board, or stop it', usage: '/board [off]' },
   { command: 'health', description: 'How Lookout itself is doing', usage: '/health' },
   { command: 'history', description: 'Latency and availability chart of a target', usage: '/history NAME [24h|7d|30d]' },
