@@ -73,10 +73,10 @@ interface Expected {
 }
 
 /**
- * Pairs told events with expected ones, in order (a longest common subsequence): a told DOWN can stand
- * for an outage confirmed no later than it was sent, a told UP for a recovery seen no later than it was
- * sent. Among the pairings with the most pairs, the one with the least total delay wins. Returns, for
- * each expected and each told event, the index of its partner or -1.
+ * Pairs told events of one kind with expected ones of that kind, in order (a longest common
+ * subsequence): a told DOWN can stand for an outage confirmed no later than it was sent, a told UP for a
+ * recovery seen no later than it was sent. Among the pairings with the most pairs, the one with the
+ * least total delay wins. Returns, for each expected and each told event, the index of its partner or -1.
  */
 export function alignEvents(expected: readonly Expected[], told: readonly ChatEvent[], toleranceMs = 50): { expectedTo: number[]; toldTo: number[] } {
   const n = expected.length;
@@ -111,8 +111,40 @@ export function alignEvents(expected: readonly Expected[], told: readonly ChatEv
   return { expectedTo, toldTo };
 }
 
+/** Which told event stands for each outage's DOWN and UP, and which outage each told event stands for (-1: none). */
+interface Pairing {
+  downOf: number[];
+  upOf: number[];
+  episodeOf: number[];
+}
+
+/**
+ * DOWNs and UPs are paired separately, each kind in order, so that a resolution told late (after the
+ * next outage's DOWN) still counts as told: the order is judged on its own, from the told sequence.
+ */
+function pairTold(episodes: readonly Episode[], told: readonly ChatEvent[]): Pairing {
+  const pairing: Pairing = { downOf: episodes.map(() => -1), upOf: episodes.map(() => -1), episodeOf: told.map(() => -1) };
+  for (const kind of ['DOWN', 'UP'] as const) {
+    const expected: Expected[] = [];
+    episodes.forEach((e, episode) => {
+      const at = kind === 'DOWN' ? e.downAt : e.upAt;
+      if (at !== undefined) expected.push({ kind, at, episode });
+    });
+    const indexes = told.flatMap((t, j) => (t.kind === kind ? [j] : []));
+    const { toldTo } = alignEvents(expected, indexes.map((j) => told[j]!));
+    toldTo.forEach((e, k) => {
+      if (e === -1) return;
+      const episode = expected[e]!.episode;
+      const j = indexes[k]!;
+      pairing.episodeOf[j] = episode;
+      (kind === 'DOWN' ? pairing.downOf : pairing.upOf)[episode] = j;
+    });
+  }
+  return pairing;
+}
+
 /** Kinds of notable sequences kept as examples for the report. */
-export type ExampleKind = 'lost_outage' | 'down_after_down' | 'up_without_down' | 'lost_final_resolution';
+export type ExampleKind = 'lost_outage' | 'up_lost' | 'up_late' | 'same_outage_twice' | 'up_without_down' | 'lost_final_resolution' | 'duplicate';
 
 /** Everything the storm benchmark counts. */
 export interface StormScore {
@@ -134,13 +166,18 @@ export interface StormScore {
   /** Alert messages whose final text still shows an open outage (Ack button, a 🔴 line, "are DOWN"). */
   open_alert_messages: number;
   open_alert_names: number;
-  /** DOWN after DOWN with no UP between, and UP with no DOWN before, per target. */
+  /**
+   * DOWN after DOWN with no UP between, and UP with no DOWN before, per target. A DOWN after DOWN is the
+   * same outage told twice, or two outages whose first UP was lost, or told late (after the second DOWN).
+   */
   out_of_order_targets: number;
   out_of_order_events: number;
   down_after_down: number;
-  down_after_down_recovered_between: number;
+  down_after_down_same_outage: number;
+  down_after_down_up_lost: number;
+  down_after_down_up_late: number;
   up_without_down: number;
-  /** Told events that stand for no expected one and repeat the event before them; the others are spurious. */
+  /** Told events that stand for no expected one: repeats of one already told, or (spurious) before any such event happened. */
   duplicate_downs: number;
   duplicate_ups: number;
   spurious_downs: number;
@@ -182,14 +219,16 @@ export function scoreStorm(input: {
     out_of_order_targets: 0,
     out_of_order_events: 0,
     down_after_down: 0,
-    down_after_down_recovered_between: 0,
+    down_after_down_same_outage: 0,
+    down_after_down_up_lost: 0,
+    down_after_down_up_late: 0,
     up_without_down: 0,
     duplicate_downs: 0,
     duplicate_ups: 0,
     spurious_downs: 0,
     spurious_ups: 0,
     duplicate_texts: story.duplicateTexts.length,
-    examples: { lost_outage: [], down_after_down: [], up_without_down: [], lost_final_resolution: [] },
+    examples: { lost_outage: [], up_lost: [], up_late: [], same_outage_twice: [], up_without_down: [], lost_final_resolution: [], duplicate: [] },
   };
   const example = (kind: ExampleKind, target: string, what: string): void => {
     if (s.examples[kind].length < maxExamples) s.examples[kind].push(`${target}: ${what}`);
@@ -212,49 +251,45 @@ export function scoreStorm(input: {
     s.missing_by_count += Math.max(0, episodes.length - downs);
     s.extra_by_count += Math.max(0, downs - episodes.length);
 
-    const expected: Expected[] = episodes.flatMap((e, episode) => [
-      { kind: 'DOWN' as const, at: e.downAt, episode },
-      ...(e.upAt !== undefined ? [{ kind: 'UP' as const, at: e.upAt, episode }] : []),
-    ]);
-    const { expectedTo, toldTo } = alignEvents(expected, told);
-    expected.forEach((e, i) => {
-      if (expectedTo[i] !== -1) return;
-      if (e.kind === 'UP') {
+    const { downOf, upOf, episodeOf } = pairTold(episodes, told);
+    episodes.forEach((ep, episode) => {
+      if (downOf[episode] !== -1) {
         // The UP of an outage never told is not news either: only resolutions of told outages count.
-        if (expected.some((x, k) => x.kind === 'DOWN' && x.episode === e.episode && expectedTo[k] !== -1)) s.lost_ups += 1;
+        if (ep.upAt !== undefined && upOf[episode] === -1) s.lost_ups += 1;
         return;
       }
       s.lost_outages += 1;
-      const ep = episodes[e.episode]!;
       // Excused: the lenient replay (answers around a kill unseen) confirms no outage in this run of failures.
       const excused = !lenient.some((l) => l.downAt >= ep.firstFailAt && (ep.upAt === undefined || l.downAt < ep.upAt));
       if (excused) s.lost_outages_excused_by_kills += 1;
-      else example('lost_outage', name, `outage ${sec(ep.firstFailAt)} (confirmed ${sec(e.at)}) .. ${sec(ep.upAt)} never told; chat: ${toldLine(told, 0, told.length).slice(0, 200)}`);
+      else example('lost_outage', name, `outage ${sec(ep.firstFailAt)} (confirmed ${sec(ep.downAt)}) .. ${sec(ep.upAt)} never told; chat around it: ${toldLine(told.filter((t) => Math.abs(t.at - ep.downAt) < 120_000), 0, 8)}`);
     });
 
     let open = false;
     let outOfOrder = 0;
     told.forEach((t, j) => {
       const previous = told[j - 1];
-      if (toldTo[j] === -1) {
-        // Told twice in a row: the alignment gave one of the pair its outage, this one is the repeat.
-        const repeat = previous?.kind === t.kind || told[j + 1]?.kind === t.kind;
-        if (t.kind === 'DOWN') repeat ? (s.duplicate_downs += 1) : (s.spurious_downs += 1);
-        else repeat ? (s.duplicate_ups += 1) : (s.spurious_ups += 1);
+      if (episodeOf[j] === -1) {
+        const happened = episodes.some((e) => {
+          const at = t.kind === 'DOWN' ? e.downAt : e.upAt;
+          return at !== undefined && at <= t.at;
+        });
+        if (happened) example('duplicate', name, `${t.kind}@${sec(t.at)} stands for nothing not told already; chat ${toldLine(told, j - 2, j + 2)}`);
+        if (t.kind === 'DOWN') happened ? (s.duplicate_downs += 1) : (s.spurious_downs += 1);
+        else happened ? (s.duplicate_ups += 1) : (s.spurious_ups += 1);
       }
       if (t.kind === 'DOWN') {
         if (open) {
           s.down_after_down += 1;
           outOfOrder += 1;
-          const a = toldTo[j - 1] ?? -1;
-          const b = toldTo[j] ?? -1;
-          const recovered = a !== -1 && b !== -1 && expected[a]!.episode !== expected[b]!.episode;
-          if (recovered) s.down_after_down_recovered_between += 1;
-          example(
-            'down_after_down',
-            name,
-            `chat ${toldLine(told, j - 2, j + 2)}; server ${seenLine(episodes, previous!.at - 60_000, t.at)} (${recovered ? 'recovered between: an UP was lost' : 'the same outage told twice'})`,
-          );
+          const a = episodeOf[j - 1] ?? -1;
+          const b = episodeOf[j] ?? -1;
+          const upAt = a === -1 ? -1 : (upOf[a] ?? -1);
+          const kind: ExampleKind = a === -1 || b === -1 || a === b ? 'same_outage_twice' : upAt === -1 ? 'up_lost' : 'up_late';
+          if (kind === 'same_outage_twice') s.down_after_down_same_outage += 1;
+          else if (kind === 'up_lost') s.down_after_down_up_lost += 1;
+          else s.down_after_down_up_late += 1;
+          example(kind, name, `chat ${toldLine(told, j - 2, Math.max(j + 2, upAt + 1))}; server ${seenLine(episodes, previous!.at - 60_000, t.at)}`);
         }
         open = true;
       } else {

@@ -1,4 +1,5 @@
 // npm run bench:storm [-- --targets 300 --flip 25 --duration 1200 --kills 10 --seed 1 --json]
+// (node dist-bench/bench/storm.js --rescore RUN_DIR scores a kept run again)
 // Storm and kill: the built process (node dist/main.js) watches targets that flip between 200 and 503,
 // is killed with SIGKILL at random moments and restarted at once on the same DATA_DIR; at the end every
 // target recovers. Counted from the Bot API calls and the targets' request logs only: outages never
@@ -6,7 +7,7 @@
 // after MS and stops with SIGTERM instead (the clean stop with a slow Telegram).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { access, mkdtemp, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     quiet: { type: 'string', default: '30' },
     'drain-max': { type: 'string', default: '900' },
     json: { type: 'boolean', default: false },
+    // Scores the run kept in DIR (its raw.json) again instead of running one.
+    rescore: { type: 'string' },
   },
 });
 
@@ -193,57 +196,109 @@ async function main(): Promise<void> {
   const finalExit = await stop(current, 'SIGTERM');
   const wallMs = Date.now() - t0;
 
-  const calls: readonly RecordedCall[] = telegram.calls;
+  // Everything the score needs, kept so that `--rescore DIR` can score a run again (a changed oracle, say).
+  const raw: RawRun = {
+    run: {
+      seed: SEED,
+      targets: TARGETS,
+      flip_s: FLIP_MS / 1_000,
+      duration_s: DURATION_MS / 1_000,
+      stops: kills.length,
+      stop_signal: STOP_SIGNAL,
+      slow_telegram_ms: SLOW_MS,
+      fuzz_ms: FUZZ_MS,
+      drained,
+      drain_s: Math.round(drainMs / 1_000),
+      final_exit_code: finalExit.code,
+      unexpected_exits: unexpectedExits,
+      stray_requests: flip.strays,
+      wall_s: Math.round(wallMs / 1_000),
+    },
+    t0,
+    blackouts,
+    requests: flip.requests.map((log) => log.map((r) => [r.at - t0, r.ok ? 1 : 0] as [number, 0 | 1])),
+    calls: telegram.calls
+      .filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText')
+      .map((c) => ({
+        method: c.method,
+        at: c.at,
+        chat: Number(c.payload.chat_id),
+        id: Number((c.result as { message_id?: number } | undefined)?.message_id ?? c.payload.message_id ?? -1),
+        text: String(c.payload.text ?? ''),
+        buttons: buttonsOf(c).map((b) => b.text),
+        ...(c.failed ? { failed: true as const } : {}),
+        ...(c.abandoned ? { abandoned: true as const } : {}),
+      })),
+    finalMessages: telegram.messages(CHAT_ID).map((m) => ({
+      id: m.message_id,
+      text: m.text ?? '',
+      buttons: ((m.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string }>>).flat().map((b) => b.text),
+    })),
+  };
+  await telegram.close();
+  await flip.close();
+  await writeFile(join(dir, 'raw.json'), JSON.stringify(raw));
+  await analyze(raw, dir);
+}
+
+/** What a run leaves for scoring: its settings and facts, the stops, every request, every chat call. */
+interface RawRun {
+  run: Record<string, string | number | boolean | null>;
+  t0: number;
+  blackouts: Blackout[];
+  /** Per target: [ms since t0, 1 = answered 200]. */
+  requests: Array<Array<[number, 0 | 1]>>;
+  calls: Array<{ method: string; at: number; chat: number; id: number; text: string; buttons: string[]; failed?: true; abandoned?: true }>;
+  finalMessages: Array<{ id: number; text: string; buttons: string[] }>;
+}
+
+/** Scores a run, writes its files for checks by hand, and prints the figures (one JSON line with --json). */
+async function analyze(raw: RawRun, dir: string): Promise<void> {
+  const { t0, blackouts } = raw;
+  const requests = raw.requests.map((log) => log.map(([at, ok]) => ({ at: at + t0, ok: ok === 1 })));
+  const calls: RecordedCall[] = raw.calls.map((c) => ({
+    method: c.method,
+    at: c.at,
+    bodyBytes: 0,
+    payload: { chat_id: c.chat, text: c.text, ...(c.method === 'editMessageText' ? { message_id: c.id } : {}) },
+    result: { message_id: c.id },
+    ...(c.failed ? { failed: true as const } : {}),
+    ...(c.abandoned ? { abandoned: true as const } : {}),
+  }));
   const story = readChat(calls, CHAT_ID);
-  const finalMessages = telegram.messages(CHAT_ID).map((m) => {
-    const buttons = ((m.reply_markup?.inline_keyboard ?? []) as Array<Array<{ text: string }>>).flat().map((b) => b.text);
-    return { id: m.message_id, text: m.text ?? '', ...stillOpen(m.text ?? '', buttons) };
-  });
-  const names = Array.from({ length: TARGETS }, (_, i) => nameOf(i));
-  const score = scoreStorm({ names, requests: flip.requests, story, rules: RULES, blackouts, finalMessages, t0 });
+  const finalMessages = raw.finalMessages.map((m) => ({ ...m, ...stillOpen(m.text, m.buttons) }));
+  const names = requests.map((_, i) => nameOf(i));
+  const score = scoreStorm({ names, requests, story, rules: RULES, blackouts, finalMessages, t0 });
 
   // For post-mortems and checks by hand: every target's outages as the server saw them and what the chat told.
   const sec = (at: number | undefined): string => (at === undefined ? '-' : ((at - t0) / 1_000).toFixed(1));
   const timeline = names.map((name, i) => {
-    const seen = replayOutages(flip.requests[i]!, RULES).map((e) => `${sec(e.firstFailAt)}/${sec(e.downAt)}..${sec(e.upAt)}`);
+    const seen = replayOutages(requests[i]!, RULES).map((e) => `${sec(e.firstFailAt)}/${sec(e.downAt)}..${sec(e.upAt)}`);
     const told = (story.events.get(name) ?? []).map((e) => `${e.kind}${e.soft ? '~' : ''}@${sec(e.at)}#${e.messageId}`);
     return `${name}\n  server: ${seen.join(' ')}\n  chat:   ${told.join(' ')}`;
   });
-  await writeFile(join(dir, 'timeline.txt'), `stops at ${blackouts.map((b) => sec(b.from + FUZZ_MS)).join(', ')} s\n${timeline.join('\n')}\n`);
-  await writeFile(
-    join(dir, 'chat.jsonl'),
-    calls
-      .filter((c) => c.method === 'sendMessage' || c.method === 'editMessageText')
-      .map((c) => JSON.stringify({ t: sec(c.at), method: c.method, id: (c.result as { message_id?: number } | undefined)?.message_id ?? c.payload.message_id, text: c.payload.text, buttons: buttonsOf(c).map((b) => b.text), abandoned: c.abandoned }))
-      .join('\n'),
-  );
+  const fuzz = Number(raw.run.fuzz_ms);
+  await writeFile(join(dir, 'timeline.txt'), `stops at ${blackouts.map((b) => sec(b.from + fuzz)).join(', ')} s\n${timeline.join('\n')}\n`);
+  await writeFile(join(dir, 'chat.jsonl'), raw.calls.map((c) => JSON.stringify({ ...c, t: sec(c.at) })).join('\n'));
   await writeFile(join(dir, 'final-messages.jsonl'), finalMessages.map((m) => JSON.stringify(m)).join('\n'));
-  await telegram.close();
-  await flip.close();
 
   const { examples, ...figures } = score;
+  const { drained, drain_s, final_exit_code, unexpected_exits, stray_requests, wall_s, ...settings } = raw.run;
   const result = {
     bench: 'storm',
-    seed: SEED,
-    targets: TARGETS,
-    flip_s: FLIP_MS / 1_000,
-    duration_s: DURATION_MS / 1_000,
-    stops: kills.length,
-    stop_signal: STOP_SIGNAL,
-    slow_telegram_ms: SLOW_MS,
-    fuzz_ms: FUZZ_MS,
-    requests: flip.requests.reduce((n, log) => n + log.length, 0),
+    ...settings,
+    requests: requests.reduce((n, log) => n + log.length, 0),
     messages_sent: story.sent,
     edits: story.edits,
     other_messages: story.otherSent,
     abandoned_sends: story.abandonedSends,
     ...figures,
     drained,
-    drain_s: Math.round(drainMs / 1_000),
-    final_exit_code: finalExit.code,
-    unexpected_exits: unexpectedExits,
-    stray_requests: flip.strays,
-    wall_s: Math.round(wallMs / 1_000),
+    drain_s,
+    final_exit_code,
+    unexpected_exits,
+    stray_requests,
+    wall_s,
     run_dir: dir,
   };
   await writeFile(join(dir, 'result.json'), `${JSON.stringify({ ...result, examples }, null, 2)}\n`);
@@ -257,4 +312,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (args.rescore !== undefined) {
+  const dir = args.rescore;
+  await analyze(JSON.parse(await readFile(join(dir, 'raw.json'), 'utf8')) as RawRun, dir);
+} else await main();

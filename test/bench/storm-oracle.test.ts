@@ -90,12 +90,22 @@ describe('scoreStorm: the chat against the server', () => {
     });
   });
 
-  it('calls DOWN, DOWN with a recovery between a lost UP, out of order', () => {
-    expect(score([down(16), down(56), up(66)])).toMatchObject({ lost_ups: 1, down_after_down: 1, down_after_down_recovered_between: 1, out_of_order_targets: 1, duplicate_downs: 0 });
+  it('calls DOWN, DOWN with a recovery between and no UP ever a lost UP, out of order', () => {
+    expect(score([down(16), down(56), up(66)])).toMatchObject({ lost_ups: 1, down_after_down: 1, down_after_down_up_lost: 1, out_of_order_targets: 1, duplicate_downs: 0 });
+  });
+
+  it('calls DOWN, DOWN, UP, UP a late UP: out of order, nothing lost', () => {
+    expect(score([down(16), down(56), up(57), up(66)])).toMatchObject({
+      lost_ups: 0, lost_outages: 0, down_after_down: 1, down_after_down_up_late: 1, up_without_down: 1, out_of_order_events: 2, duplicate_ups: 0, spurious_ups: 0,
+    });
   });
 
   it('calls DOWN, DOWN within one outage a duplicate, and the repeated text too', () => {
-    expect(score([down(16), down(16), up(26), down(56), up(66)])).toMatchObject({ duplicate_downs: 1, duplicate_texts: 1, down_after_down: 1, down_after_down_recovered_between: 0 });
+    expect(score([down(16), down(16), up(26), down(56), up(66)])).toMatchObject({ duplicate_downs: 1, duplicate_texts: 1, down_after_down: 1, down_after_down_same_outage: 1 });
+  });
+
+  it('calls an UP before any recovery spurious', () => {
+    expect(score([up(5), down(16), up(26), down(56), up(66)])).toMatchObject({ spurious_ups: 1, duplicate_ups: 0, up_without_down: 1 });
   });
 
   it('counts an outage never told and an UP with no DOWN before it', () => {
