@@ -270,6 +270,36 @@ describe('fake Telegram Bot API with a real grammY bot', () => {
     expect(await three).toHaveLength(3);
   });
 
+  it('posts a message at once but answers it after setAnswerDelay, and marks an answer nobody waited for', async () => {
+    const bot = createBot();
+    fake.setAnswerDelay('sendMessage', 200);
+    const startedAt = Date.now();
+    const sent = bot.api.sendMessage(-500, 'slow');
+    const call = await fake.waitFor('sendMessage');
+    // Applied on arrival: the chat has the message before the bot hears back.
+    expect(fake.messages(-500).map((m) => m.text)).toEqual(['slow']);
+    expect(call.answeredAt).toBeUndefined();
+    expect((await sent).message_id).toBe(1);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(190);
+    expect(call.answeredAt).toBeGreaterThanOrEqual(call.at + 190);
+    expect(call.result).toMatchObject({ message_id: 1, text: 'slow' });
+
+    const aborted = new AbortController();
+    const gone = fetch(`${fake.apiRoot}/bot${fake.token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_id: -500, text: 'given up' }),
+      signal: aborted.signal,
+    }).catch(() => 'aborted');
+    const second = await fake.waitFor('sendMessage', (c) => c.payload.text === 'given up');
+    aborted.abort();
+    expect(await gone).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second.abandoned).toBe(true);
+    expect(second.result).toMatchObject({ message_id: 2, text: 'given up' });
+    expect(fake.messages(-500).map((m) => m.text)).toEqual(['slow', 'given up']);
+  });
+
   it('releases a held poll on close and can be closed twice', async () => {
     const bot = createBot();
     const poll = bot.api.getUpdates({ timeout: 30 });

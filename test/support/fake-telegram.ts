@@ -8,6 +8,11 @@ export interface FakeTelegramOptions {
   token?: string;
   botUsername?: string;
   botId?: number;
+  /**
+   * Per method, how long the answer takes (ms). The call is recorded and applied at once (a message is
+   * posted as soon as it arrives, as on a slow Telegram), only the answer waits.
+   */
+  answerDelayMs?: Record<string, number>;
 }
 
 /** A file part of a multipart upload: which payload field referenced it, its name and size (contents not kept). */
@@ -33,6 +38,12 @@ export interface RecordedCall {
   /** Set when the call was answered with `ok: false` (injected failure, outage, or a Bot API error). */
   failed?: true;
   error?: { code: number; description: string };
+  /** The `result` of an `ok: true` answer (the posted message of a sendMessage). */
+  result?: unknown;
+  /** `Date.now()` when the answer was written; absent while it is delayed or when the client was gone. */
+  answeredAt?: number;
+  /** Set when the client had closed the connection before its (delayed) answer was due. */
+  abandoned?: true;
 }
 
 /** Chat member statuses `setMember` accepts, as `getChatMember` reports them. */
@@ -132,6 +143,8 @@ export interface FakeTelegram {
    * Returns the status of each POST.
    */
   deliverWebhook(origin: string, options?: { secret?: string | null }): Promise<number[]>;
+  /** From now on the answers of `method` wait `ms` (0: at once); the call itself is applied at arrival. */
+  setAnswerDelay(method: string, ms: number): void;
   /** While down every method (getUpdates too unless `includeGetUpdates: false`) answers 502. */
   setDown(down: boolean, options?: { includeGetUpdates?: boolean }): void;
   /** Answers held polls with `[]`, stops listening and destroys every socket; safe to call twice. */
@@ -235,6 +248,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   let webhookSecret: string | undefined;
   let down: { includeGetUpdates: boolean } | undefined;
   let closing: Promise<void> | undefined;
+  const answerDelays = new Map<string, number>(Object.entries(options.answerDelayMs ?? {}));
+  const delayedAnswers = new Set<ReturnType<typeof setTimeout>>();
 
   const defaultChatType = (chatId: number): UserChatType =>
     chatId > 0 ? 'private' : chatId <= -1_000_000_000_000 ? 'supergroup' : 'group';
@@ -599,10 +614,17 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
 
   const respond = (res: ServerResponse, call: RecordedCall | undefined, answer: ApiAnswer): void => {
     // A poll the client already aborted never sees this answer, so it does not count as a failure.
-    if (res.writableEnded || res.destroyed) return;
+    if (res.writableEnded || res.destroyed) {
+      if (call !== undefined && call.method !== 'getUpdates') call.abandoned = true;
+      return;
+    }
     if (call !== undefined && !answer.ok) {
       call.failed = true;
       call.error = { code: answer.error_code ?? 500, description: answer.description ?? '' };
+    }
+    if (call !== undefined) {
+      if (answer.ok && answer.result !== undefined) call.result = answer.result;
+      call.answeredAt = Date.now();
     }
     const body = JSON.stringify(answer);
     res.writeHead(answer.ok ? 200 : (answer.error_code ?? 500), {
@@ -610,6 +632,20 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       'content-length': Buffer.byteLength(body),
     });
     res.end(body);
+  };
+
+  const answerLater = (res: ServerResponse, call: RecordedCall, answer: ApiAnswer, delayMs: number): void => {
+    // Applied already: the result is known even when the client gives up before the answer.
+    if (answer.ok && answer.result !== undefined) call.result = answer.result;
+    if (delayMs <= 0) {
+      respond(res, call, answer);
+      return;
+    }
+    const timer = setTimeout(() => {
+      delayedAnswers.delete(timer);
+      respond(res, call, answer);
+    }, delayMs);
+    delayedAnswers.add(timer);
   };
 
   const injectedFailure = (method: string): ApiAnswer | undefined => {
@@ -658,7 +694,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       if (failure !== undefined) respond(res, call, failure);
       else if (method === 'getUpdates') getUpdates(parsed.payload, call, res);
       else if (handler === undefined) respond(res, call, fail(404, 'Not Found: method not found'));
-      else respond(res, call, handler(parsed.payload, call));
+      else answerLater(res, call, handler(parsed.payload, call), answerDelays.get(method) ?? 0);
     }
     wakeWaiters();
   };
@@ -804,6 +840,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       }
       return statuses;
     },
+    setAnswerDelay: (method, ms) => {
+      answerDelays.set(method, ms);
+    },
     setDown: (isDown, downOptions = {}) => {
       down = isDown ? { includeGetUpdates: downOptions.includeGetUpdates ?? true } : undefined;
     },
@@ -823,6 +862,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
           waiter.reject(new Error(`fake-telegram: closed while waiting; calls seen: ${summary()}`));
         }
         callWaiters.clear();
+        for (const timer of delayedAnswers) clearTimeout(timer);
+        delayedAnswers.clear();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
