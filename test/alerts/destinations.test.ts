@@ -17,7 +17,7 @@ const fakeSpec: ChannelSpec<{ address: string; key?: string }> = {
   parse: (address, options) => (address.startsWith('ok:') ? valid({ address, ...(options.get('key') ? { key: options.get('key')! } : {}) }) : invalid('address must start with ok:')),
   describe: (s) => s.address,
   secrets: (s) => (s.key ? [s.key] : []),
-  format: (s) => ({ address: s.address, options: s.key ? { key: s.key } : {} }),
+  format: (s) => ({ address: s.address, options: s.key ? { key: s.key } : ({} as Record<string, string>) }),
   create: () => ({}) as Channel,
 };
 const specs = [fakeSpec as ChannelSpec];
