@@ -19,6 +19,7 @@ import { createTargetsWrite } from './features/targets-write.js';
 import { createTrace } from './features/trace.js';
 import { createTransfer } from './features/transfer.js';
 import { createWindows } from './features/windows.js';
+import { limitMessageLength } from './message-limits.js';
 import { COMMANDS } from './texts.js';
 
 /** How the bot reaches Telegram. */
@@ -44,6 +45,8 @@ export function createBot(deps: BotDeps, options: BotOptions): Bot<LookoutContex
   // own persisted backoff (auto-retry would hold the chat's queue for 3 s, 6 s, ... instead).
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
   bot.api.config.use(apiThrottler(options.throttle));
+  // Whatever a handler or an alert sends, Telegram's length limits hold (a cut, never a refused reply).
+  bot.api.config.use(limitMessageLength(deps.logger));
 
   bot.use(deps.access.gate);
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
