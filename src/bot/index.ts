@@ -21,6 +21,7 @@ import { createTrace } from './features/trace.js';
 import { createTransfer } from './features/transfer.js';
 import { createWindows } from './features/windows.js';
 import type { Logger } from '../lib/logger.js';
+import { limitMessageLength } from './message-limits.js';
 import { COMMANDS } from './texts.js';
 
 /** How the bot reaches Telegram. */
@@ -61,6 +62,8 @@ export function createBotClient(options: Omit<BotOptions, 'conversationStorage'>
 
 /** Installs access control, the dialogues and every command family on a bot. */
 export function installHandlers(bot: Bot<LookoutContext>, deps: BotDeps, conversationStorage: StorageAdapter<unknown>): void {
+  // Whatever a handler or an alert sends, Telegram's length limits hold (a cut, never a refused reply).
+  bot.api.config.use(limitMessageLength(deps.logger));
   bot.use(deps.access.gate);
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   bot.use(

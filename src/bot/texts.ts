@@ -1,5 +1,6 @@
 import { escapeHtml, formatLatency, formatResult, formatTime, STATE_ICONS } from '../alerts/format.js';
 import { formatDuration } from '../domain/duration.js';
+import { clipText } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateRecord } from '../domain/state.js';
 import { formatExpect, LIMITS, maskedCredentials, targetAddress, type Target } from '../domain/target.js';
@@ -62,16 +63,27 @@ export function usage(command: string): string {
   return COMMANDS.find((c) => c.command === command)?.usage ?? `/${command}`;
 }
 
-/** A bad-input reply: what was wrong, and what is expected. */
+/** How much of a message the problems of one error reply may fill: the rest are counted, not shown. */
+const ERROR_TEXT_BUDGET = 3_000;
+
+/** A bad-input reply: what was wrong, and what is expected; many problems are shown up to a budget and counted. */
 export function errorText(errors: readonly string[], command?: string): string {
-  const lines = errors.map((e) => `⚠️ ${escapeHtml(e)}`);
+  const lines: string[] = [];
+  let used = 0;
+  for (const e of errors) {
+    const line = `⚠️ ${escapeHtml(e)}`;
+    if (lines.length > 0 && used + line.length > ERROR_TEXT_BUDGET) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  if (lines.length < errors.length) lines.push(`… and ${errors.length - lines.length} more`);
   if (command) lines.push(`Usage: <code>${escapeHtml(usage(command))}</code>`);
   return lines.join('\n');
 }
 
 /** Asked for a target that does not exist. */
 export const unknownTarget = (name: string): string =>
-  `⚠️ No target named "${escapeHtml(name)}" in this chat. /list shows the targets.`;
+  `⚠️ No target named "${escapeHtml(clipText(name))}" in this chat. /list shows the targets.`;
 
 /** A chat command tried to change what TARGETS_FILE declares. */
 export const managedByFile = (what: string): string =>

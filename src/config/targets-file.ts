@@ -7,19 +7,20 @@ import { invalid, type Parsed } from '../domain/result.js';
 
 /**
  * Parses a targets document from text: JSON for `.json` files (or text that starts with `{`), YAML
- * otherwise (YAML is a superset of JSON, but JSON's own errors are clearer for JSON files).
+ * otherwise (YAML is a superset of JSON, but JSON's own errors are clearer for JSON files). Errors
+ * start with `label` (the file's name by default).
  */
-export function parseDocumentText(text: string, name: string, ctx: DocumentContext): Parsed<DocumentContents> {
+export function parseDocumentText(text: string, name: string, ctx: DocumentContext, label = name): Parsed<DocumentContents> {
   let data: unknown;
   const json = extname(name).toLowerCase() === '.json' || text.trimStart().startsWith('{');
   try {
     data = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
   } catch (err) {
     const message = err instanceof YAMLParseError ? err.message.split('\n')[0]! : err instanceof Error ? err.message : String(err);
-    return invalid(`${name} is not valid ${json ? 'JSON' : 'YAML'}: ${message}`);
+    return invalid(`${label} is not valid ${json ? 'JSON' : 'YAML'}: ${message}`);
   }
   const parsed = parseDocument(data, ctx);
-  return parsed.ok ? parsed : invalid(...parsed.errors.map((e) => `${name}: ${e}`));
+  return parsed.ok ? parsed : invalid(...parsed.errors.map((e) => `${label}: ${e}`));
 }
 
 /** Reads and validates TARGETS_FILE; a missing or unreadable file is an error in words, not an exception. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clipText, quoteValue } from './errors.js';
 import type { CommandArgs } from './options.js';
 import { invalid, valid, type Parsed } from './result.js';
 import { buildTarget } from './target-options.js';
@@ -123,8 +124,12 @@ export interface DocumentContents {
 
 /** `targets[2].every` from a zod path. */
 function pathText(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text === '' ? String(part) : `${text}.${String(part)}`), '');
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text === '' ? clipText(String(part)) : `${text}.${clipText(String(part))}`), '');
 }
+
+/** Unknown keys as an error lists them: quoted, clipped, at most five. */
+const listKeys = (keys: readonly string[]): string =>
+  `${keys.slice(0, 5).map((k) => quoteValue(k)).join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}`;
 
 /** The value at a zod path of the input, to tell a missing key from a wrong one. */
 function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
@@ -135,7 +140,7 @@ function shapeErrors(error: z.ZodError, data: unknown): string[] {
   return error.issues.map((issue) => {
     const at = pathText(issue.path);
     const where = at === '' ? 'the document' : at;
-    if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${listKeys(issue.keys.map(String))}`;
     if (issue.code === 'invalid_value' && at === 'version') return `version must be ${DOCUMENT_VERSION}`;
     if (at !== '' && valueAt(data, issue.path) === undefined) return `${where} is missing`;
     // The scalar union's own message is a bare "Invalid input".
@@ -166,7 +171,7 @@ function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | unde
   for (const [name, value] of Object.entries(entry.headers ?? {})) {
     if (value === MASKED) {
       const stored = existing?.kind === 'http' ? existing.headers.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value : undefined;
-      if (stored === undefined) errors.push(`${at}.headers.${name} is masked (${MASKED}): write the real value`);
+      if (stored === undefined) errors.push(`${at}.headers.${clipText(name)} is masked (${MASKED}): write the real value`);
       else options.push({ key: 'header', value: `${name}: ${stored}` });
       continue;
     }
@@ -220,7 +225,7 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
   const targets: Target[] = [];
   const seen = new Map<string, string>();
   (doc.targets ?? []).forEach((entry, i) => {
-    const at = `targets[${i}]${entry.name !== undefined ? ` (${entry.name})` : ''}`;
+    const at = `targets[${i}]${entry.name !== undefined ? ` (${clipText(entry.name)})` : ''}`;
     const local: string[] = [];
     const kind = entryKind(entry, at, local);
     const chatId = entryChat(entry.chat, doc.chat, ctx, at, local);
@@ -251,7 +256,7 @@ function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: Doc
     const target = scope === 'all' ? undefined : targets.find((t) => t.chatId === chatId && t.name === scope);
     // A target whose own entry is invalid has its errors already; the window need not add one.
     const declaredButInvalid = (doc.targets ?? []).some((t) => t.name?.toLowerCase() === scope);
-    if (scope !== 'all' && !target && !declaredButInvalid) local.push(`${at}.target: no target "${entry.target}" for chat ${chatId} in this document (or write all)`);
+    if (scope !== 'all' && !target && !declaredButInvalid) local.push(`${at}.target: no target ${quoteValue(entry.target)} for chat ${chatId} in this document (or write all)`);
     const tzParsed = entry.tz === undefined ? undefined : parseTimeZone(entry.tz);
     if (tzParsed && !tzParsed.ok) local.push(...tzParsed.errors.map((e) => `${at}.tz: ${e}`));
     const tz = tzParsed?.ok ? tzParsed.value : (ctx.tz?.(chatId) ?? 'UTC');
@@ -266,7 +271,7 @@ function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: Doc
       if (parsed.ok) cron = parsed.value;
       else local.push(...parsed.errors.map((e) => `${at}: ${e}`));
     } else if (!/^\d{4}-/.test(entry.start!.trim())) {
-      local.push(`${at}: start must be a date like 2026-12-01T02:00Z, got "${entry.start}"`);
+      local.push(`${at}: start must be a date like 2026-12-01T02:00Z, got ${quoteValue(entry.start!)}`);
     } else {
       // A document is read again at every start: a window in the past is not an error, just over.
       const parsed = parseStart(entry.start!, tz, 0);

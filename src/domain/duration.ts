@@ -1,4 +1,5 @@
 import { invalid, valid, type Parsed } from './result.js';
+import { quoteValue } from './errors.js';
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
@@ -9,7 +10,7 @@ const PART_RE = /(\d{1,9})(ms|s|m|h|d)/g;
 export function parseDuration(text: string, label = 'duration'): Parsed<number> {
   const trimmed = text.trim().toLowerCase();
   if (!DURATION_RE.test(trimmed)) {
-    return invalid(`${label} must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "${text}"`);
+    return invalid(`${label} must be a duration like 30s, 5m, 2h, 1d or 1h30m, got ${quoteValue(text)}`);
   }
   let total = 0;
   for (const match of trimmed.matchAll(PART_RE)) {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { quoteValue } from './errors.js';
 import { invalid, valid, type Parsed } from './result.js';
 
 const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -9,7 +10,7 @@ const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
  * metacharacters, no URLs: the value reaches mtr as one argument after `--`, and only if it passes here.
  */
 export function parseTraceHost(text: string): Parsed<string> {
-  const error = `give a host name like api.example.com, an IPv4 or IPv6 address, or a target name; got "${text.length > 80 ? `${text.slice(0, 80)}…` : text}"`;
+  const error = `give a host name like api.example.com, an IPv4 or IPv6 address, or a target name; got ${quoteValue(text, 80)}`;
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   if (isIP(bare) === 6 && !bare.includes('%')) return valid(bare.toLowerCase());
   if (isIP(text) === 4) return valid(text);

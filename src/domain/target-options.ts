@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from './duration.js';
+import { quoteValue } from './errors.js';
 import type { CommandArgs } from './options.js';
 import { invalid, valid, type Parsed } from './result.js';
 import {
@@ -100,7 +101,7 @@ const OPTIONS: Record<string, OptionSpec> = {
       }
       const parsed = parseDuration(v, 'remind');
       if (!parsed.ok || parsed.value < LIMITS.remindMinMs || parsed.value > LIMITS.remindMaxMs) {
-        return `remind must be a duration between 1m and 7d, or 0 for never, got "${v}"`;
+        return `remind must be a duration between 1m and 7d, or 0 for never, got ${quoteValue(v)}`;
       }
       d.remindMs = parsed.value;
       return undefined;
@@ -115,7 +116,7 @@ const OPTIONS: Record<string, OptionSpec> = {
     apply: (d, v) => {
       const upper = v.toUpperCase();
       if (!(HTTP_METHODS as readonly string[]).includes(upper)) {
-        return `method must be one of ${HTTP_METHODS.join(', ')}, got "${v}"`;
+        return `method must be one of ${HTTP_METHODS.join(', ')}, got ${quoteValue(v)}`;
       }
       d.method = upper as HttpMethod;
       return undefined;
@@ -131,7 +132,7 @@ const OPTIONS: Record<string, OptionSpec> = {
     kinds: ALL,
     apply: (d, v) => {
       const m = /^(\d{1,2}|100)%?$/.exec(v);
-      if (!m) return `errorrate must be a percentage between 0 and 100 (0 = off), like 10%, got "${v}"`;
+      if (!m) return `errorrate must be a percentage between 0 and 100 (0 = off), like 10%, got ${quoteValue(v)}`;
       d.errorRatePct = Number(m[1]);
       return undefined;
     },
@@ -145,7 +146,7 @@ const OPTIONS: Record<string, OptionSpec> = {
       }
       const m = /^(\d{1,3}(?:\.\d{1,3})?)%?$/.exec(v);
       const pct = m ? Number(m[1]) : NaN;
-      if (!(pct > 0 && pct <= 100)) return `sla must be an uptime percentage above 0 and at most 100, like 99.9, or 0 for none, got "${v}"`;
+      if (!(pct > 0 && pct <= 100)) return `sla must be an uptime percentage above 0 and at most 100, like 99.9, or 0 for none, got ${quoteValue(v)}`;
       d.slaPct = pct;
       return undefined;
     },
@@ -169,7 +170,7 @@ const OPTIONS: Record<string, OptionSpec> = {
       const text = /^\d+$/.test(v) ? `${v}ms` : v;
       const parsed = parseDuration(text, 'latency');
       if (!parsed.ok || parsed.value < LIMITS.latencyMinMs || parsed.value > LIMITS.latencyMaxMs) {
-        return `latency must be a threshold in milliseconds between ${LIMITS.latencyMinMs} and ${LIMITS.latencyMaxMs} (like 800 or 2s), or 0 for none, got "${v}"`;
+        return `latency must be a threshold in milliseconds between ${LIMITS.latencyMinMs} and ${LIMITS.latencyMaxMs} (like 800 or 2s), or 0 for none, got ${quoteValue(v)}`;
       }
       d.latencyMs = parsed.value;
       return undefined;
@@ -207,7 +208,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   region: {
     kinds: ['ec2'],
     apply: (d, v) =>
-      REGION_RE.test(v) ? void (d.region = v) : `region must be 1-32 characters of a-z, 0-9 or "-", like us-east-1 or eu-central-1, got "${v}"`,
+      REGION_RE.test(v) ? void (d.region = v) : `region must be 1-32 characters of a-z, 0-9 or "-", like us-east-1 or eu-central-1, got ${quoteValue(v)}`,
   },
   // The credential options never echo their value: a key pasted into the wrong option is still a secret.
   key: {
@@ -245,7 +246,7 @@ export function parseEscalate(v: string): Parsed<number> {
   if (v === '0' || v === 'off' || v === 'never') return valid(0);
   const parsed = parseDuration(v, 'escalate');
   if (!parsed.ok || parsed.value < LIMITS.escalateMinMs || parsed.value > LIMITS.escalateMaxMs) {
-    return invalid(`escalate must be a duration between 1m and 1d, or 0 for never, got "${v}"`);
+    return invalid(`escalate must be a duration between 1m and 1d, or 0 for never, got ${quoteValue(v)}`);
   }
   return parsed;
 }
@@ -269,11 +270,11 @@ function applyOptions(draft: Draft, options: CommandArgs['options'], ctx: Target
     const key = ALIASES[rawKey] ?? rawKey;
     const spec = OPTIONS[key];
     if (!spec || !spec.kinds.includes(draft.kind)) {
-      errors.push(`unknown option "${rawKey}" for a ${draft.kind} target; expected one of ${optionKeys(draft.kind).join(', ')}`);
+      errors.push(`unknown option ${quoteValue(rawKey)} for a ${draft.kind} target; expected one of ${optionKeys(draft.kind).join(', ')}`);
       continue;
     }
     if (seen.has(key) && !spec.repeatable) {
-      errors.push(`option "${rawKey}" is given twice`);
+      errors.push(`option ${quoteValue(rawKey)} is given twice`);
       continue;
     }
     seen.add(key);
@@ -378,7 +379,7 @@ export function buildTarget(args: CommandArgs, ctx: TargetContext): Parsed<Targe
   if (address === undefined) return invalid(MISSING_ADDRESS[kind]);
   const errors: string[] = [];
   if (words.length > 0) {
-    errors.push(`unexpected "${words[0]}": options are written key=value, like every=30s`);
+    errors.push(`unexpected ${quoteValue(words[0]!)}: options are written key=value, like every=30s`);
   }
   const draft: Draft = { kind };
   const addressError = OPTIONS[ADDRESS_OPTION[kind]]!.apply(draft, address, ctx);

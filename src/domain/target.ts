@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
+import { quoteValue } from './errors.js';
 import { metadataError } from './metadata-address.js';
 import { invalid, valid, type Parsed } from './result.js';
 
@@ -151,7 +152,7 @@ export const targetId = (chatId: number, name: string): string => `${chatId}/${n
 export function nameError(name: string): string | undefined {
   return NAME_RE.test(name)
     ? undefined
-    : `name must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "${name}"`;
+    : `name must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got ${quoteValue(name)}`;
 }
 
 /** A target name made from a host: `api.example.com` → `api-example-com`. */
@@ -168,7 +169,7 @@ export function nameFromHost(host: string): string {
 
 /** Parses an expected status set such as `200-299` or `200,204,301-302`. */
 export function parseExpect(text: string): Parsed<StatusRange[]> {
-  const error = `expect must be status codes or ranges between 100 and 599 like 200-299 or 200,204,301-302, got "${text}"`;
+  const error = `expect must be status codes or ranges between 100 and 599 like 200-299 or 200,204,301-302, got ${quoteValue(text)}`;
   const ranges: StatusRange[] = [];
   for (const part of text.split(',')) {
     const m = /^\s*(\d{3})(?:\s*-\s*(\d{3}))?\s*$/.exec(part);
@@ -191,7 +192,7 @@ export const statusExpected = (ranges: readonly StatusRange[], status: number): 
 
 /** Parses `host:port` (IPv6 as `[::1]:443`) for a tcp target. */
 export function parseHostPort(text: string, allowMetadata = false): Parsed<{ host: string; port: number }> {
-  const error = `tcp target must be host:port with a port between 1 and 65535, like db.internal:5432, got "${text}"`;
+  const error = `tcp target must be host:port with a port between 1 and 65535, like db.internal:5432, got ${quoteValue(text, 80)}`;
   const m = /^(?:\[([0-9a-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/i.exec(text);
   if (!m) return invalid(error);
   const host = (m[1] ?? m[2] ?? '').toLowerCase();
@@ -213,7 +214,7 @@ interface AddressWording {
 }
 
 function parseHttpAddress(text: string, allowMetadata: boolean, w: AddressWording): Parsed<URL> {
-  const error = `${w.label} must be an http:// or https:// address like ${w.example}, got "${text}"`;
+  const error = `${w.label} must be an http:// or https:// address like ${w.example}, got ${quoteValue(text, 80)}`;
   if (text.length > LIMITS.urlMaxChars) return invalid(`${w.label} must be at most ${LIMITS.urlMaxChars} characters, got ${text.length}`);
   let url: URL;
   try {
@@ -223,7 +224,7 @@ function parseHttpAddress(text: string, allowMetadata: boolean, w: AddressWordin
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) return invalid(error);
   if (url.username || url.password) return invalid(`${w.label} must not contain a user name or password: ${w.credentials}`);
-  if (w.bare && (url.search || url.hash)) return invalid(`${w.label} must not have a query or a fragment, got "${text}"`);
+  if (w.bare && (url.search || url.hash)) return invalid(`${w.label} must not have a query or a fragment, got ${quoteValue(text, 80)}`);
   const metadata = metadataError(url.hostname, allowMetadata);
   if (metadata) return invalid(metadata);
   return valid(url);
@@ -250,7 +251,7 @@ export const parseEndpoint = (text: string, allowMetadata = false): Parsed<URL> 
 export function parseWhole(key: string, text: string, min: number, max: number): Parsed<number> {
   const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    return invalid(`${key} must be a whole number between ${min} and ${max}, got "${text}"`);
+    return invalid(`${key} must be a whole number between ${min} and ${max}, got ${quoteValue(text)}`);
   }
   return valid(n);
 }
@@ -260,7 +261,7 @@ export function parseBoundedDuration(label: string, text: string, minMs: number,
   const parsed = parseDuration(text, label);
   if (!parsed.ok) return parsed;
   if (parsed.value < minMs || parsed.value > maxMs) {
-    return invalid(`${label} must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, got "${text}"`);
+    return invalid(`${label} must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}, got ${quoteValue(text)}`);
   }
   return parsed;
 }

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { formatDuration, parseDuration } from './duration.js';
+import { quoteValue } from './errors.js';
 import type { CommandArgs } from './options.js';
 import { invalid, valid, type Parsed } from './result.js';
 import {
@@ -106,7 +107,7 @@ function cronQuery<T>(w: Window, query: (cron: Cron) => T): T | undefined {
 /** Parses an IANA time zone name, returning it in its usual spelling (`europe/berlin` → `Europe/Berlin`). */
 export function parseTimeZone(text: string): Parsed<string> {
   const tz = text.trim();
-  if (!isValidTimeZone(tz)) return invalid(`unknown time zone "${text}"; use an IANA name like Europe/Berlin or UTC`);
+  if (!isValidTimeZone(tz)) return invalid(`unknown time zone ${quoteValue(text)}; use an IANA name like Europe/Berlin or UTC`);
   return valid(canonicalZoneSpelling(tz));
 }
 
@@ -143,7 +144,7 @@ function parseIsoStart(m: RegExpExecArray, tz: string): number | undefined {
  * an ISO date with `Z` or an offset, or an ISO date without one (a wall-clock time in `tz`).
  */
 export function parseStart(text: string, tz: string, now: number): Parsed<number> {
-  const error = `start must be now, HH:MM or a date like 2026-12-01T02:00Z, got "${text}"`;
+  const error = `start must be now, HH:MM or a date like 2026-12-01T02:00Z, got ${quoteValue(text)}`;
   const zone = parseTimeZone(tz);
   if (!zone.ok) return zone;
   const trimmed = text.trim();
@@ -169,7 +170,7 @@ export function parseStart(text: string, tz: string, now: number): Parsed<number
 
 /** Validates a 5-field (or 6 with seconds) cron pattern in `tz`; returns it with single spaces. */
 export function parseCron(text: string, tz: string): Parsed<string> {
-  const error = `cron must be a cron expression like "0 2 * * SUN" (minute hour day month weekday), got "${text}"`;
+  const error = `cron must be a cron expression like "0 2 * * SUN" (minute hour day month weekday), got ${quoteValue(text)}`;
   const pattern = text.trim().split(/\s+/).join(' ');
   if (!CRON_FIELDS_RE.test(pattern)) return invalid(error);
   const zone = parseTimeZone(tz);
@@ -177,7 +178,7 @@ export function parseCron(text: string, tz: string): Parsed<string> {
   const cron = cronFor(pattern, zone.value);
   if (!cron) return invalid(error);
   // Without a year field, a pattern that matches any date matches one within croner's search horizon.
-  if (cron.nextRun(new Date(0)) === null) return invalid(`cron must match at least one real date, got "${text}"`);
+  if (cron.nextRun(new Date(0)) === null) return invalid(`cron must match at least one real date, got ${quoteValue(text)}`);
   return valid(pattern);
 }
 
@@ -188,7 +189,7 @@ export function parseWindowDuration(text: string): Parsed<number> {
   if (parsed.value < WINDOW_LIMITS.durationMinMs || parsed.value > WINDOW_LIMITS.durationMaxMs) {
     const min = formatDuration(WINDOW_LIMITS.durationMinMs);
     const max = formatDuration(WINDOW_LIMITS.durationMaxMs);
-    return invalid(`duration must be between ${min} and ${max}, got "${text}"`);
+    return invalid(`duration must be between ${min} and ${max}, got ${quoteValue(text)}`);
   }
   return parsed;
 }
@@ -230,8 +231,8 @@ export function parseWindowSpec(args: CommandArgs, ctx: WindowContext): Parsed<W
   const errors: string[] = [];
   const given = new Map<string, string>();
   for (const { key, value } of args.options) {
-    if (key !== 'cron' && key !== 'tz') errors.push(`unknown option "${key}"; expected cron or tz`);
-    else if (given.has(key)) errors.push(`option "${key}" is given twice`);
+    if (key !== 'cron' && key !== 'tz') errors.push(`unknown option ${quoteValue(key)}; expected cron or tz`);
+    else if (given.has(key)) errors.push(`option ${quoteValue(key)} is given twice`);
     else given.set(key, value);
   }
   const tzText = given.get('tz');
@@ -278,7 +279,7 @@ export function parseWindowSpec(args: CommandArgs, ctx: WindowContext): Parsed<W
 /** Parses what follows the scope word of `/mute`: `DURATION [reason...]`, starting now. */
 export function parseMuteSpec(args: CommandArgs, ctx: WindowContext): Parsed<WindowSpec> {
   const errors = args.options.map(
-    ({ key }) => `unknown option "${key}"; a mute takes only a DURATION and an optional reason`,
+    ({ key }) => `unknown option ${quoteValue(key)}; a mute takes only a DURATION and an optional reason`,
   );
   const [first, ...rest] = args.positional;
   const durationMs = first === undefined ? undefined : collect(parseWindowDuration(first), errors);

@@ -11,6 +11,7 @@ import {
 } from '../domain/history.js';
 import { invalid, valid, type Parsed } from '../domain/result.js';
 import type { History } from '../store/history.js';
+import { quoteValue } from '../domain/errors.js';
 
 /** The periods /history and /report take, with the resolution of their chart columns. */
 export const PERIODS = {
@@ -27,7 +28,7 @@ export function parsePeriod(word: string | undefined, allowed: readonly PeriodNa
   if (word === undefined || word === '') return valid(fallback);
   const lower = word.toLowerCase();
   if ((allowed as readonly string[]).includes(lower)) return valid(lower as PeriodName);
-  return invalid(`the period must be ${allowed.join(', ')}, got "${word}"`);
+  return invalid(`the period must be ${allowed.join(', ')}, got ${quoteValue(word)}`);
 }
 
 /** One chart column: its start, the checks in it and their p50/p95 latency (none without checks). */

@@ -1,4 +1,5 @@
 import { Composer } from 'grammy';
+import { quoteValue } from '../../domain/errors.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { errorText } from '../texts.js';
@@ -15,7 +16,7 @@ export function createBoardCommands(deps: BotDeps): Composer<LookoutContext> {
       const stopped = await deps.boards.close(ctx.chat.id);
       return void (await ctx.reply(stopped ? '📊 Status board stopped and unpinned.' : 'There is no status board in this chat; /board starts one.', html));
     }
-    if (word !== '') return void (await ctx.reply(errorText([`unexpected "${word}": /board starts the board, /board off stops it`], 'board'), html));
+    if (word !== '') return void (await ctx.reply(errorText([`unexpected ${quoteValue(word)}: /board starts the board, /board off stops it`], 'board'), html));
     const threadId = ctx.msg.is_topic_message ? ctx.msg.message_thread_id : undefined;
     const { record, created } = await deps.boards.open(ctx.chat.id, threadId);
     if (!created) {

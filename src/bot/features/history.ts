@@ -1,4 +1,5 @@
 import { Composer, InputFile } from 'grammy';
+import { quoteValue } from '../../domain/errors.js';
 import { chartSvg, renderPng } from '../../reports/chart.js';
 import { parsePeriod, statsFor } from '../../reports/period.js';
 import { historyCaption, reportMessages, type ReportRow } from '../../reports/texts.js';
@@ -15,7 +16,7 @@ export function createHistoryCommands(deps: BotDeps): Composer<LookoutContext> {
   history.command('history', async (ctx) => {
     const [name, periodWord, extra] = commandArgs(ctx).split(/\s+/).filter(Boolean);
     if (!name) return void (await ctx.reply(errorText(['give the name of a target'], 'history'), html));
-    if (extra !== undefined) return void (await ctx.reply(errorText([`unexpected "${extra}"`], 'history'), html));
+    if (extra !== undefined) return void (await ctx.reply(errorText([`unexpected ${quoteValue(extra)}`], 'history'), html));
     const period = parsePeriod(periodWord, ['24h', '7d', '30d'], '24h');
     if (!period.ok) return void (await ctx.reply(errorText(period.errors, 'history'), html));
     const target = await deps.catalog.get(ctx.chat.id, name.toLowerCase());
@@ -27,7 +28,7 @@ export function createHistoryCommands(deps: BotDeps): Composer<LookoutContext> {
 
   history.command('report', async (ctx) => {
     const [periodWord, extra] = commandArgs(ctx).split(/\s+/).filter(Boolean);
-    if (extra !== undefined) return void (await ctx.reply(errorText([`unexpected "${extra}"`], 'report'), html));
+    if (extra !== undefined) return void (await ctx.reply(errorText([`unexpected ${quoteValue(extra)}`], 'report'), html));
     const period = parsePeriod(periodWord, ['7d', '30d'], '7d');
     if (!period.ok) return void (await ctx.reply(errorText(period.errors, 'report'), html));
     const now = deps.clock.now();

@@ -1,6 +1,7 @@
 import { Composer } from 'grammy';
 import type { MessageEntity } from 'grammy/types';
 import { formatDuration } from '../../domain/duration.js';
+import { quoteValue } from '../../domain/errors.js';
 import { escapeHtml } from '../../lib/html.js';
 import type { OnCallPerson } from '../../store/chats.js';
 import { commandArgs, displayName, type LookoutContext } from '../context.js';
@@ -32,7 +33,7 @@ export function parseOnCall(text: string, entities: readonly MessageEntity[]): {
   for (const w of words) {
     const m = USERNAME_RE.exec(w[0]);
     if (m) found.push({ at: commandLength + w.index, person: { username: m[1]!, name: `@${m[1]!}` } });
-    else errors.push(`"${w[0]}" is not a mention: write @username, or pick the person from Telegram's list after typing @`);
+    else errors.push(`${quoteValue(w[0])} is not a mention: write @username, or pick the person from Telegram's list after typing @`);
   }
   for (const { person } of found.sort((a, b) => a.at - b.at)) {
     const same = people.some((p) => (p.id !== undefined && p.id === person.id) || (p.username !== undefined && p.username.toLowerCase() === person.username?.toLowerCase()));

@@ -2,6 +2,7 @@ import { Composer, type Context } from 'grammy';
 import { escapeHtml, formatResult, STATE_ICONS } from '../../alerts/format.js';
 import { keyboard } from '../../alerts/channels/telegram/api.js';
 import { formatDuration } from '../../domain/duration.js';
+import { quoteValue } from '../../domain/errors.js';
 import { parseArgs, type CommandArgs } from '../../domain/options.js';
 import { buildTarget, editTarget } from '../../domain/target-options.js';
 import { targetAddress, type Target } from '../../domain/target.js';
@@ -113,7 +114,7 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
     if (!args.ok) return void (await ctx.reply(errorText(args.errors, 'edit'), html));
     const [name, ...rest] = args.value.positional;
     if (rest.length > 0) {
-      return void (await ctx.reply(errorText([`unexpected "${rest[0]}": options are written key=value, like every=30s`], 'edit'), html));
+      return void (await ctx.reply(errorText([`unexpected ${quoteValue(rest[0]!)}: options are written key=value, like every=30s`], 'edit'), html));
     }
     await edit(ctx, 'edit', name, args.value.options);
     await forgetSecrets(ctx, args.value);
@@ -123,7 +124,7 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
     write.command(command, admin, async (ctx) => {
       const words = commandArgs(ctx).split(/\s+/).filter(Boolean);
       if (words.length !== 2) {
-        const problem = words.length < 2 ? `give a name and a duration` : `unexpected "${words[2]}"`;
+        const problem = words.length < 2 ? `give a name and a duration` : `unexpected ${quoteValue(words[2]!)}`;
         return void (await ctx.reply(errorText([problem], command), html));
       }
       await edit(ctx, command, words[0], [{ key, value: words[1]! }]);

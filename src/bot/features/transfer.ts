@@ -1,5 +1,6 @@
 import { Composer, InputFile } from 'grammy';
 import type { Document } from 'grammy/types';
+import { clipText, quoteValue } from '../../domain/errors.js';
 import { parseDocumentText } from '../../config/targets-file.js';
 import { documentOf } from '../../domain/document-export.js';
 import type { Target } from '../../domain/target.js';
@@ -32,7 +33,7 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
   transfer.command('export', async (ctx) => {
     const words = commandArgs(ctx).split(/\s+/).filter(Boolean);
     if (words.length > 1 || (words.length === 1 && words[0]!.toLowerCase() !== 'secrets')) {
-      return void (await ctx.reply(errorText([`unexpected "${words.find((w) => w.toLowerCase() !== 'secrets') ?? words[1]}"`], 'export'), html));
+      return void (await ctx.reply(errorText([`unexpected ${quoteValue(words.find((w) => w.toLowerCase() !== 'secrets') ?? words[1]!)}`], 'export'), html));
     }
     const secrets = words.length === 1;
     if (secrets && ctx.chat.type !== 'private') {
@@ -62,7 +63,9 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
       return void (await ctx.reply(errorText(['send the file from /export (JSON or YAML) with /import as its caption, or reply /import to it'], 'import'), html));
     }
     const fileName = document.file_name ?? 'document.json';
-    if (!/\.(json|ya?ml)$/i.test(fileName)) return void (await ctx.reply(errorText([`"${fileName}" is not a .json, .yaml or .yml file`], 'import'), html));
+    // A file name is the sender's text too: replies show it clipped.
+    const label = clipText(fileName, 60);
+    if (!/\.(json|ya?ml)$/i.test(fileName)) return void (await ctx.reply(errorText([`${quoteValue(fileName)} is not a .json, .yaml or .yml file`], 'import'), html));
     if ((document.file_size ?? 0) > IMPORT_MAX_BYTES) return void (await ctx.reply(errorText([`the file is larger than 1 MiB (${document.file_size} bytes)`], 'import'), html));
     const file = await ctx.api.getFile(document.file_id);
     if (!file.file_path) return void (await ctx.reply(errorText(['Telegram did not give me the file; send it again']), html));
@@ -80,13 +83,9 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
       tz: () => settings.tz,
       existing: (id) => stored.get(id),
       windowId: () => windowId(now, seq++),
-    });
-    const errors = parsed.ok ? parsed.value.targets.filter((t) => stored.get(t.id)?.managed === 'file').map((t) => `${fileName}: "${t.name}" is managed by TARGETS_FILE; change it there`) : parsed.errors;
-    if (!parsed.ok || errors.length > 0) {
-      const shown = errors.slice(0, 20);
-      if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`);
-      return void (await ctx.reply(`${errorText(shown)}\nNothing was imported.`, html));
-    }
+    }, label);
+    const errors = parsed.ok ? parsed.value.targets.filter((t) => stored.get(t.id)?.managed === 'file').map((t) => `${label}: "${t.name}" is managed by TARGETS_FILE; change it there`) : parsed.errors;
+    if (!parsed.ok || errors.length > 0) return void (await ctx.reply(`${errorText(errors)}\nNothing was imported.`, html));
     const byUser = ctx.from ? { createdBy: ctx.from.id } : {};
     const report = await applyImport(
       { targets: parsed.value.targets, windows: parsed.value.windows.map((w) => ({ ...w, ...byUser })) },
@@ -96,7 +95,7 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
     const kept = report.windowsKept ?? 0;
     await ctx.reply(
       [
-        `📥 Imported <code>${escapeHtml(fileName)}</code>:`,
+        `📥 Imported <code>${escapeHtml(label)}</code>:`,
         `added ${names(report.added)}`,
         `changed ${names(report.changed)}`,
         `left alone ${names(report.unchanged)}`,

@@ -2,6 +2,7 @@ import { Composer } from 'grammy';
 import { ALERT_ACTIONS } from '../../alerts/channels/telegram/render.js';
 import { escapeHtml } from '../../alerts/format.js';
 import { formatDuration } from '../../domain/duration.js';
+import { quoteValue } from '../../domain/errors.js';
 import { parseArgs } from '../../domain/options.js';
 import { parseEscalate } from '../../domain/target-options.js';
 import type { ChatSettings } from '../../store/chats.js';
@@ -108,7 +109,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
       const id = rest[0];
       const window = id ? deps.windows.get(id.toLowerCase()) : undefined;
       if (!id || !window || window.chatId !== ctx.chat.id) {
-        return void (await ctx.reply(errorText([`no window with id "${id ?? ''}" in this chat; /maintenance lists them`]), html));
+        return void (await ctx.reply(errorText([`no window with id ${quoteValue(id ?? '')} in this chat; /maintenance lists them`]), html));
       }
       if (window.managed === 'file') return void (await ctx.reply(managedByFile(`window ${window.id}`), html));
       await deps.windows.remove(window.id);
@@ -183,7 +184,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
     if (!args.ok) return void (await ctx.reply(errorText(args.errors, 'settings'), html));
     const errors: string[] = [];
     const settings = await deps.chats.get(ctx.chat.id);
-    for (const word of args.value.positional) errors.push(`unexpected "${word}": settings are written key=value, like tz=Europe/Berlin`);
+    for (const word of args.value.positional) errors.push(`unexpected ${quoteValue(word)}: settings are written key=value, like tz=Europe/Berlin`);
     for (const { key, value } of args.value.options) {
       if (key === 'tz') {
         const tz = parseTimeZone(value);
@@ -194,7 +195,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
         if (ms.ok) settings.escalateMs = ms.value;
         else errors.push(...ms.errors);
       } else {
-        errors.push(`unknown setting "${key}"; expected tz or escalate`);
+        errors.push(`unknown setting ${quoteValue(key)}; expected tz or escalate`);
       }
     }
     if (errors.length > 0) return void (await ctx.reply(errorText(errors, 'settings'), html));
