@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clipText, quoteValue } from './errors.js';
+import { headerNameError } from './header.js';
 import type { CommandArgs } from './options.js';
 import { invalid, valid, type Parsed } from './result.js';
 import { buildTarget } from './target-options.js';
@@ -169,6 +170,12 @@ function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | unde
     options.push({ key, value: optionText(value) });
   }
   for (const [name, value] of Object.entries(entry.headers ?? {})) {
+    // Checked here, before `Name: value` is put together: a name with a colon would split elsewhere.
+    const nameError = headerNameError(name);
+    if (nameError) {
+      errors.push(`${at}.headers: ${nameError}`);
+      continue;
+    }
     if (value === MASKED) {
       const stored = existing?.kind === 'http' ? existing.headers.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value : undefined;
       if (stored === undefined) errors.push(`${at}.headers.${clipText(name)} is masked (${MASKED}): write the real value`);

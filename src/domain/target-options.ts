@@ -1,11 +1,11 @@
 import { formatDuration, parseDuration } from './duration.js';
 import { quoteValue } from './errors.js';
+import { parseHeaderLine } from './header.js';
 import type { CommandArgs } from './options.js';
 import { invalid, valid, type Parsed } from './result.js';
 import {
   ACCESS_KEY_RE,
   CREDENTIAL_RE,
-  HEADER_NAME_RE,
   HTTP_METHODS,
   LIMITS,
   REGION_RE,
@@ -180,15 +180,9 @@ const OPTIONS: Record<string, OptionSpec> = {
     kinds: ['http'],
     repeatable: true,
     apply: (d, v) => {
-      const colon = v.indexOf(':');
-      const name = colon > 0 ? v.slice(0, colon).trim() : '';
-      const value = colon > 0 ? v.slice(colon + 1).trim() : '';
-      if (!HEADER_NAME_RE.test(name) || /[\r\n\0]/.test(value) || value.length > LIMITS.headerValueMaxChars) {
-        // The value is never echoed: it is usually a credential.
-        return HEADER_NAME_RE.test(name)
-          ? `header "${name}" has a value that is too long or spans lines (at most ${LIMITS.headerValueMaxChars} characters on one line)`
-          : 'header must look like "Name: value" (quote it when the value has spaces, like header="Authorization: Bearer …")';
-      }
+      const parsed = parseHeaderLine(v);
+      if (!parsed.ok) return parsed.errors.join('; ');
+      const { name, value } = parsed.value;
       const headers = (d.headers ?? []).filter((h) => h.name.toLowerCase() !== name.toLowerCase());
       // `header="X-Name:"` with an empty value removes the header.
       if (value !== '') headers.push({ name, value });

@@ -70,7 +70,7 @@ describe('parseDocument: valid documents', () => {
   });
 
   it('puts every entry in the importing chat when the chat is forced (/import)', () => {
-    const parsed = parse({ version: 1, chat: 99, targets: [{ name: 'a', url: 'http://a.example/', chat: 5, thread: 3 }] }, { forceChatId: CHAT });
+    const parsed = parse({ version: 1, chat: 99, targets: [{ name: 'a', url: 'http://a.example/', thread: 3 }] }, { forceChatId: CHAT });
     expect(parsed.ok && parsed.value.targets[0]).toMatchObject({ id: `${CHAT}/a`, chatId: CHAT });
     expect(parsed.ok && parsed.value.targets[0]!.threadId).toBeUndefined();
   });
@@ -101,6 +101,13 @@ describe('parseDocument: every problem, with where it is', () => {
     ['a chat that is not allowed', { version: 1, chat: 5, targets: [{ url: 'http://a.example/' }] }, ['targets[0]: chat 5 is not one of ALLOWED_CHAT_IDS (-100, -200)'], { allowedChatIds: [-100, -200] }],
     ['a masked secret with nothing stored', { version: 1, targets: [{ name: 'c', endpoint: 'https://ec2.example.com', region: 'r', key: 'AKIAIOSFODNN7EXAMPLE', secret: MASKED }] }, [`targets[0] (c).secret is masked (${MASKED}): write the real value`]],
     ['a masked header with nothing stored', { version: 1, targets: [{ name: 'h', url: 'http://a.example/', headers: { 'X-Key': MASKED } }] }, [`targets[0] (h).headers.X-Key is masked (${MASKED}): write the real value`]],
+    ['a header Lookout controls', { version: 1, targets: [{ name: 'h', url: 'http://a.example/', headers: { 'Transfer-Encoding': 'chunked' } }] }, ['targets[0] (h).headers: header "Transfer-Encoding" cannot be set: Lookout sets Transfer-Encoding itself (checks send no body)']],
+    ['a header value with an emoji', { version: 1, targets: [{ name: 'h', url: 'http://a.example/', headers: { 'X-E': '🔥' } }] }, ['targets[0] (h): header "X-E" has a character outside ASCII in its value (an emoji or a letter like é): header values may hold printable ASCII only (letters, digits, punctuation, spaces)']],
+    ['a header value over two lines', { version: 1, targets: [{ name: 'h', url: 'http://a.example/', headers: { 'X-E': 'a\nHost: evil' } }] }, ['targets[0] (h): header "X-E" has a control character or a line break in its value: header values may hold printable ASCII only (letters, digits, punctuation, spaces)']],
+    ['a header name with a colon', { version: 1, targets: [{ name: 'h', url: 'http://a.example/', headers: { 'X:Host': 'v' } }] }, ["targets[0] (h).headers: header names may hold only letters, digits and !#$%&'*+-.^_`|~ (at most 64 characters), like X-Api-Key"]],
+    ['a long header name, not repeated', { version: 1, targets: [{ name: 'h', url: 'http://a.example/', headers: { ['N'.repeat(5_000)]: MASKED } }] }, ["targets[0] (h).headers: header names may hold only letters, digits and !#$%&'*+-.^_`|~ (at most 64 characters), like X-Api-Key"]],
+    ['a long entry name, clipped', { version: 1, targets: [{ name: 'n'.repeat(5_000), url: 'http://a.example/' }] }, [`targets[0] (${'n'.repeat(40)}…): name must be 1-32 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "${'n'.repeat(40)}…"`]],
+    ['many long unknown keys, clipped and counted', { version: 1, targets: [Object.fromEntries([['url', 'http://a.example/'], ...Array.from({ length: 8 }, (_, i) => [`${i}${'k'.repeat(5_000)}`, 1])])] }, [`targets[0]: unknown keys ${Array.from({ length: 5 }, (_, i) => `"${i}${'k'.repeat(39)}…"`).join(', ')} and 3 more`]],
     ['a window for an unknown target', { version: 1, windows: [{ target: 'nope', cron: '0 2 * * *', duration: '1h' }] }, [`windows[0].target: no target "nope" for chat ${CHAT} in this document (or write all)`]],
     ['a window without start or cron', { version: 1, windows: [{ target: 'all', duration: '1h' }] }, ['windows[0]: give either start: (a date like 2026-12-01T02:00Z) or cron: ("0 2 * * SUN"), not both or neither']],
     ['a window with both', { version: 1, windows: [{ target: 'all', start: '2026-12-24T00:00Z', cron: '0 2 * * *', duration: '1h' }] }, ['windows[0]: give either start: (a date like 2026-12-01T02:00Z) or cron: ("0 2 * * SUN"), not both or neither']],

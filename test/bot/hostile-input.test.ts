@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
 import { textOf } from '../support/fake-telegram.js';
 
-// Hostile input, issue 13 item 12: a value of 5,000 characters is answered with the specific error,
-// short, never with "Something went wrong" (which is what a reply over Telegram's 4,096 characters got).
+// Hostile input (issue 13) through the fake Bot API: a value of 5,000 characters is answered with the
+// specific error, short, never with "Something went wrong" (what a reply over 4,096 characters got);
+// header lines HTTP or undici would refuse are refused at /add and /edit, saying why.
 
 const LONG = 'x'.repeat(5_000);
 
@@ -70,6 +71,19 @@ describe('a 5,000-character argument gets its specific error, short', () => {
     expect(reply.failed).toBe(false);
     expect(reply.text).toContain('is not a mention');
     expect(reply.text.length).toBeLessThanOrEqual(4_096);
+  });
+
+  it.each([
+    ['/add', '/add https://api.example.com/ name=fire header="X-E: 🔥"', 'has a character outside ASCII in its value'],
+    ['/add', '/add https://api.example.com/ name=te header="Transfer-Encoding: chunked"', 'Lookout sets Transfer-Encoding itself'],
+    ['/add', '/add https://api.example.com/ name=host header="Host: evil.example"', 'Lookout sets Host from the URL'],
+    ['/add', '/add https://api.example.com/ name=cl header="Content-Length: 0"', 'Lookout sets Content-Length itself'],
+    ['/edit', '/edit api header="X-Token: s3cr3t\u0001"', 'control character'],
+    ['/edit', '/edit api header="Connection: close"', 'Lookout manages the connection itself'],
+  ])('%s refuses a header line HTTP does not allow: %s', async (_, command, expected) => {
+    const reply = await replyTo(command);
+    expect(reply.text).toContain(expected);
+    expect(reply.text).not.toContain('s3cr3t');
   });
 
   it('changed nothing in the chat', async () => {
