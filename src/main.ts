@@ -344,6 +344,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         outbox,
         channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },
         testDestination,
+        maxTargetsPerChat: config.maxTargetsPerChat,
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
         health,
       },

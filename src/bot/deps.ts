@@ -37,6 +37,8 @@ export interface BotDeps {
   logger?: Logger;
   /** `ALLOW_METADATA_TARGETS`. */
   allowMetadata: boolean;
+  /** `MAX_TARGETS_PER_CHAT`: /add and /import refuse to go past it. */
+  maxTargetsPerChat: number;
   /** Lookout's own health, for /health. */
   health(): Promise<HealthReport>;
   /** The chat's other destinations (Slack, e-mail, PagerDuty, ...), and the outbox that delivers to them. */

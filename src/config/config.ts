@@ -21,6 +21,8 @@ export interface Config {
   targetsFile?: string;
   statusToken?: string;
   checkConcurrency: number;
+  /** The most targets one chat may have (`MAX_TARGETS_PER_CHAT`): /add and /import refuse more. */
+  maxTargetsPerChat: number;
   allowMetadataTargets: boolean;
   /** Days before a certificate or token expires at which to warn (`EXPIRY_WARN_DAYS`). */
   expiryWarnDays: number[];
@@ -47,6 +49,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** How many targets a chat may have unless `MAX_TARGETS_PER_CHAT` says otherwise. */
+export const DEFAULT_MAX_TARGETS_PER_CHAT = 1_000;
 
 const TOKEN_RE = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
 const CHAT_ID_RE = /^-?\d{1,20}$/;
@@ -190,6 +195,7 @@ export function parseEnv(env: Env): ConfigResult {
     ...(text('TARGETS_FILE') !== undefined ? { targetsFile: text('TARGETS_FILE') } : {}),
     ...(text('STATUS_TOKEN') !== undefined ? { statusToken: text('STATUS_TOKEN') } : {}),
     checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
+    maxTargetsPerChat: integer('MAX_TARGETS_PER_CHAT', DEFAULT_MAX_TARGETS_PER_CHAT, 1, 100_000),
     expiryWarnDays: dayList('EXPIRY_WARN_DAYS', [14, 7, 3, 1]),
     allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
     // /history 24h reads the per-minute level; a 30d report and its trend need 60 days of hours.

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument as parseYamlDocument, YAMLParseError, type YAMLError } from 'yaml';
 import { parseDocument, type DocumentContents, type DocumentContext } from '../domain/document.js';
 import type { Config } from './config.js';
 import { invalid, type Parsed } from '../domain/result.js';
@@ -13,14 +13,71 @@ import { invalid, type Parsed } from '../domain/result.js';
 export function parseDocumentText(text: string, name: string, ctx: DocumentContext, label = name): Parsed<DocumentContents> {
   let data: unknown;
   const json = extname(name).toLowerCase() === '.json' || text.trimStart().startsWith('{');
+  // Deep nesting would overflow the parsers' stacks: it is refused before any of them runs.
+  if (bracketDepth(text) > MAX_DEPTH) return invalid(`${label} is nested too deeply (more than ${MAX_DEPTH} levels)`);
   try {
-    data = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
+    if (json) JSON.parse(text); // its syntax errors read best for JSON files
+    // YAML reads JSON too, and unlike JSON.parse it refuses a key given twice instead of keeping the last.
+    const doc = parseYamlDocument(text, { prettyErrors: true, uniqueKeys: true });
+    const error = doc.errors[0];
+    if (error) return invalid(`${label} is not valid ${json ? 'JSON' : 'YAML'}: ${duplicateWords(error, text) ?? error.message.split('\n')[0]!}`);
+    data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
+    if (err instanceof RangeError) return invalid(`${label} is nested too deeply (more than ${MAX_DEPTH} levels)`);
     const message = err instanceof YAMLParseError ? err.message.split('\n')[0]! : err instanceof Error ? err.message : String(err);
     return invalid(`${label} is not valid ${json ? 'JSON' : 'YAML'}: ${message}`);
   }
+  if (valueDepth(data) > MAX_DEPTH) return invalid(`${label} is nested too deeply (more than ${MAX_DEPTH} levels)`);
   const parsed = parseDocument(data, ctx);
   return parsed.ok ? parsed : invalid(...parsed.errors.map((e) => `${label}: ${e}`));
+}
+
+/** The deepest a targets document may nest (it needs 4). */
+const MAX_DEPTH = 64;
+
+/** The deepest nesting of flow brackets (`[`, `{`) and of block indentation, outside strings; cheap and stack-free. */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = undefined;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '[' || ch === '{') max = Math.max(max, ++depth);
+    else if (ch === ']' || ch === '}') depth = Math.max(0, depth - 1);
+  }
+  // Block YAML nests by indentation: two spaces a level at the least.
+  let indent = 0;
+  for (const line of text.split('\n')) {
+    const lead = /^( *)(- )*/.exec(line)!;
+    indent = Math.max(indent, lead[1]!.length / 2 + (lead[0].length - lead[1]!.length) / 2);
+  }
+  return Math.max(max, indent);
+}
+
+/** The nesting depth of a parsed value, without recursion. */
+function valueDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, d);
+    if (d > MAX_DEPTH) return d;
+    for (const child of Object.values(v as object)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/** A duplicate key in words: which key, and on which line. */
+function duplicateWords(error: YAMLError, text: string): string | undefined {
+  if (error.code !== 'DUPLICATE_KEY') return undefined;
+  const line = error.linePos?.[0]?.line;
+  const key = /^["']?([^"':\s,{}[\]]{1,40})/.exec(text.slice(error.pos[0], error.pos[0] + 60))?.[1];
+  return `a key is given twice${key ? ` ("${key}")` : ''}${line !== undefined ? ` on line ${line}` : ''}: each key may appear once`;
 }
 
 /** Reads and validates TARGETS_FILE; a missing or unreadable file is an error in words, not an exception. */
@@ -53,6 +110,7 @@ function declaredContext(config: Config, now: number): DocumentContext {
     ...(bot ? { allowedChatIds: config.allowedChatIds, ...(only !== undefined ? { defaultChatId: only } : {}) } : { defaultChatId: 0 }),
     managed: 'file',
     windowId: (i) => `f${i + 1}`,
+    maxTargetsPerChat: config.maxTargetsPerChat,
   };
 }
 

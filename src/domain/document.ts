@@ -103,7 +103,10 @@ export interface DocumentContext {
   defaultChatId?: number;
   /** When set, the only chats an entry may name (ALLOWED_CHAT_IDS). */
   allowedChatIds?: readonly number[];
-  /** Chats a document may not name at all, so `chat:` is ignored (an /import goes to its own chat). */
+  /**
+   * The one chat entries go to (an /import goes to the chat it is sent in): the document's `chat:` is
+   * where it came from and is not used, an entry's own `chat:` must be this one.
+   */
   forceChatId?: number;
   /** With `forceChatId`: the forum topic the entries go to (the topic /import was sent in). */
   forceThreadId?: number;
@@ -115,6 +118,8 @@ export interface DocumentContext {
   managed?: 'file';
   /** Ids for new windows, in order. */
   windowId?: (index: number) => string;
+  /** `MAX_TARGETS_PER_CHAT`: a document declaring more for one chat is refused before its entries are read. */
+  maxTargetsPerChat?: number;
 }
 
 /** The targets and windows a document declares, validated and ready to store. */
@@ -206,7 +211,12 @@ function entryKind(entry: TargetEntry, at: string, errors: string[]): TargetKind
 
 /** The chat an entry belongs to, or an error. */
 function entryChat(entryChat: number | undefined, docChat: number | undefined, ctx: DocumentContext, at: string, errors: string[]): number | undefined {
-  if (ctx.forceChatId !== undefined) return ctx.forceChatId;
+  if (ctx.forceChatId !== undefined) {
+    // Moving an entry to another chat silently would put its alerts where nobody expects them.
+    if (entryChat === undefined || entryChat === ctx.forceChatId) return ctx.forceChatId;
+    errors.push(`${at}: chat ${entryChat} is not this chat: /import adds to the chat it is sent in, so leave chat: out`);
+    return undefined;
+  }
   const chat = entryChat ?? docChat ?? ctx.defaultChatId;
   if (chat === undefined) {
     errors.push(`${at}: give chat: (the id of the chat that gets its alerts), here or at the top of the document`);
@@ -312,11 +322,36 @@ function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: Doc
 }
 
 /**
+ * Why the document declares more targets for one chat than a chat may have, or undefined. Read from the
+ * raw entries, before any is validated: a document of thousands is answered at once.
+ */
+function crowdedChat(data: unknown, ctx: DocumentContext): string | undefined {
+  const max = ctx.maxTargetsPerChat;
+  if (max === undefined || data === null || typeof data !== 'object') return undefined;
+  const { targets, chat } = data as { targets?: unknown; chat?: unknown };
+  if (!Array.isArray(targets) || targets.length <= max) return undefined;
+  const counts = new Map<number | undefined, number>();
+  for (const entry of targets as unknown[]) {
+    const own = entry !== null && typeof entry === 'object' ? (entry as { chat?: unknown }).chat : undefined;
+    const chatId = ctx.forceChatId ?? (typeof own === 'number' ? own : typeof chat === 'number' ? chat : ctx.defaultChatId);
+    counts.set(chatId, (counts.get(chatId) ?? 0) + 1);
+  }
+  for (const [chatId, count] of counts) {
+    if (count <= max) continue;
+    const where = ctx.forceChatId !== undefined ? 'this chat' : chatId === undefined ? 'one chat' : `chat ${chatId}`;
+    return `the document declares ${count} targets for ${where}; a chat may have at most ${max} (MAX_TARGETS_PER_CHAT)`;
+  }
+  return undefined;
+}
+
+/**
  * Validates a parsed document (from JSON or YAML) completely: every error is reported with where it
  * is (`targets[2] (api): interval must be between 10s and 1d, got "5s"`), and nothing is returned
  * unless everything is valid. One-off windows that are already over are dropped.
  */
 export function parseDocument(data: unknown, ctx: DocumentContext): Parsed<DocumentContents> {
+  const crowded = crowdedChat(data, ctx);
+  if (crowded) return invalid(crowded);
   const shape = documentSchema.safeParse(data ?? {});
   if (!shape.success) return invalid(...shapeErrors(shape.error, data));
   const doc = shape.data;

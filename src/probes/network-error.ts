@@ -35,6 +35,24 @@ const BY_CODE: Record<string, FailureDescription> = {
   UND_ERR_CONNECT_TIMEOUT: { failure: 'timeout', reason: 'connection timed out' },
   HPE_INVALID_CONSTANT: { failure: 'protocol', reason: 'invalid HTTP response' },
   UND_ERR_INFO: { failure: 'protocol', reason: 'invalid HTTP response' },
+  // undici's own codes, in words (the raw code goes to the log, not into the alert).
+  UND_ERR_HEADERS_OVERFLOW: { failure: 'protocol', reason: 'response headers too large' },
+  UND_ERR_HEADERS_TIMEOUT: { failure: 'timeout', reason: 'no response headers in time' },
+  UND_ERR_BODY_TIMEOUT: { failure: 'timeout', reason: 'the response body stalled' },
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { failure: 'protocol', reason: 'response shorter or longer than its Content-Length' },
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: { failure: 'error', reason: 'request body does not match its Content-Length' },
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: { failure: 'protocol', reason: 'response too large' },
+  UND_ERR_RESPONSE_STATUS_CODE: { failure: 'protocol', reason: 'unexpected response status' },
+  UND_ERR_INVALID_ARG: { failure: 'error', reason: 'the request could not be built (check the target\'s headers and URL)' },
+  UND_ERR_INVALID_RETURN_VALUE: { failure: 'error', reason: 'the request could not be built' },
+  UND_ERR_ABORTED: { failure: 'timeout', reason: 'the request was aborted' },
+  UND_ERR_CLOSED: { failure: 'reset', reason: 'connection closed' },
+  UND_ERR_DESTROYED: { failure: 'reset', reason: 'connection closed' },
+  UND_ERR_NOT_SUPPORTED: { failure: 'protocol', reason: 'the server asked for something not supported' },
+  UND_ERR_BPL_MISSING_UPSTREAM: { failure: 'error', reason: 'no upstream for the request' },
+  UND_ERR_PRX_TLS: { failure: 'tls', reason: 'TLS through the proxy failed' },
+  ECONNABORTED: { failure: 'reset', reason: 'connection aborted' },
+  ERR_INVALID_URL: { failure: 'error', reason: 'invalid URL' },
 };
 
 function codesOf(err: unknown, depth = 0): string[] {
@@ -67,5 +85,9 @@ export function describeNetworkError(err: unknown, timeoutMs: number, aborted: b
   }
   const message = err instanceof Error ? err.message : String(err);
   if (/other side closed|socket hang up/i.test(message)) return { failure: 'reset', reason: 'connection closed by the server' };
-  return { failure: 'error', reason: codes[0] ? `network error ${codes[0]}` : 'network error' };
+  // The HTTP client's own codes mean nothing to the people reading an alert; a system error's name
+  // (EPROTO, ENOBUFS) is the standard one and helps whoever looks into it.
+  const system = codes.find((c) => /^E[A-Z0-9]+$/.test(c));
+  if (system) return { failure: 'error', reason: `network error ${system}` };
+  return { failure: 'error', reason: codes.length > 0 ? 'the HTTP client failed' : 'network error' };
 }

@@ -113,3 +113,33 @@ describe('/export and /import', () => {
     expect(rig.app.engine.target(`${GROUP}/db`)?.everyMs).toBe(60_000);
   });
 });
+
+describe('/import refuses what it must not take', () => {
+  it('a document with 8,000 targets is refused at once with the counts; the chat limit counts the targets already there', async () => {
+    rig = await startAppRig({ MAX_TARGETS_PER_CHAT: '3' });
+    const entries = Array.from({ length: 8_000 }, (_, i) => ({ name: `t${i}`, url: `http://127.0.0.1:1/${i}` }));
+    const big = await sendFile(rig, GROUP, 'big.json', JSON.stringify({ version: 1, targets: entries }), 'Nothing was imported');
+    expect(big).toContain('the document declares 8000 targets for this chat; a chat may have at most 3 (MAX_TARGETS_PER_CHAT)');
+    await rig.say(`/add ${rig.server.url}/a name=a`, 'Added');
+    await rig.say(`/add ${rig.server.url}/b name=b`, 'Added');
+    const two = await sendFile(rig, GROUP, 'two.json', JSON.stringify({ version: 1, targets: entries.slice(0, 2) }), 'Nothing was imported');
+    expect(two).toContain('adds 2 targets to the 2 of this chat; a chat may have at most 3');
+    await rig.say(`/add ${rig.server.url}/c name=c`, 'Added');
+    const full = await rig.say(`/add ${rig.server.url}/d name=d`, 'MAX_TARGETS_PER_CHAT');
+    expect(textOf(full)).toContain('this chat has 3 targets, the most it may have (MAX_TARGETS_PER_CHAT is 3)');
+    expect(rig.app.engine.targets()).toHaveLength(3);
+  });
+
+  it.each([
+    ['a key given twice in JSON', 'dup.json', '{"version":1,"targets":[{"name":"a","url":"http://127.0.0.1:1/","name":"b"}]}', 'a key is given twice (&quot;name&quot;) on line 1'],
+    ['a key given twice in YAML', 'dup.yaml', 'version: 1\ntargets:\n  - name: a\n    url: http://127.0.0.1:1/\n    name: b\n', 'a key is given twice (&quot;name&quot;) on line 5'],
+    ['another chat named by an entry', 'other.json', `{"version":1,"targets":[{"name":"a","url":"http://127.0.0.1:1/","chat":${GROUP2}}]}`, `chat ${GROUP2} is not this chat`],
+    ['a 5,000-deep YAML', 'deep.yaml', `version: 1\ntargets: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`, 'nested too deeply (more than 64 levels)'],
+  ])('%s is refused with a clear message, and nothing changes', async (_what, file, content, error) => {
+    rig = await startAppRig();
+    const reply = await sendFile(rig, GROUP, file, content, 'Nothing was imported');
+    expect(reply).toContain(error);
+    expect(reply.length).toBeLessThan(600);
+    expect(rig.app.engine.targets()).toEqual([]);
+  });
+});

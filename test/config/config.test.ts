@@ -14,6 +14,7 @@ const DEFAULTS: Config = {
   logLevel: 'info',
   sourceLabel: hostname(),
   checkConcurrency: 100,
+  maxTargetsPerChat: 1_000,
   allowMetadataTargets: false,
   expiryWarnDays: [14, 7, 3, 1],
   history: { minuteHours: 48, hourDays: 90 },
@@ -54,6 +55,7 @@ describe('parseEnv', () => {
         'TARGETS_FILE',
         'STATUS_TOKEN',
         'CHECK_CONCURRENCY',
+        'MAX_TARGETS_PER_CHAT',
         'ALLOW_METADATA_TARGETS',
       ];
       expect(parseEnv(Object.fromEntries(names.map((n) => [n, blank])))).toStrictEqual({ ok: true, config: DEFAULTS });
@@ -78,6 +80,7 @@ describe('parseEnv', () => {
         TARGETS_FILE: './targets.yaml',
         STATUS_TOKEN: 'status-token',
         CHECK_CONCURRENCY: '8',
+        MAX_TARGETS_PER_CHAT: '50',
         ALLOW_METADATA_TARGETS: 'yes',
         HISTORY_MINUTE_HOURS: '24',
         HISTORY_DAYS: '60',
@@ -98,6 +101,7 @@ describe('parseEnv', () => {
           targetsFile: './targets.yaml',
           statusToken: 'status-token',
           checkConcurrency: 8,
+          maxTargetsPerChat: 50,
           allowMetadataTargets: true,
           expiryWarnDays: [14, 7, 3, 1],
           history: { minuteHours: 24, hourDays: 60 },
@@ -211,6 +215,7 @@ describe('parseEnv', () => {
   describe.each<[string, keyof Config, number, number, number]>([
     ['HTTP_PORT', 'httpPort', 8080, 0, 65535],
     ['CHECK_CONCURRENCY', 'checkConcurrency', 100, 1, 10_000],
+    ['MAX_TARGETS_PER_CHAT', 'maxTargetsPerChat', 1_000, 1, 100_000],
   ])('%s', (name, field, fallback, min, max) => {
     it('has a default', () => {
       expect(configOf(parseEnv({}))[field]).toBe(fallback);

@@ -211,3 +211,15 @@ describe('stop', () => {
     expect(started).toEqual(['a.example']);
   });
 });
+
+describe('/trace host spellings', () => {
+  it.each(['0x7f000001', '2130706433', '127.1', '0177.0.0.1'])('%s reaches mtr as 127.0.0.1', async (text) => {
+    const { parseTraceHost } = await import('../../src/domain/host.js');
+    const fake = fakeSpawn(replies(mtrFixture('loopback-ipv4')));
+    const tracer = createTracer({ settings: settings('icmp'), spawn: fake.spawn });
+    const host = parseTraceHost(text);
+    expect(host.ok).toBe(true);
+    await tracer.trace(host.ok ? host.value : '');
+    expect(fake.calls[0]!.args.slice(-2)).toEqual(['--', '127.0.0.1']);
+  });
+});

@@ -62,3 +62,27 @@ describe('header lines the grammar refuses are ones undici would not send', () =
     expect(received).toBeUndefined();
   });
 });
+
+describe('an answer with more headers than undici takes', () => {
+  it('is DOWN with the reason in words, not undici code', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\nok`);
+        socket.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      const own = createHttpAgent();
+      const probe = createHttpProbe({ dispatcher: own });
+      const result = await probe.run(httpTarget({ url: `http://127.0.0.1:${port}/` }), { signal: AbortSignal.timeout(5_000), now: Date.now });
+      await own.close();
+      expect(result).toMatchObject({ ok: false, failure: 'protocol', reason: 'response headers too large' });
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { parseArgs } from '../../domain/options.js';
 import { buildTarget } from '../../domain/target-options.js';
 import type { DialogueContext, LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
-import { addTarget, firstCheckLine, threadOf } from '../features/targets-write.js';
+import { addTarget, chatFullError, firstCheckLine, threadOf } from '../features/targets-write.js';
 import { errorText } from '../texts.js';
 
 const html = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
@@ -19,6 +19,8 @@ export function createAddDialogue(deps: BotDeps) {
     const chat = ctx.chat;
     if (!user || !chat) return;
     const thread = threadOf(ctx);
+    const full = await conversation.external(() => chatFullError(deps, chat.id));
+    if (full) return void (await ctx.reply(errorText([full]), html));
     const answer = async (prompt: string): Promise<string | undefined> => {
       await ctx.reply(prompt, html);
       const reply = await conversation
@@ -70,8 +72,9 @@ export function createAddDialogue(deps: BotDeps) {
       if (!args.ok) continue;
       const outcome = await conversation.external(() => addTarget(deps, chat.id, thread, args.value, user.id));
       if (!outcome.targetId) {
-        // Valid options, but refused by the catalog (the name is taken): ask again.
+        // Valid options, but refused by the catalog (the name is taken): ask again; a full chat ends it.
         await ctx.reply(outcome.text, html);
+        if (outcome.full) return;
         continue;
       }
       const line = await conversation.external(() => firstCheckLine(deps, outcome.targetId!));

@@ -19,10 +19,24 @@ export const REMOVE_ACTIONS = { confirm: 'rm', cancel: 'rmx' } as const;
 export interface AddOutcome {
   text: string;
   targetId?: string;
+  /** The chat has as many targets as it may: asking again will not help. */
+  full?: true;
+}
+
+/** How many targets a chat has now (the engine knows every one, paused ones too). */
+export const targetCount = (deps: BotDeps, chatId: number): number => deps.engine.targets().filter((t) => t.chatId === chatId).length;
+
+/** The refusal of a target past `MAX_TARGETS_PER_CHAT`, or undefined while there is room. */
+export function chatFullError(deps: BotDeps, chatId: number): string | undefined {
+  const count = targetCount(deps, chatId);
+  if (count < deps.maxTargetsPerChat) return undefined;
+  return `this chat has ${count} targets, the most it may have (MAX_TARGETS_PER_CHAT is ${deps.maxTargetsPerChat}): /remove one first`;
 }
 
 /** Builds a target from `/add` arguments and adds it to the chat (no reply: callers answer). */
 export async function addTarget(deps: BotDeps, chatId: number, threadId: number | undefined, args: CommandArgs, userId?: number): Promise<AddOutcome> {
+  const full = chatFullError(deps, chatId);
+  if (full) return { text: errorText([full]), full: true };
   const built = buildTarget(args, {
     chatId,
     ...(threadId !== undefined ? { threadId } : {}),

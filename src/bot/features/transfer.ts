@@ -83,8 +83,15 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
       tz: () => settings.tz,
       existing: (id) => stored.get(id),
       windowId: () => windowId(now, seq++),
+      maxTargetsPerChat: deps.maxTargetsPerChat,
     }, label);
     const errors = parsed.ok ? parsed.value.targets.filter((t) => stored.get(t.id)?.managed === 'file').map((t) => `${label}: "${t.name}" is managed by TARGETS_FILE; change it there`) : parsed.errors;
+    if (parsed.ok) {
+      const adding = parsed.value.targets.filter((t) => !stored.has(t.id)).length;
+      if (stored.size + adding > deps.maxTargetsPerChat) {
+        errors.push(`${label} adds ${adding} targets to the ${stored.size} of this chat; a chat may have at most ${deps.maxTargetsPerChat} (MAX_TARGETS_PER_CHAT)`);
+      }
+    }
     if (!parsed.ok || errors.length > 0) return void (await ctx.reply(`${errorText(errors)}\nNothing was imported.`, html));
     const byUser = ctx.from ? { createdBy: ctx.from.id } : {};
     const report = await applyImport(

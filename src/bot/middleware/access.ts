@@ -10,6 +10,8 @@ export interface AccessOptions {
   clock: Clock;
   /** How long a chat administrator lookup is trusted (ms). */
   cacheMs?: number;
+  /** The most lookups kept (default 10,000): a busy group cannot grow the cache without end. */
+  cacheMax?: number;
   /** Remembers which foreign chats were already told (so they are told once, also across restarts). */
   told: { has(chatId: number): Promise<boolean>; add(chatId: number): Promise<void> };
   logger?: Logger;
@@ -23,6 +25,8 @@ export interface Access {
   isAdmin(ctx: Context): Promise<boolean>;
   /** Middleware that stops non-admins with a reply saying so. */
   requireAdmin(what: string): MiddlewareFn<Context>;
+  /** Administrator lookups held (tests, health). */
+  cached(): number;
 }
 
 /** Telegram's account for anonymous group administrators. */
@@ -33,6 +37,7 @@ export function createAccess(options: AccessOptions): Access {
   const allowed = new Set(options.allowedChatIds);
   const admins = new Set(options.adminUserIds);
   const cacheMs = options.cacheMs ?? 60_000;
+  const cacheMax = options.cacheMax ?? 10_000;
   const cache = new Map<string, { admin: boolean; until: number }>();
 
   const isServed = (ctx: Context): boolean => {
@@ -57,6 +62,12 @@ export function createAccess(options: AccessOptions): Access {
     try {
       const member = await ctx.api.getChatMember(chat.id, from.id);
       const admin = member.status === 'creator' || member.status === 'administrator';
+      // Bounded: expired entries go first, then the oldest (a Map keeps insertion order).
+      cache.delete(key);
+      if (cache.size >= cacheMax) {
+        for (const [k, v] of cache) if (v.until <= now) cache.delete(k);
+        while (cache.size >= cacheMax) cache.delete(cache.keys().next().value as string);
+      }
       cache.set(key, { admin, until: now + cacheMs });
       return admin;
     } catch (err) {
@@ -66,6 +77,7 @@ export function createAccess(options: AccessOptions): Access {
   }
 
   return {
+    cached: () => cache.size,
     async gate(ctx, next) {
       if (isServed(ctx)) return next();
       const chat = ctx.chat;
