@@ -174,7 +174,10 @@ async function main(): Promise<void> {
     try {
       const res = await fetch(`http://127.0.0.1:${current!.httpPort}/api/status`);
       const body = (await res.json()) as { targets: Array<{ state: string }> };
-      return body.targets.length === TARGETS && body.targets.every((t) => t.state === 'UP');
+      if (body.targets.length !== TARGETS || !body.targets.every((t) => t.state === 'UP')) return false;
+      // And nothing waits in the outbox (a storm's last group may be paced up to a minute out): the public metric says.
+      const metrics = await (await fetch(`http://127.0.0.1:${current!.httpPort}/metrics`)).text();
+      return /^lookout_outbox_depth 0$/m.test(metrics);
     } catch {
       return false;
     }
