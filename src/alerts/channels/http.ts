@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { metadataError } from '../../domain/metadata-address.js';
 import { findRefusal, guardedLookup } from '../../probes/address-guard.js';
 import type { DeliveryVerdict } from '../channel.js';
 
@@ -73,4 +74,34 @@ export function classifyHttp(err: unknown): DeliveryVerdict {
   const refused = findRefusal(err);
   if (refused) return { action: 'drop', gone: true, why: refused.message };
   return { action: 'retry' };
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/i;
+
+/**
+ * A destination's URL as `/notify add` takes it: https (http only to a loopback address: a local relay,
+ * or the tests), no user name or password in it, no cloud metadata host, at most 2048 characters.
+ * Errors say what is wrong without repeating the URL (it may carry a token).
+ */
+export function parseHookUrl(text: string, what: string): { ok: true; value: URL } | { ok: false; error: string } {
+  if (text.length > 2_048) return { ok: false, error: `the ${what} URL is longer than 2048 characters` };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, error: `give the ${what} as an https:// URL` };
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.test(url.hostname))) {
+    return { ok: false, error: `the ${what} URL must be https:// (http:// only to a loopback address)` };
+  }
+  if (url.username || url.password) return { ok: false, error: `the ${what} URL must not carry a user name or password` };
+  const refused = metadataError(url.hostname, false);
+  if (refused) return { ok: false, error: `the ${what} URL: ${refused}` };
+  return { ok: true, value: url };
+}
+
+/** A URL as lists show it: its host and the start of its path, the rest (tokens) masked. */
+export function maskUrl(url: URL): string {
+  const path = url.pathname.length > 12 ? `${url.pathname.slice(0, 12)}••••` : url.pathname;
+  return `${url.host}${path}${url.search ? '?••••' : ''}`;
 }

@@ -66,3 +66,9 @@ export interface ChannelSpec<S = unknown> {
 
 /** `••••` in place of all but the first `keep` characters. */
 export const mask = (secret: string, keep = 4): string => (secret.length <= keep + 4 ? '••••' : `${secret.slice(0, keep)}••••`);
+
+/**
+ * A kind as the list of kinds holds it. The list only hands each kind back the settings its own `parse`
+ * made, so erasing the settings type here is safe (and a kind's code keeps its own type).
+ */
+export const listed = <S>(spec: ChannelSpec<S>): ChannelSpec => spec as unknown as ChannelSpec;
