@@ -1,4 +1,5 @@
 import { discordChannel } from './discord/spec.js';
+import { pagerDutyChannel } from './pagerduty/spec.js';
 import { listed, type ChannelSpec } from './spec.js';
 import { webhookChannel } from './webhook/spec.js';
 
@@ -6,7 +7,7 @@ import { webhookChannel } from './webhook/spec.js';
 // Adding a kind: its folder, one line here, and the docs.
 
 /** Every channel kind, in the order /notify lists them. */
-export const CHANNEL_SPECS: readonly ChannelSpec[] = [listed(webhookChannel), listed(discordChannel)];
+export const CHANNEL_SPECS: readonly ChannelSpec[] = [listed(webhookChannel), listed(discordChannel), listed(pagerDutyChannel)];
 
 /** The spec of a kind, if there is one. */
 export const channelSpec = (kind: string): ChannelSpec | undefined => CHANNEL_SPECS.find((s) => s.kind === kind);
