@@ -1,5 +1,6 @@
 import { discordChannel } from './discord/spec.js';
 import { pagerDutyChannel } from './pagerduty/spec.js';
+import { slackChannel } from './slack/spec.js';
 import { listed, type ChannelSpec } from './spec.js';
 import { webhookChannel } from './webhook/spec.js';
 
@@ -7,7 +8,7 @@ import { webhookChannel } from './webhook/spec.js';
 // Adding a kind: its folder, one line here, and the docs.
 
 /** Every channel kind, in the order /notify lists them. */
-export const CHANNEL_SPECS: readonly ChannelSpec[] = [listed(webhookChannel), listed(discordChannel), listed(pagerDutyChannel)];
+export const CHANNEL_SPECS: readonly ChannelSpec[] = [listed(slackChannel), listed(webhookChannel), listed(discordChannel), listed(pagerDutyChannel)];
 
 /** The spec of a kind, if there is one. */
 export const channelSpec = (kind: string): ChannelSpec | undefined => CHANNEL_SPECS.find((s) => s.kind === kind);
