@@ -1,4 +1,5 @@
 import { discordChannel } from './discord/spec.js';
+import { emailChannel } from './email/spec.js';
 import { pagerDutyChannel } from './pagerduty/spec.js';
 import { slackChannel } from './slack/spec.js';
 import { listed, type ChannelSpec } from './spec.js';
@@ -8,7 +9,7 @@ import { webhookChannel } from './webhook/spec.js';
 // Adding a kind: its folder, one line here, and the docs.
 
 /** Every channel kind, in the order /notify lists them. */
-export const CHANNEL_SPECS: readonly ChannelSpec[] = [listed(slackChannel), listed(webhookChannel), listed(discordChannel), listed(pagerDutyChannel)];
+export const CHANNEL_SPECS: readonly ChannelSpec[] = [listed(slackChannel), listed(webhookChannel), listed(discordChannel), listed(pagerDutyChannel), listed(emailChannel)];
 
 /** The spec of a kind, if there is one. */
 export const channelSpec = (kind: string): ChannelSpec | undefined => CHANNEL_SPECS.find((s) => s.kind === kind);
