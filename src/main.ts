@@ -8,7 +8,7 @@ import type { Channel } from './alerts/channel.js';
 import { CHANNEL_SPECS, channelSpec } from './alerts/channels/kinds.js';
 import { createLogChannel, logDestination } from './alerts/channels/log/channel.js';
 import type { ChannelContext } from './alerts/channels/spec.js';
-import { createDestinations, type Destination } from './alerts/destinations.js';
+import { applyDestinations, createDestinations, type Destination } from './alerts/destinations.js';
 import { createAlertRecords } from './alerts/channels/telegram/alert-records.js';
 import { classifyTelegramError, createTelegramSender } from './alerts/channels/telegram/api.js';
 import { createBoardApi } from './alerts/channels/telegram/board-api.js';
@@ -431,8 +431,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       allTargets: () => targets.list(),
       windows,
       windowsChanged: () => policy.windowsChanged(),
+      applyChannels: async (list, mode) => {
+        const declaredDestinations = list as Destination[];
+        for (const d of declaredDestinations) secrets.add(...(channelSpec(d.kind)?.secrets(d.settings) ?? []));
+        return applyDestinations(destinations, declaredDestinations, mode, async (d) => void (await outbox.discard(d.id)));
+      },
     });
-    logger.info({ event: 'targets_file_applied', file: config.targetsFile, ...report }, `TARGETS_FILE: ${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged`);
+    logger.info({ event: 'targets_file_applied', file: config.targetsFile, ...report }, `TARGETS_FILE: ${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged${report.channels ? `, ${report.channels} destinations added or changed` : ''}`);
     return report;
   };
   if (declared.value) await applyDeclared(declared.value);

@@ -180,3 +180,38 @@ describe('TARGETS_FILE, headless', () => {
     expect(lines.find((l) => l.event === 'alert')).toMatchObject({ target: '0/db', level: 40 });
   }, 30_000);
 });
+
+describe('TARGETS_FILE channels: alerts with no Telegram at all', () => {
+  it('a webhook declared in the file gets the alert and the resolution; a bad one stops the start with its place', async () => {
+    const { startReceiver } = await import('./support/receiver.js');
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const { file, server, config } = await setup();
+    await writeFile(
+      file,
+      yaml([
+        'version: 1',
+        'targets:',
+        `  - { name: api, url: "${server.url}/health", every: 10s, confirm: 1 }`,
+        'channels:',
+        `  - { name: ops, kind: webhook, address: "${receiver.url}/hook", secret: "a-long-enough-secret", events: [down, up] }`,
+      ]),
+    );
+    const clock = new FakeClock();
+    const { app, lines } = await start(config, clock);
+    expect(lines.find((l) => l.event === 'targets_file_applied')).toMatchObject({ channels: 1 });
+    await runUntil(clock, () => app.engine.state('0/api')?.state === 'UP');
+    server.setStatus(503);
+    await runUntil(clock, () => receiver.requests.length >= 1);
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ type: 'lookout.alert.v1', event: 'down', target: { name: 'api' } });
+    server.setStatus(200);
+    await runUntil(clock, () => receiver.requests.length >= 2);
+    expect(JSON.parse(receiver.requests[1]!.body)).toMatchObject({ event: 'up' });
+    expect(lines.some((l) => JSON.stringify(l).includes('a-long-enough-secret'))).toBe(false);
+
+    await app.stop();
+    await writeFile(file, yaml(['version: 1', 'channels:', '  - { name: ops, kind: webhook, address: "http://example.com/x" }', '  - { name: pd, kind: pagerduty, address: "short" }']));
+    await expect(startApp(config, { logger: createLogger('silent') })).rejects.toThrow(TargetsFileError);
+    await expect(startApp(config, { logger: createLogger('silent') })).rejects.toThrow(/channels\[0\] \(ops\): the webhook URL must be https:\/\/.*\n.*channels\[1\] \(pd\): the routing key is the 32-character/);
+  }, 30_000);
+});

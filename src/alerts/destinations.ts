@@ -148,3 +148,73 @@ export function carriesSecret(input: DestinationInput, specs: readonly ChannelSp
   const secretKeys = new Set(spec.options.filter((o) => o.secret).map((o) => o.key));
   return input.options.some((o) => secretKeys.has(o.key) && o.value !== '') || spec.secrets(settings).length > 0;
 }
+
+/** The masked form of a secret in an export. */
+const MASKED = '••••';
+
+/**
+ * Validates a document's destination as `/notify add` would. With `stored` (an /import), a masked
+ * secret (`••••`) keeps the stored destination's settings of the same name; in TARGETS_FILE a masked
+ * value is refused (the file must hold the real one).
+ */
+export function documentDestination(
+  specs: readonly ChannelSpec[],
+  env: ChannelEnv,
+  now: number,
+  options: { managed?: 'file'; stored?: (chatId: number, name: string) => Destination | undefined },
+): (chatId: number, input: DestinationInput, known: ReadonlySet<string>) => Parsed<Destination> {
+  return (chatId, input, known) => {
+    const masked = input.address === MASKED || input.options.some((o) => o.value === MASKED);
+    if (masked) {
+      const previous = options.stored?.(chatId, input.name.toLowerCase());
+      if (!previous || previous.kind !== input.kind.toLowerCase()) return invalid('a masked secret (••••) can only keep the secret of a destination of this chat with that name and kind; give the real value');
+      // Only the shared options are read again; the kind's settings are the stored ones.
+      const eventsText = input.options.find((o) => o.key === 'events')?.value;
+      const parsedEvents = eventsText !== undefined ? parseEvents(eventsText) : undefined;
+      if (parsedEvents && !parsedEvents.ok) return invalid(parsedEvents.error);
+      const events = parsedEvents?.ok ? parsedEvents.value : previous.events;
+      const targetsText = input.options.find((o) => o.key === 'targets')?.value;
+      const targets = targetsText !== undefined ? targetsText.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : previous.targets;
+      return valid({ ...previous, events, ...(targets ? { targets } : {}), ...(options.managed ? { managed: options.managed } : {}) });
+    }
+    const parsed = parseDestination(chatId, input, specs, env, now, known);
+    if (!parsed.ok) return parsed;
+    return valid({ ...parsed.value, ...(options.managed ? { managed: options.managed } : {}) });
+  };
+}
+
+/** A destination as a document entry: the kind writes its address and options back; secrets masked unless asked for. */
+export function destinationEntry(d: Destination, spec: ChannelSpec, secrets: boolean): Record<string, string | string[]> {
+  const { address, options } = spec.format(d.settings);
+  const hidden = new Set(spec.secrets(d.settings));
+  const secretKeys = new Set(spec.options.filter((o) => o.secret).map((o) => o.key));
+  const out: Record<string, string | string[]> = { name: d.name, kind: d.kind, address: !secrets && hidden.has(address) ? MASKED : address };
+  for (const [k, v] of Object.entries(options)) out[k] = !secrets && (secretKeys.has(k) || hidden.has(v)) ? MASKED : v;
+  out.events = d.events;
+  if (d.targets) out.targets = d.targets;
+  return out;
+}
+
+/**
+ * Makes the registry hold a document's destinations: `declare` (TARGETS_FILE) adds and replaces the
+ * declared ones and removes the file-managed ones it no longer declares; `import` adds and replaces,
+ * never removes. Returns how many were added or changed.
+ */
+export async function applyDestinations(registry: Destinations, list: readonly Destination[], mode: 'declare' | 'import', onRemoved?: (d: Destination) => Promise<void>): Promise<number> {
+  let changed = 0;
+  const declared = new Set(list.map((d) => d.id));
+  if (mode === 'declare') {
+    for (const d of registry.list().filter((x) => x.managed === 'file' && !declared.has(x.id))) {
+      await registry.remove(d.id);
+      await onRemoved?.(d);
+    }
+  }
+  for (const d of list) {
+    const previous = registry.get(d.id);
+    const next: Destination = { ...d, createdAt: previous?.createdAt ?? d.createdAt, ...(previous?.paused ? { paused: previous.paused } : {}) };
+    if (previous && JSON.stringify({ ...previous, createdAt: 0 }) === JSON.stringify({ ...next, createdAt: 0 })) continue;
+    await registry.put(next);
+    changed++;
+  }
+  return changed;
+}

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument as parseYamlDocument, YAMLParseError, type YAMLError } from 'yaml';
 import { parseDocument, type DocumentContents, type DocumentContext } from '../domain/document.js';
+import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
+import { documentDestination } from '../alerts/destinations.js';
 import type { Config } from './config.js';
 import { invalid, type Parsed } from '../domain/result.js';
 
@@ -111,6 +113,8 @@ function declaredContext(config: Config, now: number): DocumentContext {
     managed: 'file',
     windowId: (i) => `f${i + 1}`,
     maxTargetsPerChat: config.maxTargetsPerChat,
+    // Destinations declared in the file are validated by their kinds like /notify add; the file must hold real secrets.
+    parseChannel: documentDestination(CHANNEL_SPECS, config.channelEnv, now, { managed: 'file' }),
   };
 }
 

@@ -70,12 +70,26 @@ const windowEntry = z
   .partial({ chat: true, thread: true, kind: true, start: true, cron: true, tz: true, reason: true })
   .strict();
 
+/** One destination entry: `/notify add` as keys (the kind's own options beside the shared ones). */
+const channelEntry = z
+  .object({
+    name: z.string(),
+    kind: z.string(),
+    address: z.string(),
+    chat: z.number().int(),
+    events: z.union([z.string(), z.array(z.string())]),
+    targets: z.union([z.string(), z.array(z.string())]),
+  })
+  .partial({ chat: true, events: true, targets: true })
+  .catchall(scalar);
+
 const documentSchema = z
   .object({
     version: z.literal(DOCUMENT_VERSION),
     chat: z.number().int(),
     targets: z.array(targetEntry),
     windows: z.array(windowEntry),
+    channels: z.array(channelEntry),
   })
   .partial()
   .strict();
@@ -84,8 +98,18 @@ const documentSchema = z
 export type TargetEntry = z.infer<typeof targetEntry>;
 /** A window as written in a document. */
 export type WindowEntry = z.infer<typeof windowEntry>;
+/** A destination as written in a document. */
+export type ChannelEntry = z.infer<typeof channelEntry>;
 /** The whole document. */
 export type TargetsDocument = z.infer<typeof documentSchema>;
+
+/** A destination as a document gives it, for the channel kinds to validate (the domain knows none of them). */
+export interface ChannelInput {
+  kind: string;
+  name: string;
+  address: string;
+  options: Array<{ key: string; value: string }>;
+}
 
 /** The entry keys that are /add options, in the order an export writes them. */
 const OPTION_KEYS = [
@@ -120,12 +144,19 @@ export interface DocumentContext {
   windowId?: (index: number) => string;
   /** `MAX_TARGETS_PER_CHAT`: a document declaring more for one chat is refused before its entries are read. */
   maxTargetsPerChat?: number;
+  /**
+   * Validates one destination of `channels:` (the kinds live outside the domain); without it a document
+   * with channels is refused. `known` are the target names its chat will have.
+   */
+  parseChannel?(chatId: number, input: ChannelInput, known: ReadonlySet<string>): Parsed<unknown>;
 }
 
 /** The targets and windows a document declares, validated and ready to store. */
 export interface DocumentContents {
   targets: Target[];
   windows: Window[];
+  /** The destinations of `channels:`, as `parseChannel` made them. */
+  channels: unknown[];
 }
 
 /** `targets[2].every` from a zod path. */
@@ -321,6 +352,42 @@ function parseWindows(doc: TargetsDocument, targets: readonly Target[], ctx: Doc
   return windows;
 }
 
+/** The destinations of `channels:`, each validated by its kind; places named like targets' (`channels[1] (ops): …`). */
+function parseChannels(doc: TargetsDocument, targets: readonly Target[], ctx: DocumentContext, errors: string[]): unknown[] {
+  const entries = doc.channels ?? [];
+  if (entries.length === 0) return [];
+  if (!ctx.parseChannel) {
+    errors.push('channels: this document cannot declare destinations here');
+    return [];
+  }
+  const out: unknown[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const at = `channels[${index}] (${clipText(entry.name, 32)})`;
+    const chatId = entryChat(entry.chat, doc.chat, ctx, at, errors);
+    if (chatId === undefined) return;
+    const key = `${chatId}/${entry.name.toLowerCase()}`;
+    if (seen.has(key)) {
+      errors.push(`${at}: the name is given twice`);
+      return;
+    }
+    seen.add(key);
+    const list = (v: string | string[] | undefined): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v);
+    const { name, kind, address, events, targets: only, ...rest } = entry;
+    const own = Object.entries(rest).filter(([k]) => k !== 'chat');
+    const options = [
+      ...(list(events) !== undefined ? [{ key: 'events', value: list(events)! }] : []),
+      ...(list(only) !== undefined ? [{ key: 'targets', value: list(only)! }] : []),
+      ...own.map(([k, v]) => ({ key: k.toLowerCase(), value: String(v) })),
+    ];
+    const known = new Set(targets.filter((t) => t.chatId === chatId).map((t) => t.name));
+    const parsed = ctx.parseChannel!(chatId, { kind, name, address, options }, known);
+    if (parsed.ok) out.push(parsed.value);
+    else errors.push(...parsed.errors.map((e) => `${at}: ${e}`));
+  });
+  return out;
+}
+
 /**
  * Why the document declares more targets for one chat than a chat may have, or undefined. Read from the
  * raw entries, before any is validated: a document of thousands is answered at once.
@@ -359,5 +426,6 @@ export function parseDocument(data: unknown, ctx: DocumentContext): Parsed<Docum
   const errors: string[] = [];
   const targets = parseTargets(doc, ctx, errors);
   const windows = parseWindows(doc, targets, ctx, errors);
-  return errors.length > 0 ? invalid(...errors) : valid({ targets, windows });
+  const channels = parseChannels(doc, targets, ctx, errors);
+  return errors.length > 0 ? invalid(...errors) : valid({ targets, windows, channels });
 }

@@ -13,6 +13,8 @@ export interface SyncReport {
   windows: number;
   /** Windows of an import that were already there. */
   windowsKept?: number;
+  /** Destinations (`channels:`) added or changed. */
+  channels?: number;
 }
 
 /** Where declared targets and windows go. */
@@ -27,6 +29,11 @@ export interface SyncDeps {
   };
   /** Tells the alert policy that windows changed (re-evaluates boundaries). */
   windowsChanged?(): Promise<void>;
+  /**
+   * Applies the document's destinations: `declare` makes the file-managed ones match (removing what the
+   * file no longer declares), `import` adds and updates; returns how many were added or changed.
+   */
+  applyChannels?(channels: readonly unknown[], mode: 'declare' | 'import'): Promise<number>;
 }
 
 /** A target's settings without its bookkeeping, to tell whether the file changed it. */
@@ -52,10 +59,11 @@ export async function syncDeclared(contents: DocumentContents, deps: SyncDeps): 
       removed.push(t.id);
     }
   }
-  const report = { ...(await applyTargets(contents.targets, stored, deps)), removed, windows: contents.windows.length };
+  const report: SyncReport = { ...(await applyTargets(contents.targets, stored, deps)), removed, windows: contents.windows.length };
   for (const w of deps.windows.list().filter((x) => x.managed === 'file')) await deps.windows.remove(w.id);
   for (const w of contents.windows) await deps.windows.add(w);
   await deps.windowsChanged?.();
+  if (deps.applyChannels) report.channels = await deps.applyChannels(contents.channels, 'declare');
   return report;
 }
 
@@ -77,6 +85,7 @@ export async function applyImport(contents: DocumentContents, deps: SyncDeps): P
     report.windows++;
   }
   if (report.windows > 0) await deps.windowsChanged?.();
+  if (deps.applyChannels && contents.channels.length > 0) report.channels = await deps.applyChannels(contents.channels, 'import');
   return report;
 }
 

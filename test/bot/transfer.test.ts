@@ -143,3 +143,26 @@ describe('/import refuses what it must not take', () => {
     expect(rig.app.engine.targets()).toEqual([]);
   });
 });
+
+describe('/export and /import carry the destinations', () => {
+  it('export masks a destination secret; importing it back keeps the stored secret; into another chat a masked one is refused', async () => {
+    rig = await start();
+    const url = 'https://hooks.example.com/lookout?token=sekret-token-1';
+    await rig.say(`/notify add webhook ops ${url} secret=webhook-secret-1 events=down,up,degraded`, 'Added');
+    rig.telegram.sendText({ chatId: GROUP, userId: MEMBER, text: '/export' });
+    const exported = await rig.telegram.waitFor('sendDocument');
+    const { text, doc } = uploaded(exported);
+    expect(text).not.toContain('sekret-token-1');
+    expect(text).not.toContain('webhook-secret-1');
+    expect(doc.channels).toEqual([{ name: 'ops', kind: 'webhook', address: '••••', secret: '••••', events: ['down', 'up', 'degraded'] }]);
+
+    const back = await sendFile(rig, GROUP, 'lookout.json', text, 'Imported');
+    expect(back).not.toContain('Nothing was imported');
+    expect(rig.app.engine.targets()).toEqual([]);
+    const listed = await rig.say('/notify', 'Destinations');
+    expect(textOf(listed)).toContain('events down, up, degraded');
+
+    const elsewhere = await sendFile(rig, GROUP2, 'lookout.json', text.replace(`"chat": ${GROUP}`, `"chat": ${GROUP2}`), 'Nothing was imported');
+    expect(elsewhere).toContain('a masked secret (••••) can only keep the secret of a destination of this chat');
+  });
+});

@@ -2,6 +2,7 @@ import { Composer, InputFile } from 'grammy';
 import type { Document } from 'grammy/types';
 import { clipText, quoteValue } from '../../domain/errors.js';
 import { parseDocumentText } from '../../config/targets-file.js';
+import { applyDestinations, destinationEntry, documentDestination, type Destination } from '../../alerts/destinations.js';
 import { documentOf } from '../../domain/document-export.js';
 import type { Target } from '../../domain/target.js';
 import { windowId } from '../../domain/window.js';
@@ -46,6 +47,12 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
     const kept = new Set(targets.map((t) => t.id));
     const windows = deps.windows.list(ctx.chat.id).filter((w) => w.managed !== 'file' && (w.targetId === undefined || kept.has(w.targetId)));
     const doc = documentOf(ctx.chat.id, targets, windows, secrets);
+    const mine = deps.destinations.list(ctx.chat.id).filter((d) => d.managed !== 'file');
+    const channels = mine.flatMap((d) => {
+      const spec = deps.channels.specs.find((k) => k.kind === d.kind);
+      return spec ? [destinationEntry(d, spec, secrets)] : [];
+    });
+    if (channels.length > 0) doc.channels = channels as NonNullable<typeof doc.channels>;
     const day = new Date(deps.clock.now()).toISOString().slice(0, 10);
     const skipped = all.length - targets.length;
     const caption = [
@@ -84,6 +91,8 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
       existing: (id) => stored.get(id),
       windowId: () => windowId(now, seq++),
       maxTargetsPerChat: deps.maxTargetsPerChat,
+      parseChannel: (chatId, input, known) =>
+        documentDestination(deps.channels.specs, deps.channels.env, now, { stored: (chat, name) => deps.destinations.byName(chat, name) })(chatId, input, new Set([...known, ...[...stored.values()].map((t) => t.name)])),
     }, label);
     const errors = parsed.ok ? parsed.value.targets.filter((t) => stored.get(t.id)?.managed === 'file').map((t) => `${label}: "${t.name}" is managed by TARGETS_FILE; change it there`) : parsed.errors;
     if (parsed.ok) {
@@ -94,9 +103,17 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
     }
     if (!parsed.ok || errors.length > 0) return void (await ctx.reply(`${errorText(errors)}\nNothing was imported.`, html));
     const byUser = ctx.from ? { createdBy: ctx.from.id } : {};
+    const channels = parsed.value.channels as Destination[];
+    for (const d of channels) deps.channels.secrets.add(...(deps.channels.specs.find((k) => k.kind === d.kind)?.secrets(d.settings) ?? []));
     const report = await applyImport(
-      { targets: parsed.value.targets, windows: parsed.value.windows.map((w) => ({ ...w, ...byUser })) },
-      { catalog: deps.catalog, allTargets: async () => [...stored.values()], windows: deps.windows, windowsChanged: () => deps.policy.windowsChanged() },
+      { targets: parsed.value.targets, windows: parsed.value.windows.map((w) => ({ ...w, ...byUser })), channels },
+      {
+        catalog: deps.catalog,
+        allTargets: async () => [...stored.values()],
+        windows: deps.windows,
+        windowsChanged: () => deps.policy.windowsChanged(),
+        applyChannels: (list, mode) => applyDestinations(deps.destinations, list as Destination[], mode),
+      },
     );
     deps.logger?.info({ event: 'imported', chat: ctx.chat.id, added: report.added.length, changed: report.changed.length, by: ctx.from?.id }, 'targets imported');
     const kept = report.windowsKept ?? 0;
@@ -107,6 +124,7 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
         `changed ${names(report.changed)}`,
         `left alone ${names(report.unchanged)}`,
         `windows: ${report.windows} added${kept > 0 ? `, ${kept} already there` : ''}`,
+        ...(report.channels ? [`destinations: ${report.channels} added or changed`] : []),
       ].join('\n'),
       html,
     );
