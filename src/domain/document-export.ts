@@ -25,6 +25,7 @@ export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
   if (t.errorRatePct !== undefined) entry.errorrate = `${t.errorRatePct}%`;
   if (t.slaPct !== undefined) entry.sla = t.slaPct;
   if (t.escalateMs !== undefined) entry.escalate = t.escalateMs === 0 ? 0 : formatDuration(t.escalateMs);
+  if (t.notify !== undefined) entry.notify = t.notify;
   if (t.kind === 'http') {
     if (t.method !== 'GET') entry.method = t.method;
     entry.expect = formatExpect(t.expect);

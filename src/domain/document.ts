@@ -41,6 +41,7 @@ const targetEntry = z
     errorrate: scalar,
     sla: scalar,
     escalate: scalar,
+    notify: z.union([z.string(), z.array(z.string())]),
     method: z.string(),
     expect: scalar,
     keyword: z.string(),
@@ -113,7 +114,7 @@ export interface ChannelInput {
 
 /** The entry keys that are /add options, in the order an export writes them. */
 const OPTION_KEYS = [
-  'every', 'timeout', 'retry', 'confirm', 'recover', 'remind', 'errorrate', 'sla', 'escalate', 'method', 'expect', 'keyword',
+  'every', 'timeout', 'retry', 'confirm', 'recover', 'remind', 'errorrate', 'sla', 'escalate', 'notify', 'method', 'expect', 'keyword',
   'maintenance', 'latency', 'region', 'key', 'secret', 'token', 'note',
 ] as const;
 
@@ -203,7 +204,7 @@ function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | unde
       else options.push({ key, value: stored });
       continue;
     }
-    options.push({ key, value: optionText(value) });
+    options.push({ key, value: Array.isArray(value) ? value.join(',') : optionText(value) });
   }
   for (const [name, value] of Object.entries(entry.headers ?? {})) {
     // Checked here, before `Name: value` is put together: a name with a colon would split elsewhere.

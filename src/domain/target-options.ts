@@ -8,6 +8,7 @@ import {
   CREDENTIAL_RE,
   HTTP_METHODS,
   LIMITS,
+  NAME_RE,
   REGION_RE,
   nameError,
   nameFromHost,
@@ -148,6 +149,21 @@ const OPTIONS: Record<string, OptionSpec> = {
       const pct = m ? Number(m[1]) : NaN;
       if (!(pct > 0 && pct <= 100)) return `sla must be an uptime percentage above 0 and at most 100, like 99.9, or 0 for none, got ${quoteValue(v)}`;
       d.slaPct = pct;
+      return undefined;
+    },
+  },
+  notify: {
+    kinds: ALL,
+    apply: (d, v) => {
+      if (v === '' || v === 'all') {
+        d.notify = undefined;
+        return undefined;
+      }
+      const names = v.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+      const bad = names.find((n) => !NAME_RE.test(n));
+      if (names.length === 0 || bad !== undefined) return `notify must be destination names from /notify, comma-separated (or all), got ${quoteValue(bad ?? v)}`;
+      if (names.length > 20) return `notify takes at most 20 destinations, got ${names.length}`;
+      d.notify = [...new Set(names)];
       return undefined;
     },
   },
@@ -316,6 +332,7 @@ function finish(draft: Draft, ctx: TargetContext, created: number): Target {
     ...(draft.errorRatePct !== undefined ? { errorRatePct: draft.errorRatePct } : {}),
     ...(draft.slaPct !== undefined ? { slaPct: draft.slaPct } : {}),
     ...(draft.escalateMs !== undefined ? { escalateMs: draft.escalateMs } : {}),
+    ...(draft.notify !== undefined ? { notify: draft.notify } : {}),
     paused: draft.paused ?? false,
     createdAt: created,
     updatedAt: ctx.now,

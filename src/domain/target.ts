@@ -42,6 +42,8 @@ export interface TargetCommon {
   slaPct?: number;
   /** Mention the chat's on-call people when its alert is not acknowledged this long; 0 = never; absent = the chat's default. */
   escalateMs?: number;
+  /** Only these destinations of the chat (`/notify` names) hear of this target; all of them when absent. The chat always does. */
+  notify?: string[];
   paused: boolean;
   /** Declared in TARGETS_FILE: chat commands may not change it (the file is the source of truth). */
   managed?: 'file';

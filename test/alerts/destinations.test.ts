@@ -91,3 +91,18 @@ describe('routing', () => {
     await store.close();
   });
 });
+
+describe('the notify= target option', () => {
+  it('picks destinations by name; all clears it; bad names are refused', async () => {
+    const { buildTarget, editTarget } = await import('../../src/domain/target-options.js');
+    const ctx = { chatId: NOTE_CHAT, now: 0, allowMetadata: false };
+    const built = buildTarget({ positional: ['https://api.example.com/'], options: [{ key: 'notify', value: 'ops,PagerDuty' }] }, ctx);
+    expect(built.ok && built.value.notify).toEqual(['ops', 'pagerduty']);
+    if (!built.ok) return;
+    const cleared = editTarget(built.value, [{ key: 'notify', value: 'all' }], ctx);
+    expect(cleared.ok && cleared.value.notify).toBeUndefined();
+    const bad = buildTarget({ positional: ['https://api.example.com/'], options: [{ key: 'notify', value: 'ops,no way' }] }, ctx);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors[0]).toContain('notify must be destination names from /notify');
+  });
+});
