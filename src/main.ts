@@ -35,7 +35,7 @@ import { createEngine, type Engine } from './engine/engine.js';
 import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { withTimeout } from './lib/timeout.js';
-import { createLogger, createSecretRegistry, type Logger, type SecretRegistry } from './lib/logger.js';
+import { createLogger, createSecretRegistry, scrubSecrets, type Logger, type SecretRegistry } from './lib/logger.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createEc2Probe } from './probes/ec2.js';
@@ -284,6 +284,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ...(answered ? { storeMs: performance.now() - pingStarted } : {}),
       ...(history.stats.writes > 0 ? { historyWriteMs: history.stats.writeMs / history.stats.writes } : {}),
       outboxDepth: outbox.depth(),
+      destinations: destinations.list().map((d) => {
+        const o = outbox.outcomes().get(d.id);
+        return {
+          chatId: d.chatId,
+          name: d.name,
+          kind: d.kind,
+          ...(o?.lastOkAt !== undefined ? { lastOkAt: o.lastOkAt } : {}),
+          ...(o?.lastErrorAt !== undefined ? { lastErrorAt: o.lastErrorAt } : {}),
+          // What a destination answered may quote the request: the known secrets are cut out.
+          ...(o?.lastError !== undefined ? { lastError: scrubSecrets(o.lastError, secrets.values()) as string } : {}),
+          depth: o?.depth ?? 0,
+          paused: d.paused !== undefined || (o?.paused ?? false),
+        };
+      }),
     };
   };
   engine.onCheck((event) => history.record(event.target.id, event.result));

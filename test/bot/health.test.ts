@@ -49,3 +49,24 @@ describe('/health', () => {
     expect(text).toContain('Outbox: 1 message waiting');
   });
 });
+
+describe('/health lists the destinations', () => {
+  it('with the last delivery and the last error, for the chat it is asked in', async () => {
+    const { healthText } = await import('../../src/bot/features/health.js');
+    const base = { version: '1', source: 's', uptimeMs: 1_000, targets: 1, paused: 0, checksLastMinute: 1, overdue: 0, running: 0, storeMs: 1, outboxDepth: 0, telegramErrorsLastHour: 0 };
+    const text = healthText(
+      {
+        ...base,
+        destinations: [
+          { chatId: 1, name: 'ops', kind: 'slack', lastOkAt: Date.UTC(2026, 0, 1, 10, 0, 0), depth: 0, paused: false },
+          { chatId: 1, name: 'pd', kind: 'pagerduty', lastOkAt: Date.UTC(2026, 0, 1, 9, 0, 0), lastErrorAt: Date.UTC(2026, 0, 1, 10, 5, 0), lastError: 'HTTP 503', depth: 2, paused: false },
+          { chatId: 2, name: 'elsewhere', kind: 'email', depth: 0, paused: false },
+        ],
+      },
+      1,
+    );
+    expect(text).toContain('✅ ops (slack): last delivered 10:00:00 UTC');
+    expect(text).toContain('⚠️ pd (pagerduty): last delivered 09:00:00 UTC · last error 10:05:00 UTC: HTTP 503 · 2 waiting');
+    expect(text).not.toContain('elsewhere');
+  });
+});

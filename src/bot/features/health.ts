@@ -22,12 +22,17 @@ export interface HealthReport {
   historyWriteMs?: number;
   outboxDepth: number;
   telegramErrorsLastHour: number;
+  /** Every destination besides the chats: its last delivery, its last error, what waits for it. */
+  destinations?: Array<{ chatId: number; name: string; kind: string; lastOkAt?: number; lastErrorAt?: number; lastError?: string; depth: number; paused: boolean }>;
 }
 
 const ms = (v: number | undefined): string => (v === undefined ? '—' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
 
-/** The /health reply. */
-export function healthText(h: HealthReport): string {
+const time = (at: number): string => new Date(at).toISOString().slice(11, 19);
+
+/** The /health reply (`chatId`: whose destinations it lists). */
+export function healthText(h: HealthReport, chatId?: number): string {
+  const mine = (h.destinations ?? []).filter((d) => chatId === undefined || d.chatId === chatId);
   const sick = h.storeMs === undefined || h.overdue > 0 || h.outboxDepth > 20;
   return [
     `${sick ? '🟠' : '🩺'} <b>Lookout ${escapeHtml(h.version)}</b> · up ${formatDuration(h.uptimeMs)} · on ${escapeHtml(h.source)}`,
@@ -37,6 +42,15 @@ export function healthText(h: HealthReport): string {
     `Store: ${h.storeMs === undefined ? 'not answering!' : `write+read ${ms(h.storeMs)}`}${h.historyWriteMs !== undefined ? ` · history rows ${ms(h.historyWriteMs)} each` : ''}`,
     `Outbox: ${h.outboxDepth} message${h.outboxDepth === 1 ? '' : 's'} waiting`,
     `Telegram API errors in the last hour: ${h.telegramErrorsLastHour}`,
+    ...(mine.length > 0
+      ? [
+          'Destinations:',
+          ...mine.map(
+            (d) =>
+              `  ${d.paused ? '⏸' : d.lastErrorAt !== undefined && (d.lastOkAt ?? 0) < d.lastErrorAt ? '⚠️' : '✅'} ${escapeHtml(d.name)} (${escapeHtml(d.kind)}): ${d.lastOkAt !== undefined ? `last delivered ${time(d.lastOkAt)} UTC` : 'nothing delivered yet'}${d.lastErrorAt !== undefined ? ` · last error ${time(d.lastErrorAt)} UTC: ${escapeHtml((d.lastError ?? '').slice(0, 120))}` : ''}${d.depth > 0 ? ` · ${d.depth} waiting` : ''}`,
+          ),
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -44,7 +58,7 @@ export function healthText(h: HealthReport): string {
 export function createHealth(deps: BotDeps): Composer<LookoutContext> {
   const health = new Composer<LookoutContext>();
   health.command('health', async (ctx) => {
-    await ctx.reply(healthText(await deps.health()), { parse_mode: 'HTML' });
+    await ctx.reply(healthText(await deps.health(), ctx.chat.id), { parse_mode: 'HTML' });
   });
   return health;
 }
