@@ -9,6 +9,8 @@ import { createTargetRepository } from '../src/store/targets.js';
 import { buildApp, runApp, until, type RunningApp } from './support/built-app.js';
 import { closedPort, httpTarget, startTargetServer, type TargetServer } from './support/target-server.js';
 import { startFakeTelegram, textOf, type FakeTelegram, type RecordedCall } from './support/fake-telegram.js';
+import { writeFile } from 'node:fs/promises';
+import { startReceiver } from './support/receiver.js';
 
 // Issue 13's promises, tried on the built process: kill -9, a signal while starting, a clean stop
 // while Telegram is slow. Every message a target gets is read back from the fake Bot API.
@@ -200,4 +202,61 @@ describe('a clean stop while Telegram is slow', () => {
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
   }, 120_000);
+});
+
+describe('kill -9 with deliveries queued for three channels', () => {
+  it('every one is delivered after the restart, in order, with at most one duplicate each', async () => {
+    const telegram = await startFakeTelegram();
+    cleanups.push(() => telegram.close());
+    const hook = await startReceiver();
+    cleanups.push(() => hook.close());
+    const slack = await startReceiver();
+    cleanups.push(() => slack.close());
+    const server = await startTargetServer();
+    cleanups.push(() => server.close());
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-kill3-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const names = await seed(dataDir, server, 5);
+    const file = join(dataDir, 'targets.yaml');
+    await writeFile(
+      file,
+      [
+        'version: 1',
+        `chat: ${GROUP}`,
+        'channels:',
+        `  - { name: ops, kind: webhook, address: "${hook.url}/hook" }`,
+        `  - { name: team, kind: slack, address: "${slack.url}/services/T/B/x" }`,
+        '',
+      ].join('\n'),
+    );
+    // Every destination is down: the alerts pile up in the outbox.
+    telegram.setDown(true, { includeGetUpdates: false });
+    hook.answer({ status: 503 });
+    slack.answer({ status: 503 });
+    let p = start(dataDir, telegram, { TARGETS_FILE: file });
+    await until(() => p.lines().filter((l) => l.event === 'state_change' && l.to === 'UP').length >= 5, 20_000, 'all UP');
+    server.setStatus(503);
+    await until(() => p.lines().filter((l) => l.event === 'state_change' && l.to === 'DOWN').length >= 5, 20_000, 'all DOWN');
+    await until(() => hook.requests.length > 0 && slack.requests.length > 0, 20_000, 'deliveries tried');
+    p.child.kill('SIGKILL');
+    await p.exit;
+
+    telegram.setDown(false);
+    hook.answer({ status: 200 });
+    slack.answer({ status: 200, body: 'ok' });
+    const hookBefore = hook.requests.length;
+    const slackBefore = slack.requests.length;
+    p = start(dataDir, telegram, { TARGETS_FILE: file });
+    await until(() => names.every((n) => story(telegram).get(n)?.includes('D')), 40_000, 'every alert in Telegram');
+    const hookDowns = (): string[] => hook.requests.slice(hookBefore).map((r) => JSON.parse(r.body) as { event: string; target?: { name: string } }).filter((b) => b.event === 'down').map((b) => b.target!.name);
+    await until(() => names.every((n) => hookDowns().includes(n)), 40_000, 'every alert at the webhook');
+    const slackText = (): string => slack.requests.slice(slackBefore).map((r) => r.body).join('\n');
+    await until(() => names.every((n) => slackText().includes(`*${n}*`)), 40_000, 'every alert in Slack');
+    // At most one duplicate per destination for the one crash.
+    expect(hookDowns().length - names.length).toBeLessThanOrEqual(1);
+    for (const [name, s] of story(telegram)) expect(s, name).toMatch(/^D{1,2}$/);
+    expect([...story(telegram).values()].join('').length - names.length).toBeLessThanOrEqual(1);
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+  }, 150_000);
 });

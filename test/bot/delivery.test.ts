@@ -114,3 +114,28 @@ describe('buttons act only on their own chat', () => {
     await rig.telegram.waitFor('editMessageText', (c) => textOf(c).includes('Acknowledged by'));
   });
 });
+
+describe('destinations never wait for one another', () => {
+  it('a Slack that answers 500 never delays the Telegram alert or the webhook', async () => {
+    const { startReceiver } = await import('../support/receiver.js');
+    const slack = await startReceiver();
+    const hook = await startReceiver();
+    try {
+      slack.answer(() => ({ status: 500, body: 'no' }));
+      rig = await startAppRig();
+      await rig.say(`/notify add slack team ${slack.url}/services/T/B/x`, 'Added');
+      await rig.say(`/notify add webhook ops ${hook.url}/hook`, 'Added');
+      await addTarget(rig, 'api');
+      rig.server.setStatus(503);
+      await rig.app.engine.checkNow(`${GROUP}/api`);
+      await rig.telegram.waitFor('sendMessage', (c) => textOf(c).includes('<b>api</b> is DOWN'), 5_000);
+      await hook.waitFor(1, 5_000);
+      // Both arrived while Slack kept failing (its alert waits for its own retry).
+      expect(slack.requests.length).toBeGreaterThanOrEqual(1);
+      expect(rig.app.outbox.depthByChannel().get('slack')).toBe(1);
+    } finally {
+      await slack.close();
+      await hook.close();
+    }
+  });
+});
