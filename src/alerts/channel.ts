@@ -57,4 +57,6 @@ export interface Channel {
   classify(err: unknown): DeliveryVerdict;
   /** A cheap call that answers whether the channel is reachable again (asked while deliveries back off). */
   probe?(): Promise<boolean>;
+  /** Lets go of what it holds open (pooled connections) when the outbox stops. */
+  close?(): Promise<void>;
 }

@@ -437,6 +437,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       ]);
       clearTimeout(timer);
       await writeChain;
+      for (const channel of deps.channels.values()) await channel.close?.().catch(() => undefined);
     },
 
     depth,

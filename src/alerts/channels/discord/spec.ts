@@ -59,6 +59,44 @@ function embedOf(n: Notification): Embed {
   }
 }
 
+/** Discord takes at most 6,000 characters of embeds a message: a long list goes out in several. */
+const EMBED_BUDGET = 5_500;
+const sizeOf = (e: Embed): number => e.title.length + (e.description?.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+
+/** Splits a long list embed into several of at most `max` characters of description. */
+function splitList(e: Embed, max = 3_500): Embed[] {
+  if (!e.description || e.description.length <= max) return [e];
+  const out: Embed[] = [];
+  let current: string[] = [];
+  for (const line of e.description.split('\n')) {
+    if (current.join('\n').length + line.length + 1 > max && current.length > 0) {
+      out.push({ ...e, description: current.join('\n') });
+      current = [];
+    }
+    current.push(line);
+  }
+  if (current.length > 0) out.push({ ...e, description: current.join('\n') });
+  return out.map((x, i) => (i === 0 ? x : { ...x, title: `${e.title} (continued)` }));
+}
+
+/** Embeds as messages: at most 10 each and within Discord's size budget. */
+function messagesOf(embeds: Embed[]): Embed[][] {
+  const messages: Embed[][] = [];
+  let current: Embed[] = [];
+  let size = 0;
+  for (const e of embeds.flatMap((x) => splitList(x))) {
+    if (current.length === 10 || (current.length > 0 && size + sizeOf(e) > EMBED_BUDGET)) {
+      messages.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(e);
+    size += sizeOf(e);
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
+}
+
 /** A segment of a batch as embeds: several alerts (or resolutions, or short outages) as one list each. */
 function embedsOf(segment: Planned[], at: string): { embeds: Embed[]; ids: string[] } {
   const ids = segment.flatMap((p) => (p.kind === 'blip' ? p.ids : [p.notification.id]));
@@ -67,7 +105,7 @@ function embedsOf(segment: Planned[], at: string): { embeds: Embed[]; ids: strin
   const blips = segment.flatMap((p) => (p.kind === 'blip' ? [p] : []));
   const rest = segment.flatMap((p) => (p.kind === 'one' && p.notification.kind !== 'down' && p.notification.kind !== 'up' ? [p.notification] : []));
   const embeds: Embed[] = [];
-  const list = (title: string, lines: string[], color: number): Embed => ({ title, description: clip(lines.join('\n'), 4_000), color, timestamp: at });
+  const list = (title: string, lines: string[], color: number): Embed => ({ title, description: lines.join('\n'), color, timestamp: at });
   if (downs.length === 1) embeds.push(embedOf(downs[0]!));
   else if (downs.length > 1) embeds.push(list(`🔴 ${downs.length} targets are DOWN`, downs.map((d) => d.kind === 'down' ? `**${plain(d.incident.target.name)}** · ${plain(clip(d.incident.reason, 80))}` : ''), COLOURS.down));
   if (blips.length > 0) {
@@ -76,11 +114,6 @@ function embedsOf(segment: Planned[], at: string): { embeds: Embed[]; ids: strin
   if (ups.length === 1) embeds.push(embedOf(ups[0]!));
   else if (ups.length > 1) embeds.push(list(`🟢 ${ups.length} targets are UP again`, ups.map((u) => u.kind === 'up' ? `**${plain(u.incident.target.name)}** · down for ${formatDuration(u.resolvedAt - u.incident.openedAt)}` : ''), COLOURS.up));
   for (const n of rest) embeds.push(embedOf(n));
-  // Discord takes 10 embeds a message: the rest are named in the last one.
-  if (embeds.length > 10) {
-    const over = embeds.splice(9);
-    embeds.push(list(`… and ${over.length} more`, over.map((e) => e.title), COLOURS.quiet));
-  }
   return { embeds, ids };
 }
 
@@ -127,7 +160,10 @@ function createDiscordChannel(ctx: ChannelContext): Channel {
         const url = new URL(settings.url);
         url.searchParams.set('wait', 'true');
         try {
-          await post(agent, url.href, JSON.stringify({ username: 'Lookout', allowed_mentions: { parse: [] }, embeds }), { 'content-type': 'application/json', 'user-agent': 'Lookout' });
+          // A long storm takes several messages; a crash between them repeats the group (at most once).
+          for (const part of messagesOf(embeds)) {
+            await post(agent, url.href, JSON.stringify({ username: 'Lookout', allowed_mentions: { parse: [] }, embeds: part }), { 'content-type': 'application/json', 'user-agent': 'Lookout' });
+          }
         } catch (err) {
           throw new DeliveryError(ids, err);
         }

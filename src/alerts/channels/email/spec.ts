@@ -79,6 +79,9 @@ function createEmailChannel(ctx: ChannelContext): Channel {
       const url = new URL(ctx.env.SMTP_URL ?? 'smtp://localhost');
       const secure = url.protocol === 'smtps:';
       return m.createTransport({
+        // Connections are kept and reused: an alert does not wait for a new SMTP handshake each time.
+        pool: true,
+        maxConnections: 2,
         host: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port ? Number(url.port) : secure ? 465 : 587,
         secure,
@@ -94,6 +97,11 @@ function createEmailChannel(ctx: ChannelContext): Channel {
     kind: 'email',
     grouping: { windowMs: 5_000, maxIntervalMs: 60_000 },
     classify: classifySmtp,
+    async close() {
+      const open = transport;
+      transport = undefined;
+      if (open) (await open).close();
+    },
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as EmailSettings | undefined;
       // A short hash keeps Message-IDs apart per destination without showing its name.

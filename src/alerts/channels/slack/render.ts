@@ -42,7 +42,19 @@ export function alertAttachment(i: IncidentFacts, state?: { resolvedAt?: number;
 }
 
 /** A list of several, as one attachment. */
-const list = (color: string, title: string, lines: string[]): Attachment => ({ color, fallback: clip(title.replace(/[*:]/g, ''), 300), blocks: [section(`${title}\n${lines.join('\n')}`)] });
+/** A list of several, as one attachment: sections of at most 2,900 characters each, so every line is kept. */
+function list(color: string, title: string, lines: string[]): Attachment {
+  const blocks: Array<Record<string, unknown>> = [];
+  let current = title;
+  for (const line of lines) {
+    if (current.length + line.length + 1 > 2_900) {
+      blocks.push(section(current));
+      current = line;
+    } else current = `${current}\n${line}`;
+  }
+  blocks.push(section(current));
+  return { color, fallback: clip(title.replace(/[*:]/g, ''), 300), blocks };
+}
 
 /** Anything that is not an alert, in one line. */
 export function noticeLine(n: Notification): { color: string; text: string } {
@@ -109,5 +121,8 @@ export function segmentMessage(segment: Planned[]): SlackMessage {
     downs.length === 1 ? `${downs[0]!.target.name} is DOWN: ${downs[0]!.reason}`
     : downs.length > 1 ? `${downs.length} targets are DOWN`
     : (attachments[0]?.fallback ?? 'Lookout');
-  return { text: clip(text, 300), attachments: attachments.slice(0, 20) };
+  // Slack takes 50 blocks a message: beyond, the last attachments are cut (a storm of thousands).
+  let blocks = 0;
+  const kept = attachments.filter((a) => (blocks += a.blocks.length) <= 48);
+  return { text: clip(text, 300), attachments: kept };
 }
