@@ -1,7 +1,7 @@
 import { unreachable, type Notification, type NotificationKind } from '../domain/notification.js';
 
 /** What a destination may ask to hear about (`events=`). */
-export const EVENT_CLASSES = ['down', 'up', 'ack', 'degraded', 'maintenance', 'warning', 'trace', 'reminder'] as const;
+export const EVENT_CLASSES = ['down', 'up', 'ack', 'degraded', 'maintenance', 'warning', 'trace'] as const;
 /** One of {@link EVENT_CLASSES}. */
 export type EventClass = (typeof EVENT_CLASSES)[number];
 
@@ -9,8 +9,8 @@ export type EventClass = (typeof EVENT_CLASSES)[number];
 export const DEFAULT_EVENTS: readonly EventClass[] = ['down', 'up'];
 
 /**
- * The class of a notification for routing, or `chat` for what only the chat itself is told (escalations
- * that mention people by their Telegram name, notices about Lookout and its destinations).
+ * The class of a notification for routing, or `chat` for what only the chat itself is told (reminders,
+ * escalations that mention people by their Telegram name, notices about Lookout and its destinations).
  */
 export function eventClass(kind: NotificationKind): EventClass | 'chat' | 'test' {
   switch (kind) {
@@ -34,8 +34,9 @@ export function eventClass(kind: NotificationKind): EventClass | 'chat' | 'test'
       return 'warning';
     case 'trace':
       return 'trace';
+    // Reminders and escalations stay in Telegram: PagerDuty escalates by itself, and a mail or a
+    // webhook repeating itself every hour helps nobody.
     case 'reminder':
-      return 'reminder';
     case 'escalation':
     case 'store-failing':
     case 'store-recovered':

@@ -54,7 +54,7 @@ describe('parseDestination', () => {
   it('events=all, targets=a,b, and a secret option that makes the message go', () => {
     const input = { kind: 'fake', name: 'ops', address: 'ok:x', options: [{ key: 'events', value: 'all' }, { key: 'targets', value: 'api,web' }, { key: 'key', value: 'sekrit-value' }] };
     const result = parseDestination(NOTE_CHAT, input, specs, {}, 0, new Set(['api', 'web']));
-    expect(result.ok && result.value.events).toEqual(['down', 'up', 'ack', 'degraded', 'maintenance', 'warning', 'trace', 'reminder']);
+    expect(result.ok && result.value.events).toEqual(['down', 'up', 'ack', 'degraded', 'maintenance', 'warning', 'trace']);
     expect(result.ok && result.value.targets).toEqual(['api', 'web']);
     expect(result.ok && carriesSecret(input, specs, result.value.settings)).toBe(true);
     expect(carriesSecret({ ...input, options: [] }, specs, { address: 'ok:x' })).toBe(false);
