@@ -24,7 +24,7 @@ describe('parseDocumentText', () => {
 
   it.each([
     ['targets.yaml', 'version: 1\ntargets:\n  - name: a\n   url: x', /^targets\.yaml is not valid YAML: /],
-    ['targets.yaml', 'version: 1\nversion: 1\n', /^targets\.yaml is not valid YAML: Map keys must be unique/],
+    ['targets.yaml', 'version: 1\nversion: 1\n', /^targets\.yaml is not valid YAML: a key is given twice \("version"\) on line 2/],
     ['targets.json', '{"version": 1,', /^targets\.json is not valid JSON: /],
   ])('names the syntax error of %s', (name, text, error) => {
     const parsed = parseDocumentText(text, name, ctx);

@@ -32,9 +32,9 @@ function describeLine(deps: BotDeps, d: Destination): string {
 export function createNotify(deps: BotDeps): Composer<LookoutContext> {
   const notify = new Composer<LookoutContext>();
   const admin = deps.access.requireAdmin('change where alerts go');
-  const specs = deps.channels.specs;
 
   const list = async (ctx: LookoutContext): Promise<unknown> => {
+    const specs = deps.channels.specs;
     const mine = deps.destinations.list(ctx.chat!.id);
     if (mine.length === 0) {
       return ctx.reply(
@@ -76,6 +76,7 @@ export function createNotify(deps: BotDeps): Composer<LookoutContext> {
     const isAdmin = await deps.access.isAdmin(ctx);
     if (!isAdmin) return next();
     const chatId = ctx.chat.id;
+    const specs = deps.channels.specs;
     switch (verb.toLowerCase()) {
       case 'add': {
         const [kind, name, address, ...extra] = rest;
