@@ -139,3 +139,35 @@ describe('destinations never wait for one another', () => {
     }
   });
 });
+
+describe('a destination that is gone', () => {
+  it('is paused, the chat is told once what it answered, /notify resume delivers what waited; /metrics counts by channel', async () => {
+    const { startReceiver } = await import('../support/receiver.js');
+    const hook = await startReceiver();
+    try {
+      hook.answer({ status: 410, body: 'gone for good' });
+      rig = await startAppRig();
+      await rig.say(`/notify add webhook ops ${hook.url}/hook`, 'Added');
+      await addTarget(rig, 'api');
+      await addTarget(rig, 'web');
+      rig.server.setStatus(503);
+      await rig.app.engine.checkNow(`${GROUP}/api`);
+      const told = await rig.telegram.waitFor('sendMessage', (c) => textOf(c).includes('are paused'));
+      expect(textOf(told)).toBe('⏸ Alerts to <b>ops</b> (webhook) are paused: it answered HTTP 410 (gone for good). Fix it, then /notify resume ops.');
+      await rig.app.engine.checkNow(`${GROUP}/web`);
+      await rig.app.policy.settle();
+      const listed = await rig.say('/notify', 'Destinations');
+      expect(textOf(listed)).toContain('⏸ paused since');
+      // Nothing more goes to it while paused, and the chat is not told again.
+      expect(rig.telegram.callsOf('sendMessage').filter((c) => textOf(c).includes('are paused'))).toHaveLength(1);
+      hook.answer({ status: 200 });
+      await rig.say('/notify resume ops', 'again');
+      await hook.waitFor(2);
+      const metrics = await rig.app.metrics.registry.metrics();
+      expect(metrics).toMatch(/lookout_deliveries_total\{channel="webhook",outcome="paused"\} 1/);
+      expect(metrics).toMatch(/lookout_deliveries_total\{channel="telegram",outcome="delivered"\} \d+/);
+    } finally {
+      await hook.close();
+    }
+  });
+});

@@ -146,7 +146,7 @@ function createDiscordChannel(ctx: ChannelContext): Channel {
   const agent = createChannelAgent(ctx.allowMetadata);
   return {
     kind: 'discord',
-    grouping: { windowMs: 5_000, maxIntervalMs: 60_000 },
+    grouping: { windowMs: 5_000, maxIntervalMs: 60_000, immediate: (n) => n.kind === 'test' },
     classify: classifyHttp,
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as DiscordSettings | undefined;

@@ -95,7 +95,7 @@ function createEmailChannel(ctx: ChannelContext): Channel {
 
   return {
     kind: 'email',
-    grouping: { windowMs: 5_000, maxIntervalMs: 60_000 },
+    grouping: { windowMs: 5_000, maxIntervalMs: 60_000, immediate: (n) => n.kind === 'test' },
     classify: classifySmtp,
     async close() {
       const open = transport;

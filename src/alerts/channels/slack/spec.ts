@@ -175,7 +175,7 @@ function createSlackChannel(ctx: ChannelContext): Channel {
 
   return {
     kind: 'slack',
-    grouping: { windowMs: 5_000, maxIntervalMs: 60_000 },
+    grouping: { windowMs: 5_000, maxIntervalMs: 60_000, immediate: (n) => n.kind === 'test' },
     classify: classifySlack,
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as SlackSettings | undefined;

@@ -61,7 +61,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): Channel {
 
   return {
     kind: 'telegram',
-    grouping: { windowMs: deps.windowMs ?? 5_000, maxIntervalMs: deps.maxIntervalMs ?? 60_000, immediate: (n) => n.kind === 'acknowledged' },
+    grouping: { windowMs: deps.windowMs ?? 5_000, maxIntervalMs: deps.maxIntervalMs ?? 60_000, immediate: (n) => n.kind === 'acknowledged' || n.kind === 'destination-paused' || n.kind === 'test' },
     classify: classifyTelegramError,
     probe: () => deps.sender().probe?.() ?? Promise.resolve(true),
 
