@@ -1,4 +1,5 @@
 import { notificationTarget, type Notification } from '../domain/notification.js';
+import { DeliveryError } from './channel.js';
 
 type Of<K extends Notification['kind']> = Extract<Notification, { kind: K }>;
 
@@ -58,3 +59,22 @@ export function planBatch(batch: readonly Notification[]): Planned[][] {
 
 /** The notification ids a planned entry covers. */
 export const idsOf = (p: Planned): string[] => (p.kind === 'blip' ? p.ids : [p.notification.id]);
+
+/** One part per segment of a planned batch, in order: what channels that group do with a batch. */
+export async function deliverSegments(
+  batch: readonly Notification[],
+  done: (ids: readonly string[]) => Promise<void>,
+  signal: AbortSignal,
+  send: (segment: Planned[]) => Promise<void>,
+): Promise<void> {
+  for (const segment of planBatch(batch)) {
+    if (signal.aborted) return;
+    const ids = segment.flatMap(idsOf);
+    try {
+      await send(segment);
+    } catch (err) {
+      throw new DeliveryError(ids, err);
+    }
+    await done(ids);
+  }
+}

@@ -60,3 +60,16 @@ export interface Channel {
   /** Lets go of what it holds open (pooled connections) when the outbox stops. */
   close?(): Promise<void>;
 }
+
+/** One part per notification, in order: what channels that do not group do with a batch. */
+export async function deliverEach(batch: readonly Notification[], done: (ids: readonly string[]) => Promise<void>, signal: AbortSignal, send: (n: Notification) => Promise<void>): Promise<void> {
+  for (const n of batch) {
+    if (signal.aborted) return;
+    try {
+      await send(n);
+    } catch (err) {
+      throw new DeliveryError([n.id], err);
+    }
+    await done([n.id]);
+  }
+}

@@ -5,6 +5,7 @@ import { parseArgs } from '../../domain/options.js';
 import { escapeHtml } from '../../lib/html.js';
 import { commandArgs, displayName, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
+import { forgetSecretMessage } from './targets-write.js';
 import { errorText } from '../texts.js';
 
 const html = { parse_mode: 'HTML' } as const;
@@ -99,17 +100,7 @@ export function createNotify(deps: BotDeps): Composer<LookoutContext> {
           `📣 Added <b>${escapeHtml(parsed.value.name)}</b> (${escapeHtml(spec.kind)}: ${escapeHtml(spec.describe(parsed.value.settings))}) for ${parsed.value.events.join(', ')}. /notify test ${escapeHtml(parsed.value.name)} tries it.`,
           html,
         );
-        if (carriesSecret(input, specs, parsed.value.settings)) {
-          const deleted = await ctx.deleteMessage().then(
-            () => true,
-            () => false,
-          );
-          await ctx.reply(
-            deleted
-              ? '🔐 I deleted your message because it contained a secret.'
-              : '🔐 Your message contains a secret: please delete it (I may not delete messages here).',
-          );
-        }
+        if (carriesSecret(input, specs, parsed.value.settings)) await forgetSecretMessage(ctx);
         return;
       }
       case 'remove': {

@@ -63,6 +63,11 @@ export const threadOf = (ctx: Context): number | undefined => (ctx.msg?.is_topic
 /** A command that carried a secret (`secret=`, `token=`) is deleted from the chat, or the user is asked to. */
 async function forgetSecrets(ctx: Context, args: CommandArgs): Promise<void> {
   if (!args.options.some((o) => (o.key === 'secret' || o.key === 'token') && o.value !== '')) return;
+  await forgetSecretMessage(ctx);
+}
+
+/** Deletes the message that carried a secret, or asks its sender to. */
+export async function forgetSecretMessage(ctx: Context): Promise<void> {
   const deleted = await ctx.deleteMessage().then(
     () => true,
     () => false,

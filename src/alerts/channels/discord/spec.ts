@@ -1,8 +1,8 @@
 import { formatDuration } from '../../../domain/duration.js';
 import type { Notification } from '../../../domain/notification.js';
 import { invalid, valid } from '../../../domain/result.js';
-import { planBatch, type Planned } from '../../batch.js';
-import { DeliveryError, type Channel } from '../../channel.js';
+import { deliverSegments, type Planned } from '../../batch.js';
+import type { Channel } from '../../channel.js';
 import { formatLatency } from '../../format.js';
 import { classifyHttp, createChannelAgent, maskUrl, parseHookUrl, post } from '../http.js';
 import type { ChannelContext, ChannelSpec } from '../spec.js';
@@ -150,25 +150,16 @@ function createDiscordChannel(ctx: ChannelContext): Channel {
     classify: classifyHttp,
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as DiscordSettings | undefined;
-      for (const segment of planBatch(batch)) {
-        if (signal.aborted) return;
-        const { embeds, ids } = embedsOf(segment, new Date(ctx.clock.now()).toISOString());
-        if (!settings || embeds.length === 0) {
-          await done(ids);
-          continue;
-        }
+      await deliverSegments(batch, done, signal, async (segment) => {
+        const { embeds } = embedsOf(segment, new Date(ctx.clock.now()).toISOString());
+        if (!settings || embeds.length === 0) return;
         const url = new URL(settings.url);
         url.searchParams.set('wait', 'true');
-        try {
-          // A long storm takes several messages; a crash between them repeats the group (at most once).
-          for (const part of messagesOf(embeds)) {
-            await post(agent, url.href, JSON.stringify({ username: 'Lookout', allowed_mentions: { parse: [] }, embeds: part }), { 'content-type': 'application/json', 'user-agent': 'Lookout' });
-          }
-        } catch (err) {
-          throw new DeliveryError(ids, err);
+        // A long storm takes several messages; a failure between them repeats the group.
+        for (const part of messagesOf(embeds)) {
+          await post(agent, url.href, JSON.stringify({ username: 'Lookout', allowed_mentions: { parse: [] }, embeds: part }), { 'content-type': 'application/json', 'user-agent': 'Lookout' });
         }
-        await done(ids);
-      }
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Notification } from '../../../domain/notification.js';
 import { invalid, valid } from '../../../domain/result.js';
-import { DeliveryError, type Channel, type DeliveryVerdict } from '../../channel.js';
+import { deliverEach, type Channel, type DeliveryVerdict } from '../../channel.js';
 import { classifyHttp, createChannelAgent, HttpDeliveryError, parseHookUrl, post } from '../http.js';
 import { mask, type ChannelContext, type ChannelSpec } from '../spec.js';
 
@@ -127,18 +127,12 @@ function createPagerDutyChannel(ctx: ChannelContext): Channel {
     classify: classifyPagerDuty,
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as PagerDutySettings | undefined;
-      for (const n of batch) {
-        if (signal.aborted) return;
-        try {
-          // Several events of one notification (an Ack of a grouped alert) may each be repeated: PagerDuty dedups by key.
-          for (const event of settings ? pagerDutyEvents(n, settings) : []) {
-            await post(agent, url, JSON.stringify(event), { 'content-type': 'application/json', 'user-agent': 'Lookout' });
-          }
-        } catch (err) {
-          throw new DeliveryError([n.id], err);
+      // Several events of one notification (an Ack of a grouped alert) may each be repeated: PagerDuty dedups by key.
+      await deliverEach(batch, done, signal, async (n) => {
+        for (const event of settings ? pagerDutyEvents(n, settings) : []) {
+          await post(agent, url, JSON.stringify(event), { 'content-type': 'application/json', 'user-agent': 'Lookout' });
         }
-        await done([n.id]);
-      }
+      });
     },
   };
 }

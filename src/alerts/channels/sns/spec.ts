@@ -1,7 +1,7 @@
 import type { Notification } from '../../../domain/notification.js';
 import { invalid, valid } from '../../../domain/result.js';
 import { findRefusal, guardedLookup } from '../../../probes/address-guard.js';
-import { DeliveryError, type Channel, type DeliveryVerdict } from '../../channel.js';
+import { deliverEach, type Channel, type DeliveryVerdict } from '../../channel.js';
 import { mailOf } from '../email/render.js';
 import { parseHookUrl } from '../http.js';
 import { mask, type ChannelContext, type ChannelSpec } from '../spec.js';
@@ -130,17 +130,7 @@ function createSnsChannel(ctx: ChannelContext): Channel {
     classify: classifySns,
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as SnsSettings | undefined;
-      for (const n of batch) {
-        if (signal.aborted) return;
-        if (settings) {
-          try {
-            await publish(settings, n);
-          } catch (err) {
-            throw new DeliveryError([n.id], err);
-          }
-        }
-        await done([n.id]);
-      }
+      await deliverEach(batch, done, signal, (n) => (settings ? publish(settings, n) : Promise.resolve()));
     },
   };
 }

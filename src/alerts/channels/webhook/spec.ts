@@ -1,5 +1,5 @@
 import { invalid, valid } from '../../../domain/result.js';
-import { DeliveryError, type Channel } from '../../channel.js';
+import { deliverEach, type Channel } from '../../channel.js';
 import { classifyHttp, createChannelAgent, maskUrl, parseHookUrl, post } from '../http.js';
 import { mask, type ChannelContext, type ChannelSpec } from '../spec.js';
 import { webhookBody } from './body.js';
@@ -47,29 +47,20 @@ function createWebhookChannel(ctx: ChannelContext): Channel {
     classify: classifyHttp,
     async deliver(destination, batch, done, signal) {
       const settings = ctx.settings(destination) as WebhookSettings | undefined;
-      for (const n of batch) {
-        if (signal.aborted) return;
+      await deliverEach(batch, done, signal, async (n) => {
         // A destination removed meanwhile: nothing to deliver to.
-        if (!settings) {
-          await done([n.id]);
-          continue;
-        }
+        if (!settings) return;
         const body = JSON.stringify(webhookBody(n));
         const timestamp = String(Math.floor(ctx.clock.now() / 1_000));
-        try {
-          await post(agent, settings.url, body, {
-            'content-type': 'application/json',
-            'user-agent': 'Lookout',
-            'x-lookout-event': n.kind,
-            'x-lookout-delivery': n.id,
-            'x-lookout-timestamp': timestamp,
-            ...(settings.secret ? { 'x-lookout-signature': signBody(settings.secret, timestamp, body) } : {}),
-          });
-        } catch (err) {
-          throw new DeliveryError([n.id], err);
-        }
-        await done([n.id]);
-      }
+        await post(agent, settings.url, body, {
+          'content-type': 'application/json',
+          'user-agent': 'Lookout',
+          'x-lookout-event': n.kind,
+          'x-lookout-delivery': n.id,
+          'x-lookout-timestamp': timestamp,
+          ...(settings.secret ? { 'x-lookout-signature': signBody(settings.secret, timestamp, body) } : {}),
+        });
+      });
     },
   };
 }
