@@ -45,7 +45,7 @@ import { createTcpProbe } from './probes/tcp.js';
 import { createGrammyStorage } from './store/grammy-storage.js';
 import { createChatSettingsRepository } from './store/chats.js';
 import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
-import { openStore, type KeyvStore } from './store/keyv.js';
+import { openStore, StoreError, type KeyvStore } from './store/keyv.js';
 import { createHistory, type History } from './store/history.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
@@ -122,7 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // A bad file stops the start before anything is opened, like a bad setting.
   const declared = await readDeclared(config, clock.now());
   if (!declared.ok) throw new TargetsFileError(declared.errors);
-  const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir });
+  const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir }, { logger, clock });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
   const incidents = createIncidentBook(store);
@@ -261,7 +261,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
   engine.onCheck((event) => warnings.observe(event.target, event.result));
-  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel());
+  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel(), () => store.health());
   engine.onCheck((event) => metrics.check(event));
   const history = createHistory({ store, clock, logger, settings: config.history });
   const selfStats = createSelfStats(clock);
@@ -284,6 +284,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ...(answered ? { storeMs: performance.now() - pingStarted } : {}),
       ...(history.stats.writes > 0 ? { historyWriteMs: history.stats.writeMs / history.stats.writes } : {}),
       outboxDepth: outbox.depth(),
+      store: store.health(),
       destinations: destinations.list().map((d) => {
         const o = outbox.outcomes().get(d.id);
         return {
@@ -561,7 +562,7 @@ async function main(): Promise<void> {
   try {
     app = await startApp(config, { logger, secrets });
   } catch (err) {
-    if (err instanceof TargetsFileError) {
+    if (err instanceof TargetsFileError || err instanceof StoreError) {
       process.stderr.write(`lookout: ${err.message}\n`);
       process.exit(1);
     }

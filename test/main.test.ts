@@ -131,6 +131,16 @@ describe('the built process', () => {
     ]);
   });
 
+  it('refuses a DATA_DIR whose lookout.sqlite is not a database: one line naming the file, exit code 1, no crash dump', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-baddb-proc-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const file = join(dataDir, 'lookout.sqlite');
+    await writeFile(file, 'not a database, a note somebody saved under the wrong name\n'.repeat(40));
+    const p = run({ DATA_DIR: dataDir, HTTP_PORT: '0' });
+    expect(await p.exit).toBe(1);
+    expect(p.out().trim().split('\n')).toEqual([`lookout: cannot use ${file}: the file is not a SQLite database`]);
+  });
+
   it('re-reads TARGETS_FILE on SIGHUP', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lookout-tf-proc-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

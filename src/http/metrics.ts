@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CheckEvent } from '../engine/engine.js';
+import type { StoreHealth } from '../store/keyv.js';
 
 /** Lookout's Prometheus metrics, in their own registry. */
 export interface Metrics {
@@ -16,8 +17,13 @@ export interface Metrics {
 
 const STATES = ['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'MAINTENANCE', 'PAUSED'] as const;
 
-/** Creates the metrics; `outboxDepth` and `targetCount` are read at scrape time. */
-export function createMetrics(outboxDepth: () => number, targetCount: () => number = () => 0, depthByChannel: () => Map<string, number> = () => new Map()): Metrics {
+/** Creates the metrics; `outboxDepth`, `targetCount`, `depthByChannel` and `storeHealth` (its series only when given) are read at scrape time. */
+export function createMetrics(
+  outboxDepth: () => number,
+  targetCount: () => number = () => 0,
+  depthByChannel: () => Map<string, number> = () => new Map(),
+  storeHealth?: () => StoreHealth,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
   const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result'], registers: [registry] });
@@ -65,6 +71,7 @@ export function createMetrics(outboxDepth: () => number, targetCount: () => numb
       this.set(targetCount());
     },
   });
+  if (storeHealth) registerStoreMetrics(registry, storeHealth);
   /** The result labels each target has used, so that its series can be removed. */
   const results = new Map<string, Set<string>>();
   return {
@@ -95,4 +102,36 @@ export function createMetrics(outboxDepth: () => number, targetCount: () => numb
       up.remove({ target: targetId });
     },
   };
+}
+
+/** The store's health as three series: healthy or not, failed writes so far, writes waiting now. */
+function registerStoreMetrics(registry: Registry, storeHealth: () => StoreHealth): void {
+  new Gauge({
+    name: 'lookout_store_healthy',
+    help: '1 when every write reaches the disk, 0 while the store is failing (writes wait in memory)',
+    registers: [registry],
+    collect() {
+      this.set(storeHealth().ok ? 1 : 0);
+    },
+  });
+  let counted = 0;
+  new Counter({
+    name: 'lookout_store_write_failures_total',
+    help: 'Store writes refused by the storage (disk full, read-only, I/O error), retries included',
+    registers: [registry],
+    collect() {
+      // The store keeps the count; the counter catches up with it at each scrape.
+      const failed = storeHealth().failedWrites;
+      if (failed > counted) this.inc(failed - counted);
+      counted = Math.max(counted, failed);
+    },
+  });
+  new Gauge({
+    name: 'lookout_store_pending_writes',
+    help: 'Store writes kept in memory until the storage takes them again',
+    registers: [registry],
+    collect() {
+      this.set(storeHealth().pendingWrites);
+    },
+  });
 }

@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { targetAddress } from '../domain/target.js';
 import type { Logger } from '../lib/logger.js';
 import { withTimeout } from '../lib/timeout.js';
-import type { KeyvStore } from '../store/keyv.js';
+import type { KeyvStore, StoreHealth } from '../store/keyv.js';
 import type { Metrics } from './metrics.js';
 
 /** What the HTTP endpoints read. */
@@ -12,7 +12,7 @@ export interface HttpServerDeps {
   port: number;
   host?: string;
   engine: Pick<Engine, 'running' | 'targets' | 'state'>;
-  store: Pick<KeyvStore, 'ping'>;
+  store: Pick<KeyvStore, 'ping' | 'health'>;
   metrics: Metrics;
   /** A store that has not answered /healthz's ping within this long is unhealthy (ms, default 2 s). */
   pingTimeoutMs?: number;
@@ -35,6 +35,10 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(text);
 };
 
+/** `store failing since 2026-11-23T12:00:00.000Z: the disk is full; 3 writes waiting` */
+const storeFailing = (h: StoreHealth): string =>
+  `store failing${h.since !== undefined ? ` since ${new Date(h.since).toISOString()}` : ''}: ${h.cause ?? 'writes are refused'}; ${h.pendingWrites} write${h.pendingWrites === 1 ? '' : 's'} waiting`;
+
 /** `/healthz`, `/metrics` and `/api/status` on one node:http server. */
 export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -44,8 +48,10 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
     if (path === '/healthz') {
       const problems: string[] = [];
       if (!deps.engine.running) problems.push('scheduler not running');
+      const store = deps.store.health();
+      if (!store.ok) problems.push(storeFailing(store));
       // A hung store must make /healthz fail, not hang it (the platform's check would only time out).
-      if ((await withTimeout(deps.store.ping(), deps.pingTimeoutMs ?? 2_000)) !== true) problems.push('store not answering');
+      else if ((await withTimeout(deps.store.ping(), deps.pingTimeoutMs ?? 2_000)) !== true) problems.push('store not answering');
       return json(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ok' } : { status: 'unhealthy', problems });
     }
     if (path === '/metrics') {

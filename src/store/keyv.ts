@@ -1,80 +1,123 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeyvSqlite } from '@keyv/sqlite';
 import { Keyv } from 'keyv';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { createNamespaceAdapter } from './namespace-adapter.js';
+import { createWriteLayer, DEFAULT_RETRY, type RetryBackoff, type StoreHealth } from './resilient.js';
+import { openSqliteFile } from './sqlite-file.js';
 
-/** Namespaced Keyv instances over one backend, and the means to close it. */
+export { StoreError } from './faults.js';
+export type { StoreHealth } from './resilient.js';
+
+/** Namespaced Keyv instances over one backend, its health, and the means to close it. */
 export interface KeyvStore {
   /** The Keyv for one aggregate (`targets`, `states`, ...); the same instance for the same name. */
   namespace<T>(name: string): Keyv<T>;
-  /** Answers true when the backend reads and writes (for /healthz). */
+  /** Answers true when the backend reads and writes now and no write is waiting (for /healthz). */
   ping(): Promise<boolean>;
+  /** Whether writes reach the disk, and since when they do not. */
+  health(): StoreHealth;
+  /**
+   * Calls `listener` once when a failure episode starts (the first write the storage refuses, or the
+   * database file lost) and once when it ends (every waiting write on disk); returns the unsubscribe.
+   */
+  onHealth(listener: (health: StoreHealth) => void): () => void;
+  /** Tries the waiting writes once more, then closes; writes still waiting are logged as lost. */
   close(): Promise<void>;
 }
 
 /** Where the store keeps its data: a SQLite file in `dataDir`, or memory (tests, benchmarks). */
 export type StoreLocation = { kind: 'sqlite'; dataDir: string } | { kind: 'memory' };
 
+/** Timing and logging of a SQLite store (defaults: the system clock, 250 ms → 10 s retries, a file check every 5 s). */
+export interface StoreOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Delays between retries of waiting writes (and of restoring a deleted file). */
+  retryMs?: RetryBackoff;
+  /** How often the database path is compared with the open file (ms). */
+  fileCheckMs?: number;
+}
+
 /** The SQLite file of a data directory. */
 export const databaseFile = (dataDir: string): string => join(dataDir, 'lookout.sqlite');
 
+const HEALTHY: StoreHealth = { ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 };
+
+/** Keyv emits 'error' events next to the errors it throws; a listener keeps them from being unhandled. */
+const quietKeyv = <T>(keyv: Keyv<T>): Keyv<T> => {
+  keyv.on('error', () => undefined);
+  return keyv;
+};
+
 /**
- * Opens the store. With SQLite, each namespace gets its own adapter (Keyv keeps the namespace on
- * the adapter, so adapters cannot be shared) over one database file in WAL mode, so readers never
- * wait for writers and a write costs no fsync of the whole file.
+ * Opens the store. With SQLite, it first checks that the file can be used (see `StoreError`), then
+ * gives each namespace its own adapter (Keyv keeps the namespace on the adapter, so adapters cannot
+ * be shared) over one database file in WAL mode, so readers never wait for writers and a write costs
+ * no fsync of the whole file. Writes go through the pending-write layer (`resilient.ts`): a write the
+ * storage refuses waits in memory and is retried, and the store reports the episode.
  */
-export async function openStore(location: StoreLocation): Promise<KeyvStore> {
+export async function openStore(location: StoreLocation, options: StoreOptions = {}): Promise<KeyvStore> {
   const instances = new Map<string, Keyv<unknown>>();
-  const adapters: KeyvSqlite[] = [];
-  let file: string | undefined;
-  if (location.kind === 'sqlite') {
-    await mkdir(location.dataDir, { recursive: true });
-    file = databaseFile(location.dataDir);
+  if (location.kind === 'memory') {
+    const namespace = <T>(name: string): Keyv<T> => {
+      let keyv = instances.get(name);
+      if (!keyv) instances.set(name, (keyv = quietKeyv(new Keyv<unknown>({ namespace: name, throwOnErrors: true }))));
+      return keyv as Keyv<T>;
+    };
+    return {
+      namespace,
+      async ping() {
+        await namespace('health').set('ping', Date.now());
+        return (await namespace('health').get('ping')) !== undefined;
+      },
+      health: () => ({ ...HEALTHY }),
+      onHealth: () => () => undefined,
+      async close() {},
+    };
   }
 
-  const adapterOptions = { uri: `sqlite://${file}`, busyTimeout: 10_000, iterationLimit: 2_000 };
-  const newAdapter = (): KeyvSqlite => {
-    const adapter = new KeyvSqlite(adapterOptions);
-    adapters.push(adapter);
-    // synchronous=NORMAL is per connection; it is queued before any query of the caller.
-    void adapter.query('PRAGMA synchronous=NORMAL').catch(() => undefined);
-    return adapter;
-  };
-  if (file) {
-    // The first connection creates the file and switches it to WAL (a property of the file).
-    await newAdapter().query('PRAGMA journal_mode=WAL');
-  }
-  let firstUnused = adapters[0];
-  const create = (name: string): Keyv<unknown> => {
-    if (!file) return new Keyv<unknown>({ namespace: name, throwOnErrors: true });
-    const store = firstUnused ?? newAdapter();
-    firstUnused = undefined;
-    return new Keyv<unknown>({ store, namespace: name, throwOnErrors: true });
-  };
+  const clock = options.clock ?? systemClock;
+  const retry = options.retryMs ?? DEFAULT_RETRY;
+  const file = databaseFile(location.dataDir);
+  const layer = createWriteLayer({ file, clock, retry, ...(options.logger ? { logger: options.logger } : {}) });
+  const sqlite = await openSqliteFile({ file, layer, clock, retry, checkMs: options.fileCheckMs ?? 5_000, ...(options.logger ? { logger: options.logger } : {}) });
+  let closing: Promise<void> | undefined;
 
-  const health = create('health');
-  instances.set('health', health);
+  const namespace = <T>(name: string): Keyv<T> => {
+    let keyv = instances.get(name);
+    if (!keyv) {
+      keyv = quietKeyv(new Keyv<unknown>({ store: createNamespaceAdapter(layer, sqlite.slot(), file), namespace: name, throwOnErrors: true }));
+      instances.set(name, keyv);
+    }
+    return keyv as Keyv<T>;
+  };
+  const health = namespace<number>('health');
 
   return {
-    namespace<T>(name: string): Keyv<T> {
-      let keyv = instances.get(name);
-      if (!keyv) {
-        keyv = create(name);
-        instances.set(name, keyv);
-      }
-      return keyv as Keyv<T>;
-    },
+    namespace,
     async ping() {
+      if (closing) return false;
+      sqlite.verify();
       try {
-        await health.set('ping', Date.now());
-        return (await health.get('ping')) !== undefined;
+        await health.set('ping', clock.now());
+        return (await health.get('ping')) !== undefined && layer.health().ok;
       } catch {
         return false;
       }
     },
-    async close() {
-      await Promise.all(adapters.map((a) => a.disconnect().catch(() => undefined)));
-      adapters.length = 0;
-    },
+    health: () => layer.health(),
+    onHealth: (listener) => layer.onHealth(listener),
+    close: () =>
+      (closing ??= (async () => {
+        await sqlite.stop();
+        layer.stop();
+        const left = await layer.flush().catch(() => layer.health().pendingWrites);
+        if (left > 0) {
+          const cause = layer.health().cause;
+          options.logger?.error({ event: 'store_writes_lost', file, count: left, cause }, `closing with ${left} writes not saved to ${file}: ${cause ?? 'the store is failing'}`);
+        }
+        await sqlite.close();
+      })()),
   };
 }

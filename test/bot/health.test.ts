@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { healthText } from '../../src/bot/features/health.js';
+import { healthText, type HealthReport } from '../../src/bot/features/health.js';
 import { GROUP, MEMBER, startAppRig, type AppRig } from '../support/app-rig.js';
 import { textOf } from '../support/fake-telegram.js';
 
@@ -10,6 +10,20 @@ afterEach(async () => {
 });
 
 const numberAfter = (text: string, label: RegExp): number => Number(label.exec(text)?.[1] ?? NaN);
+
+const report: HealthReport = {
+  version: '1.2.3',
+  source: 'fra',
+  uptimeMs: 90_000,
+  targets: 3,
+  paused: 1,
+  checksLastMinute: 0,
+  overdue: 0,
+  running: 0,
+  outboxDepth: 0,
+  telegramErrorsLastHour: 0,
+  store: { ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 },
+};
 
 describe('/health', () => {
   it('reports on Lookout itself, for every member, and its numbers move as checks run', async () => {
@@ -40,7 +54,7 @@ describe('/health', () => {
   });
 
   it('says when the store does not answer or checks are overdue', () => {
-    const text = healthText({ version: '1.2.3', source: 'fra', uptimeMs: 90_000, targets: 3, paused: 1, checksLastMinute: 0, overdue: 4, running: 2, outboxDepth: 1, telegramErrorsLastHour: 0 });
+    const text = healthText({ ...report, overdue: 4, running: 2, outboxDepth: 1 });
     expect(text).toContain('🟠 <b>Lookout 1.2.3</b> · up 1m30s · on fra');
     expect(text).toContain('Targets: 3 (1 paused)');
     expect(text).toContain('Store: not answering!');
@@ -48,12 +62,21 @@ describe('/health', () => {
     expect(text).toContain('lateness p50 — · p95 —');
     expect(text).toContain('Outbox: 1 message waiting');
   });
+  it('says since when the store cannot save, why, and how many writes wait', () => {
+    const since = Date.UTC(2026, 10, 23, 12, 0, 5);
+    const failing = { ok: false, since, cause: 'the disk is full', pendingWrites: 3, failedWrites: 7, episodes: 1 };
+    const text = healthText({ ...report, storeMs: 1.5, store: failing });
+    expect(text).toMatch(/^🟠 /);
+    expect(text).toContain('Store: failing since 2026-11-23 12:00:05 UTC: the disk is full; 3 writes waiting!');
+    expect(healthText({ ...report, storeMs: 1.5, store: { ...failing, pendingWrites: 1 } })).toContain('; 1 write waiting!');
+    expect(healthText({ ...report, storeMs: 1.5 })).toMatch(/^🩺 [^\n]*\n[\s\S]*Store: write\+read 1\.5 ms/);
+  });
 });
 
 describe('/health lists the destinations', () => {
   it('with the last delivery and the last error, for the chat it is asked in', async () => {
     const { healthText } = await import('../../src/bot/features/health.js');
-    const base = { version: '1', source: 's', uptimeMs: 1_000, targets: 1, paused: 0, checksLastMinute: 1, overdue: 0, running: 0, storeMs: 1, outboxDepth: 0, telegramErrorsLastHour: 0 };
+    const base = { version: '1', source: 's', uptimeMs: 1_000, targets: 1, paused: 0, checksLastMinute: 1, overdue: 0, running: 0, storeMs: 1, outboxDepth: 0, telegramErrorsLastHour: 0, store: { ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 } };
     const text = healthText(
       {
         ...base,

@@ -4,6 +4,7 @@ import { GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
 import { closedPort } from '../support/target-server.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { startHttpServer } from '../../src/http/server.js';
+import type { StoreHealth } from '../../src/store/keyv.js';
 
 let rig: AppRig | undefined;
 afterEach(async () => {
@@ -41,6 +42,9 @@ describe('HTTP endpoints', () => {
     expect(sample(before.text, `lookout_target_up{target="${id}"}`)).toBe(1);
     expect(sample(before.text, `lookout_target_state{target="${id}",state="UP"}`)).toBe(1);
     expect(sample(before.text, 'lookout_outbox_depth')).toBe(0);
+    // The app's store is behind these: writes reach the disk.
+    expect(sample(before.text, 'lookout_store_healthy')).toBe(1);
+    expect(sample(before.text, 'lookout_store_pending_writes')).toBe(0);
     expect(before.text).toContain(`lookout_check_duration_seconds_bucket{le="0.005",target="${id}"}`);
     expect(before.text).toContain('lookout_scheduler_lateness_seconds_count');
     expect(before.text).toContain('lookout_process_cpu_user_seconds_total');
@@ -94,7 +98,7 @@ describe('HTTP endpoints', () => {
       port: 0,
       host: '127.0.0.1',
       engine: { running: true, targets: () => [], state: () => undefined },
-      store: { ping: () => new Promise<boolean>(() => undefined) },
+      store: { ping: () => new Promise<boolean>(() => undefined), health: () => ({ ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 }) },
       metrics: createMetrics(() => 0),
       pingTimeoutMs: 100,
     });
@@ -104,6 +108,36 @@ describe('HTTP endpoints', () => {
       expect(JSON.parse(health.text).problems).toEqual(['store not answering']);
     } finally {
       await hung.close();
+    }
+  });
+
+  it('/healthz is 503 with the cause while the store cannot save, and /metrics counts it', async () => {
+    let health: StoreHealth = { ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 };
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      engine: { running: true, targets: () => [], state: () => undefined },
+      store: { ping: async () => health.ok, health: () => health },
+      metrics: createMetrics(() => 0, () => 0, undefined, () => health),
+    });
+    try {
+      expect((await get(server.port, '/healthz')).status).toBe(200);
+      const fine = (await get(server.port, '/metrics')).text;
+      expect([sample(fine, 'lookout_store_healthy'), sample(fine, 'lookout_store_write_failures_total'), sample(fine, 'lookout_store_pending_writes')]).toEqual([1, 0, 0]);
+
+      health = { ok: false, since: Date.UTC(2026, 10, 23, 12, 0, 0), cause: 'the disk is full', pendingWrites: 3, failedWrites: 5, episodes: 1 };
+      const failing = await get(server.port, '/healthz');
+      expect(failing.status).toBe(503);
+      expect(JSON.parse(failing.text)).toEqual({ status: 'unhealthy', problems: ['store failing since 2026-11-23T12:00:00.000Z: the disk is full; 3 writes waiting'] });
+      const during = (await get(server.port, '/metrics')).text;
+      expect([sample(during, 'lookout_store_healthy'), sample(during, 'lookout_store_write_failures_total'), sample(during, 'lookout_store_pending_writes')]).toEqual([0, 5, 3]);
+
+      health = { ok: true, pendingWrites: 0, failedWrites: 9, episodes: 1 };
+      expect((await get(server.port, '/healthz')).status).toBe(200);
+      const after = (await get(server.port, '/metrics')).text;
+      expect([sample(after, 'lookout_store_healthy'), sample(after, 'lookout_store_write_failures_total'), sample(after, 'lookout_store_pending_writes')]).toEqual([1, 9, 0]);
+    } finally {
+      await server.close();
     }
   });
 

@@ -1,6 +1,8 @@
 import { Composer } from 'grammy';
+import { formatTime } from '../../alerts/format.js';
 import { formatDuration } from '../../domain/duration.js';
 import { escapeHtml } from '../../lib/html.js';
+import type { StoreHealth } from '../../store/keyv.js';
 import type { LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 
@@ -24,22 +26,34 @@ export interface HealthReport {
   telegramErrorsLastHour: number;
   /** Every destination besides the chats: its last delivery, its last error, what waits for it. */
   destinations?: Array<{ chatId: number; name: string; kind: string; lastOkAt?: number; lastErrorAt?: number; lastError?: string; depth: number; paused: boolean }>;
+  /** Whether writes reach the disk (`store.health()`). */
+  store: StoreHealth;
 }
 
 const ms = (v: number | undefined): string => (v === undefined ? '—' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
+
+const storeText = (h: HealthReport): string => {
+  const s = h.store;
+  if (!s.ok) {
+    const since = s.since !== undefined ? ` since ${formatTime(s.since)}` : '';
+    const waiting = `${s.pendingWrites} write${s.pendingWrites === 1 ? '' : 's'} waiting`;
+    return `failing${since}: ${escapeHtml(s.cause ?? 'writes are refused')}; ${waiting}!`;
+  }
+  return h.storeMs === undefined ? 'not answering!' : `write+read ${ms(h.storeMs)}`;
+};
 
 const time = (at: number): string => new Date(at).toISOString().slice(11, 19);
 
 /** The /health reply (`chatId`: whose destinations it lists). */
 export function healthText(h: HealthReport, chatId?: number): string {
   const mine = (h.destinations ?? []).filter((d) => chatId === undefined || d.chatId === chatId);
-  const sick = h.storeMs === undefined || h.overdue > 0 || h.outboxDepth > 20;
+  const sick = !h.store.ok || h.storeMs === undefined || h.overdue > 0 || h.outboxDepth > 20;
   return [
     `${sick ? '🟠' : '🩺'} <b>Lookout ${escapeHtml(h.version)}</b> · up ${formatDuration(h.uptimeMs)} · on ${escapeHtml(h.source)}`,
     `Targets: ${h.targets}${h.paused > 0 ? ` (${h.paused} paused)` : ''}`,
     `Checks: ${h.checksLastMinute} in the last minute · scheduling lateness p50 ${ms(h.latenessP50Ms)} · p95 ${ms(h.latenessP95Ms)} (5 min)`,
     `Overdue checks: ${h.overdue} · running now: ${h.running}`,
-    `Store: ${h.storeMs === undefined ? 'not answering!' : `write+read ${ms(h.storeMs)}`}${h.historyWriteMs !== undefined ? ` · history rows ${ms(h.historyWriteMs)} each` : ''}`,
+    `Store: ${storeText(h)}${h.historyWriteMs !== undefined ? ` · history rows ${ms(h.historyWriteMs)} each` : ''}`,
     `Outbox: ${h.outboxDepth} message${h.outboxDepth === 1 ? '' : 's'} waiting`,
     `Telegram API errors in the last hour: ${h.telegramErrorsLastHour}`,
     ...(mine.length > 0
