@@ -240,6 +240,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await outbox.enqueue({ kind: 'test', destination: d.name, by, id, at: clock.now(), chatId: d.chatId }, [d.id]);
     return outcome;
   };
+  // The chats hear once that Lookout cannot save (and once that it can again), not with every alert.
+  let failing: { since: number; failedWrites: number } | undefined;
+  store.onHealth((h) => {
+    const episode = failing ?? { since: h.since ?? clock.now(), failedWrites: h.failedWrites };
+    failing = h.ok ? undefined : episode;
+    const body = h.ok
+      ? { kind: 'store-recovered' as const, since: episode.since, retried: Math.max(0, h.failedWrites - episode.failedWrites) }
+      : { kind: 'store-failing' as const, cause: h.cause ?? 'writes are refused', since: episode.since };
+    for (const chatId of bot ? config.allowedChatIds : [0]) {
+      void tell({ ...body, id: `store:${body.kind}:${episode.since}:${chatId}`, at: clock.now(), chatId }).catch((err: unknown) =>
+        logger.error({ err, event: 'store_notice_failed' }, 'could not queue the store notice'),
+      );
+    }
+  });
   const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => engine.state(id) });
   const warnings = createWarnings({ store, tell, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, GROUP, startAppRig, type AppRig } from '../support/app-rig.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { buttonsOf, textOf } from '../support/fake-telegram.js';
+import { buttonsOf, startFakeTelegram, textOf } from '../support/fake-telegram.js';
+import { startTargetServer } from '../support/target-server.js';
+import { mountTmpfs, tmpfsTestsRun } from '../support/tmpfs.js';
 
 // What issue 13 found in delivery, through the whole app against the fake Bot API.
 
@@ -168,6 +170,49 @@ describe('a destination that is gone', () => {
       expect(metrics).toMatch(/lookout_deliveries_total\{channel="telegram",outcome="delivered"\} \d+/);
     } finally {
       await hook.close();
+    }
+  });
+});
+
+describe('a full disk', () => {
+  it.runIf(tmpfsTestsRun)('alerts still go out, the chat is told once that Lookout cannot save, and once that it saves again; nothing is lost', async () => {
+    const disk = mountTmpfs('4m');
+    try {
+      const clock = new FakeClock();
+      rig = await startAppRig({}, { dataDir: disk.dir, telegram: await startFakeTelegram(), server: await startTargetServer() }, { clock });
+      for (const name of ['a', 'b', 'c', 'd', 'e']) await addTarget(rig, name);
+      disk.fill();
+      rig.server.setStatus(503);
+      for (const name of ['a', 'b', 'c', 'd', 'e']) await rig.app.engine.checkNow(`${GROUP}/${name}`);
+      await rig.app.policy.settle();
+      for (let s = 0; s < 20 && rig.telegram.callsOf('sendMessage').filter((c) => /is DOWN|are DOWN/.test(textOf(c))).length < 2; s++) {
+        await clock.advance(1_000);
+        await realWait(30);
+      }
+      const alerts = rig.telegram.callsOf('sendMessage').filter((c) => /is DOWN|are DOWN/.test(textOf(c))).map(textOf).join('\n');
+      for (const name of ['a', 'b', 'c', 'd', 'e']) expect(alerts).toContain(`<b>${name}</b>`);
+      const told = (): string[] => rig!.telegram.callsOf('sendMessage').map(textOf).filter((t) => t.startsWith('💾'));
+      expect(told().filter((t) => t.includes('cannot save'))).toHaveLength(1);
+      expect(rig.app.store.health().ok).toBe(false);
+
+      disk.free();
+      for (let s = 0; s < 60 && !told().some((t) => t.includes('saves again')); s++) {
+        await clock.advance(1_000);
+        await realWait(30);
+      }
+      expect(told().filter((t) => t.includes('saves again'))).toHaveLength(1);
+      expect(told().filter((t) => t.includes('cannot save'))).toHaveLength(1);
+      // What was decided while the disk was full is on disk now: a restart does not alert again.
+      await rig.app.stop();
+      rig.telegram.clearCalls();
+      await rig.restart();
+      await rig.app.policy.settle();
+      await rig.app.outbox.idle();
+      expect(rig.telegram.callsOf('sendMessage').filter((c) => /is DOWN|are DOWN/.test(textOf(c)))).toEqual([]);
+    } finally {
+      await rig?.close().catch(() => undefined);
+      rig = undefined;
+      disk.unmount();
     }
   });
 });
