@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import type { Bot } from 'grammy';
 import { createIncidentBook } from './alerts/incidents.js';
-import { createBoards, formatBoard, type Boards } from './alerts/board.js';
+import { createBoards, formatBoard, type Boards } from './alerts/channels/telegram/board.js';
 import type { Channel } from './alerts/channel.js';
 import { CHANNEL_SPECS, channelSpec } from './alerts/channels/kinds.js';
 import { createLogChannel, logDestination } from './alerts/channels/log/channel.js';

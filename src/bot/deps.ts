@@ -1,4 +1,4 @@
-import type { Boards } from '../alerts/board.js';
+import type { Boards } from '../alerts/channels/telegram/board.js';
 import type { AlertPolicy } from '../alerts/policy.js';
 import type { AlertRecords } from '../alerts/channels/telegram/alert-records.js';
 import type { IncidentBook } from '../alerts/incidents.js';

@@ -1,5 +1,5 @@
 import { GrammyError, type Api } from 'grammy';
-import type { BoardApi } from '../../board.js';
+import type { BoardApi } from './board.js';
 
 /** The status board's calls through the bot's API: quiet, HTML, and edits that change nothing or find no message told apart. */
 export function createBoardApi(api: Api): BoardApi {

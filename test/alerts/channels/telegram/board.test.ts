@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatBoard } from '../../src/alerts/board.js';
-import { initialState, type StateRecord, type TargetState } from '../../src/domain/state.js';
-import { httpTarget } from '../support/target-server.js';
+import { formatBoard } from '../../../../src/alerts/channels/telegram/board.js';
+import { initialState, type StateRecord, type TargetState } from '../../../../src/domain/state.js';
+import { httpTarget } from '../../../support/target-server.js';
 
 const T = Date.UTC(2026, 11, 1, 9, 5);
 const record = (id: string, state: TargetState, ok = true): StateRecord => ({

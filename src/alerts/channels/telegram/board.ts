@@ -1,10 +1,10 @@
-import type { StateRecord, TargetState } from '../domain/state.js';
-import type { Target } from '../domain/target.js';
-import type { Clock, TimerHandle } from '../lib/clock.js';
-import type { Logger } from '../lib/logger.js';
-import type { KeyvStore } from '../store/keyv.js';
-import { escapeHtml, formatLatency, STATE_ICONS } from './format.js';
-import { MESSAGE_LIMIT } from './split.js';
+import type { StateRecord, TargetState } from '../../../domain/state.js';
+import type { Target } from '../../../domain/target.js';
+import type { Clock, TimerHandle } from '../../../lib/clock.js';
+import type { Logger } from '../../../lib/logger.js';
+import type { KeyvStore } from '../../../store/keyv.js';
+import { escapeHtml, formatLatency, STATE_ICONS } from '../../format.js';
+import { MESSAGE_LIMIT } from '../../split.js';
 
 // The live status board: one message per chat, pinned, edited when states change (coalesced), and
 // posted again when someone deleted it.
