@@ -13,6 +13,8 @@ export interface EmailSettings {
 
 const ADDRESS_RE = /^[^\s@<>(),;:"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$/;
 const MAX_RECIPIENTS = 20;
+/** How long an alert's Message-ID is kept for its resolution to answer (then Keyv lets it expire). */
+const THREAD_KEEP_MS = 30 * 86_400_000;
 
 /** SMTP's answers in verdicts. */
 export function classifySmtp(err: unknown): DeliveryVerdict {
@@ -137,7 +139,7 @@ function createEmailChannel(ctx: ChannelContext): Channel {
         } catch (err) {
           throw new DeliveryError(ids, err);
         }
-        for (const p of segment) if (p.kind === 'one' && p.notification.kind === 'down') await threads.set(`${destination}|${p.notification.incident.id}`, messageId);
+        for (const p of segment) if (p.kind === 'one' && p.notification.kind === 'down') await threads.set(`${destination}|${p.notification.incident.id}`, messageId, THREAD_KEEP_MS);
         await done(ids);
       }
     },

@@ -1,6 +1,5 @@
 import type { Notification } from '../../../domain/notification.js';
 import { invalid, valid } from '../../../domain/result.js';
-import { createBook } from '../../../store/book.js';
 import { planBatch, type Planned } from '../../batch.js';
 import { DeliveryError, type Channel, type DeliveryVerdict } from '../../channel.js';
 import { classifyHttp, createChannelAgent, maskUrl, parseHookUrl, post } from '../http.js';
@@ -77,7 +76,20 @@ function createSlackChannel(ctx: ChannelContext): Channel {
   const agent = createChannelAgent(ctx.allowMetadata);
   const api = ctx.env.SLACK_API_URL ?? 'https://slack.com/api';
   const token = ctx.env.SLACK_BOT_TOKEN;
-  const posted = createBook(ctx.store.namespace<Posted>('slack-messages'));
+  // What was posted is kept 30 days (long enough to edit an alert on recovery), then Keyv lets it expire.
+  const KEEP_MS = 30 * 86_400_000;
+  const records = ctx.store.namespace<Posted>('slack-messages');
+  const posted = {
+    get: (id: string) => records.get(id),
+    put: async (r: Posted) => void (await records.set(r.id, r, KEEP_MS)),
+    async update(id: string, change: (r: Posted) => void): Promise<Posted | undefined> {
+      const r = await records.get(id);
+      if (!r) return undefined;
+      change(r);
+      await records.set(id, r, KEEP_MS);
+      return r;
+    },
+  };
   const index = ctx.store.namespace<string>('slack-message-index');
 
   async function call(method: string, body: Record<string, unknown>): Promise<{ ts?: string; channel?: string }> {
@@ -134,7 +146,7 @@ function createSlackChannel(ctx: ChannelContext): Channel {
       const answer = await call('chat.postMessage', { channel, ...message });
       const record: Posted = { id: `${destination}|${fresh[0]!.incident.id}`, channel: answer.channel ?? channel, ts: answer.ts ?? '', incidents: fresh.map((n) => ({ facts: n.incident })) };
       await posted.put(record);
-      await Promise.all(fresh.map((n) => index.set(`${destination}|${n.incident.id}`, record.id)));
+      await Promise.all(fresh.map((n) => index.set(`${destination}|${n.incident.id}`, record.id, KEEP_MS)));
     });
     for (const n of ends) {
       await part([n.id], async () => {
