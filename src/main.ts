@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
@@ -28,7 +29,7 @@ import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { readDeclared, TargetsFileError } from './config/targets-file.js';
-import type { DocumentContents } from './domain/document.js';
+import type { DocumentContents } from './targets/document.js';
 import { createCatalog } from './engine/catalog.js';
 import { syncDeclared, type SyncReport } from './engine/file-sync.js';
 import { createEngine, type Engine } from './engine/engine.js';
@@ -38,10 +39,8 @@ import { withTimeout } from './lib/timeout.js';
 import { createLogger, createSecretRegistry, scrubSecrets, type Logger, type SecretRegistry } from './lib/logger.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
-import { createEc2Probe } from './probes/ec2.js';
-import { createHttpAgent, createHttpProbe } from './probes/http.js';
-import { createProbeRegistry } from './probes/registry.js';
-import { createTcpProbe } from './probes/tcp.js';
+import { createHttpAgent } from './kinds/http/probe.js';
+import { startKinds } from './kinds/index.js';
 import { createGrammyStorage } from './store/grammy-storage.js';
 import { createChatSettingsRepository } from './store/chats.js';
 import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
@@ -114,6 +113,12 @@ export interface AppOptions {
   boardIntervalMs?: number;
 }
 
+/** Where people and jobs reach Lookout's HTTP server: `PUBLIC_URL`, else the webhook's origin, else this host's HTTP_PORT. */
+function publicUrlOf(config: Config): string {
+  if (config.webhookUrl) return new URL(config.webhookUrl).origin;
+  return `http://${hostname()}:${config.httpPort}`;
+}
+
 /** Composition root: config → store → probes → engine → alerts → bot; returns once checking runs (the chat comes up in the background). */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = options.secrets ?? createSecretRegistry([config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets]);
@@ -133,12 +138,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const alertRecords = createAlertRecords(store);
   await alertRecords.load();
   const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });
-  const ec2Probe = createEc2Probe({ allowMetadata: config.allowMetadataTargets });
-  const probes = createProbeRegistry([createHttpProbe({ dispatcher: agent }), createTcpProbe({ allowMetadata: config.allowMetadataTargets }), ec2Probe]);
+  // The kinds' parts reach the engine through these closures: it is made just below, and used only once checks run.
+  const kinds = startKinds({
+    allowMetadata: config.allowMetadataTargets,
+    httpAgent: agent,
+    clock,
+    logger,
+    storage: (namespace) => store.namespace(`kind:${namespace}`),
+    checkNow: (id) => void engine.checkNow(id).catch(() => undefined),
+    targets: () => engine.targets(),
+    publicUrl: publicUrlOf(config),
+  });
+  await kinds.start();
   const engine = createEngine({
     targets,
     states,
-    probes,
+    probes: kinds.probes,
     clock,
     logger,
     concurrency: config.checkConcurrency,
@@ -515,7 +530,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await alertRecords.flush();
         await http?.close();
         await agent.close();
-        ec2Probe.close();
+        await kinds.close();
         await store.close();
         logger.info({ event: 'stopped' }, 'Lookout stopped');
       })()),

@@ -126,7 +126,7 @@ describe('the built process', () => {
     expect(await p.exit).toBe(1);
     expect(p.out().trim().split('\n')).toEqual([
       'lookout: invalid TARGETS_FILE:',
-      `  - ${file}: targets[0] (api): interval must be between 10s and 1d, got "5s"`,
+      `  - ${file}: targets[0] (api): every must be between 10s and 1d, got "5s"`,
       `  - ${file}: targets[0] (api): confirm must be a whole number between 1 and 10, got "0"`,
     ]);
   });

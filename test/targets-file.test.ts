@@ -134,7 +134,7 @@ describe('TARGETS_FILE, headless', () => {
     const problems = (failed as TargetsFileError).problems;
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: targets\\[0\\] \\(api\\): `));
-    expect(problems.join('\n')).toContain('interval must be between 10s and 1d, got "5s"');
+    expect(problems.join('\n')).toContain('every must be between 10s and 1d, got "5s"');
     expect(problems.join('\n')).toContain('targets[1] (Bad): give the address as url:');
 
     const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir });
@@ -151,7 +151,7 @@ describe('TARGETS_FILE, headless', () => {
     const result = await app.reload();
     expect(result.ok).toBe(false);
     expect(app.engine.target('0/api')?.everyMs).toBe(10_000);
-    expect(lines.find((l) => l.event === 'targets_file_invalid')?.problems).toEqual([`${file}: targets[0] (api): interval must be between 10s and 1d, got "1s"`]);
+    expect(lines.find((l) => l.event === 'targets_file_invalid')?.problems).toEqual([`${file}: targets[0] (api): every must be between 10s and 1d, got "1s"`]);
   });
 
   it('declared windows hold alert lines back while they are active, as in every channel', async () => {

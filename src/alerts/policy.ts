@@ -1,7 +1,7 @@
 import { shortId, untold, wasTold, type Incident, type IncidentAnnouncement } from '../domain/incident.js';
 import type { IncidentFacts, Notification, NotificationBody, PersonFacts } from '../domain/notification.js';
 import type { StateChange, StateRecord } from '../domain/state.js';
-import { servicePort, targetAddress, targetHost, type Target } from '../domain/target.js';
+import { targetAddress, traceTarget, type Target } from '../kinds/index.js';
 import { formatWindowTime, occurrenceAt, type Window } from '../domain/window.js';
 import { createScheduler } from '../engine/scheduler.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
@@ -241,7 +241,7 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
   async function open(at: number, result: StateChange['result'], failures: number, target: Target): Promise<void> {
     if (incidents.openFor(target.id)) return;
     const suppressed = windows.activeFor(target.chatId, target.id, clock.now()).length > 0;
-    const host = targetHost(target);
+    const trace = traceTarget(target);
     const id = shortId(clock.now(), seq++);
     const facts: IncidentFacts = {
       id,
@@ -251,9 +251,8 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       openedAt: at,
       failedChecks: failures,
       ...(result ? { latencyMs: result.latencyMs } : {}),
-      source: await sourceFor(host),
-      host,
-      port: servicePort(target),
+      source: trace ? await sourceFor(trace.host) : { label: deps.source.label },
+      ...(trace ? { host: trace.host, ...(trace.port !== undefined ? { port: trace.port } : {}) } : {}),
     };
     // The incident is the decision: on disk before anything is told about it.
     const incident = await incidents.open({
@@ -265,8 +264,8 @@ export function createAlertPolicy(deps: AlertPolicyDeps): AlertPolicy {
       openedAt: at,
       reason: facts.reason,
       ...(facts.failure ? { failure: facts.failure } : {}),
-      host,
-      port: facts.port!,
+      ...(facts.host !== undefined ? { host: facts.host } : {}),
+      ...(facts.port !== undefined ? { port: facts.port } : {}),
       facts,
       ...(suppressed ? { suppressed: true } : {}),
     });

@@ -1,6 +1,6 @@
 import type { Notification } from '../domain/notification.js';
 import type { StateChange, StateRecord } from '../domain/state.js';
-import { targetAddress, type Target } from '../domain/target.js';
+import { targetAddress, type Target } from '../kinds/index.js';
 import type { KeyvStore } from '../store/keyv.js';
 import type { Tell } from './policy.js';
 

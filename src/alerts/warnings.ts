@@ -1,6 +1,6 @@
 import type { CheckResult } from '../domain/check.js';
 import type { WarningFacts } from '../domain/notification.js';
-import { targetAddress, type Target } from '../domain/target.js';
+import { targetAddress, type Target } from '../kinds/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';

@@ -3,7 +3,9 @@ import { formatDuration } from '../domain/duration.js';
 import { clipText } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
 import type { StateRecord } from '../domain/state.js';
-import { formatExpect, LIMITS, maskedCredentials, targetAddress, type Target } from '../domain/target.js';
+import { maskHeaderValue } from '../domain/header.js';
+import { LIMITS } from '../domain/target.js';
+import { KIND_LIST, moduleOf, targetAddress, type Target } from '../kinds/index.js';
 import { formatPct } from '../reports/texts.js';
 
 /** The bot's commands, for /help and setMyCommands. */
@@ -53,7 +55,8 @@ export function helpText(): string {
     '',
     ...COMMANDS.map((c) => `${escapeHtml(c.usage)} — ${escapeHtml(c.description)}`),
     '',
-    'Other kinds: <code>/add tcp host:port</code>, <code>/add ec2 https://ec2.example.com region=eu-west-1 [key=… secret=…]</code>. Durations are written 30s, 5m, 2h, 1d or 1h30m.',
+    `Other kinds: ${KIND_LIST.slice(1).map((k) => `<code>${escapeHtml(k.usage)}</code> (${escapeHtml(k.summary)})`).join(', ')}.`,
+    'Durations are written 30s, 5m, 2h, 1d or 1h30m.',
     'Anyone here can read; only chat administrators can change things.',
   ].join('\n');
 }
@@ -117,21 +120,14 @@ export function listText(
 }
 
 /** Header values are secrets: shown with their first characters only. */
-export function maskSecret(value: string): string {
-  return value.length <= 4 ? '••••' : `${value.slice(0, 2)}••••`;
-}
+export const maskSecret = maskHeaderValue;
 
 /** Settings of a target in one or two lines. */
 export function settingsText(t: Target): string {
   const remind = t.remindMs === 0 ? 'never' : formatDuration(t.remindMs ?? LIMITS.remindDefaultMs);
   const sla = t.slaPct !== undefined ? `, SLA ${t.slaPct}%` : '';
   const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}, remind ${remind}${sla}`;
-  if (t.kind === 'tcp') return `tcp connect, ${timing}`;
-  if (t.kind === 'ec2') return `ec2 DescribeAvailabilityZones in ${t.region} with ${maskedCredentials(t)}; ${timing}`;
-  const parts = [`${t.method}, expect ${formatExpect(t.expect)}`];
-  if (t.keyword !== undefined) parts.push(`keyword "${t.keyword}"`);
-  if (t.latencyMs !== undefined) parts.push(`latency warning over ${t.latencyMs} ms`);
-  return `${parts.join(', ')}; ${timing}`;
+  return `${moduleOf(t).describe(t)}; ${timing}`;
 }
 
 /** What /status shows of the history: uptime over 24 h and 7 d, and the last hour as a sparkline. */
@@ -150,9 +146,7 @@ export function statusText(t: Target, record: StateRecord | undefined, incident:
     escapeHtml(targetAddress(t)),
     escapeHtml(settingsText(t)),
   ];
-  if (t.kind === 'http' && t.headers.length > 0) {
-    lines.push(`Headers: ${t.headers.map((h) => `${escapeHtml(h.name)}: ${maskSecret(h.value)}`).join(', ')}`);
-  }
+  lines.push(...(moduleOf(t).statusLines?.(t) ?? []).map(escapeHtml));
   if (t.note) lines.push(`Note: ${escapeHtml(t.note)}`);
   if (t.managed === 'file') lines.push('🔒 Declared in TARGETS_FILE: change it there.');
   if (record?.lastResult) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument as parseYamlDocument, YAMLParseError, type YAMLError } from 'yaml';
-import { parseDocument, type DocumentContents, type DocumentContext } from '../domain/document.js';
+import { parseDocument, type DocumentContents, type DocumentContext } from '../targets/document.js';
 import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
 import { documentDestination } from '../alerts/destinations.js';
 import type { Config } from './config.js';

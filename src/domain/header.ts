@@ -60,3 +60,8 @@ export function parseHeaderLine(text: string): Parsed<Header> {
   const valueError = headerValueError(name, value);
   return valueError ? invalid(valueError) : valid({ name, value });
 }
+
+/** Header values are secrets: shown with their first characters only. */
+export function maskHeaderValue(value: string): string {
+  return value.length <= 4 ? '••••' : `${value.slice(0, 2)}••••`;
+}

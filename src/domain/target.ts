@@ -4,9 +4,6 @@ import { quoteValue } from './errors.js';
 import { metadataError } from './metadata-address.js';
 import { invalid, valid, type Parsed } from './result.js';
 
-/** What a target checks. */
-export type TargetKind = 'http' | 'tcp' | 'ec2';
-
 /** An inclusive range of HTTP status codes; a single code has `from === to`. */
 export interface StatusRange {
   from: number;
@@ -51,45 +48,6 @@ export interface TargetCommon {
   updatedAt: number;
 }
 
-/** An HTTP(S) endpoint checked with one request. */
-export interface HttpTarget extends TargetCommon {
-  kind: 'http';
-  url: string;
-  method: HttpMethod;
-  expect: StatusRange[];
-  keyword?: string;
-  headers: Header[];
-  latencyMs?: number;
-  /** Extra text that marks a maintenance page (besides the usual words). */
-  maintenance?: string;
-}
-
-/** A TCP port checked by opening a connection. */
-export interface TcpTarget extends TargetCommon {
-  kind: 'tcp';
-  host: string;
-  port: number;
-}
-
-/**
- * An AWS-compatible EC2 API endpoint checked with DescribeAvailabilityZones. Without `accessKeyId` and
- * `secretAccessKey` the check signs with the SDK's default credential chain (env, profile, instance role).
- * The secret and the token are never shown: display them with {@link maskedCredentials}.
- */
-export interface Ec2Target extends TargetCommon {
-  kind: 'ec2';
-  /** The API's http(s) URL, like `https://ec2.us-east-1.amazonaws.com/`. */
-  endpoint: string;
-  /** Region the requests are signed for: `us-east-1`, or a private cloud's own name. */
-  region: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-}
-
-/** Anything Lookout checks on a schedule. */
-export type Target = HttpTarget | TcpTarget | Ec2Target;
-
 /** HTTP methods a check may use. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** One of {@link HTTP_METHODS}. */
@@ -132,20 +90,22 @@ export interface TargetContext {
   now: number;
   /** Cloud metadata addresses are refused unless this is set (`ALLOW_METADATA_TARGETS`). */
   allowMetadata?: boolean;
+  /** Makes a new secret (a heartbeat's token); random when absent. */
+  secret?: () => string;
 }
 
-/** Used by the option grammar (target-options.ts). */
+/** Used by the option grammars (targets/options.ts, the kinds). */
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-/** Used by the option grammar (target-options.ts). */
+/** Used by the option grammars (targets/options.ts, the kinds). */
 export const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
-/** Used by the option grammar (target-options.ts). */
+/** Used by the option grammars (targets/options.ts, the kinds). */
 export const REGION_RE = /^[a-z0-9-]{1,32}$/;
-/** Used by the option grammar (target-options.ts). */
+/** Used by the option grammars (targets/options.ts, the kinds). */
 export const ACCESS_KEY_RE = /^[A-Za-z0-9]{4,128}$/;
 /** Printable ASCII without spaces: what secret keys and session tokens are made of. */
-/** Used by the option grammar (target-options.ts). */
 export const CREDENTIAL_RE = /^[\x21-\x7e]+$/;
-const HOSTNAME_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+/** A DNS host name (labels of letters, digits and hyphens). */
+export const HOSTNAME_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 /** The id of the target called `name` in chat `chatId`. */
 export const targetId = (chatId: number, name: string): string => `${chatId}/${name}`;
@@ -268,34 +228,5 @@ export function parseBoundedDuration(label: string, text: string, minMs: number,
   return parsed;
 }
 
-/** The address a target checks, as shown to users: the URL, `host:port` or `ec2 ENDPOINT (REGION)`; never a credential. */
-export function targetAddress(t: Target): string {
-  if (t.kind === 'http') return t.url;
-  if (t.kind === 'ec2') return `ec2 ${t.endpoint} (${t.region})`;
-  return `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-}
-
-/** The URL an http or ec2 target sends its requests to. */
-const requestUrl = (t: HttpTarget | Ec2Target): URL => new URL(t.kind === 'http' ? t.url : t.endpoint);
-
-/** The host a target's traffic goes to (for traces and source addresses). */
-export const targetHost = (t: Target): string => (t.kind === 'tcp' ? t.host : requestUrl(t).hostname.replace(/^\[|\]$/g, ''));
-
-/** The port a target's service listens on (for TCP traces). */
-export function servicePort(t: Target): number {
-  if (t.kind === 'tcp') return t.port;
-  const url = requestUrl(t);
-  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-}
-
 /** An access key id shown by its ends only (`AKIA••••MPLE`): enough to tell keys apart, not to use one. */
 export const maskAccessKeyId = (id: string): string => (id.length >= 16 ? `${id.slice(0, 4)}••••${id.slice(-4)}` : '••••');
-
-/**
- * How an ec2 target signs its requests, safe to show in chat and logs: `key AKIA••••MPLE, secret ••••`
- * (and `, session token ••••`), or `default AWS credential chain`. The secret and token never appear.
- */
-export function maskedCredentials(t: Ec2Target): string {
-  if (t.accessKeyId === undefined) return 'default AWS credential chain';
-  return `key ${maskAccessKeyId(t.accessKeyId)}, secret ••••${t.sessionToken !== undefined ? ', session token ••••' : ''}`;
-}

@@ -1,5 +1,5 @@
 import type { StateRecord } from '../domain/state.js';
-import type { Target } from '../domain/target.js';
+import type { Target } from '../kinds/index.js';
 import type { TargetRepository } from '../store/targets.js';
 import type { Engine } from './engine.js';
 

@@ -1,6 +1,6 @@
 import type { CheckResult } from '../domain/check.js';
 import { initialState, nextState, pauseState, resumeState, type StateChange, type StateRecord, type Step } from '../domain/state.js';
-import type { Target } from '../domain/target.js';
+import type { Target } from '../kinds/index.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { ProbeRegistry } from '../probes/registry.js';

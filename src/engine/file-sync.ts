@@ -1,5 +1,5 @@
-import type { DocumentContents } from '../domain/document.js';
-import type { Target } from '../domain/target.js';
+import type { DocumentContents } from '../targets/document.js';
+import type { Target } from '../kinds/index.js';
 import type { Window } from '../domain/window.js';
 import type { Catalog } from './catalog.js';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.js';
-import { targetAddress } from '../domain/target.js';
+import { targetAddress } from '../kinds/index.js';
 import type { Logger } from '../lib/logger.js';
 import { withTimeout } from '../lib/timeout.js';
 import type { KeyvStore, StoreHealth } from '../store/keyv.js';

@@ -1,5 +1,5 @@
 import type { CheckResult } from '../domain/check.js';
-import type { Target } from '../domain/target.js';
+import type { KindTarget } from '../kinds/kind.js';
 
 /** What a probe gets besides the target: the signal that ends the check at its timeout or at shutdown. */
 export interface ProbeContext {
@@ -9,7 +9,7 @@ export interface ProbeContext {
 }
 
 /** One kind of check. `run` resolves to a result for every expected failure and never throws for one. */
-export interface Probe<T extends Target = Target> {
+export interface Probe<T extends KindTarget = KindTarget> {
   readonly kind: T['kind'];
   run(target: T, ctx: ProbeContext): Promise<CheckResult>;
 }

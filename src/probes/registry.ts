@@ -1,4 +1,4 @@
-import type { Target } from '../domain/target.js';
+import type { Target } from '../kinds/index.js';
 import type { Probe } from './probe.js';
 
 /** A probe for any one kind of target. */

@@ -1,5 +1,5 @@
 import type { Keyv } from 'keyv';
-import type { Target } from '../domain/target.js';
+import type { Target } from '../kinds/index.js';
 import type { KeyvStore } from './keyv.js';
 
 /** Targets by id. */

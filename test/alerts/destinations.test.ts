@@ -94,7 +94,7 @@ describe('routing', () => {
 
 describe('the notify= target option', () => {
   it('picks destinations by name; all clears it; bad names are refused', async () => {
-    const { buildTarget, editTarget } = await import('../../src/domain/target-options.js');
+    const { buildTarget, editTarget } = await import('../../src/targets/options.js');
     const ctx = { chatId: NOTE_CHAT, now: 0, allowMetadata: false };
     const built = buildTarget({ positional: ['https://api.example.com/'], options: [{ key: 'notify', value: 'ops,PagerDuty' }] }, ctx);
     expect(built.ok && built.value.notify).toEqual(['ops', 'pagerduty']);

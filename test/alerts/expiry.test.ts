@@ -6,7 +6,7 @@ import type { Tell } from '../../src/alerts/policy.js';
 import { createWarnings } from '../../src/alerts/warnings.js';
 import { createEngine } from '../../src/engine/engine.js';
 import { systemClock } from '../../src/lib/clock.js';
-import { createHttpAgent, createHttpProbe } from '../../src/probes/http.js';
+import { createHttpAgent, createHttpProbe } from '../../src/kinds/http/probe.js';
 import { createProbeRegistry } from '../../src/probes/registry.js';
 import { openStore } from '../../src/store/keyv.js';
 import { createStateRepository } from '../../src/store/states.js';

@@ -148,9 +148,9 @@ describe('commands and their bad input', () => {
     const cases: Array<[string, string]> = [
       ['/add ftp://files.example.com', 'URL must be an http:// or https:// address'],
       [`/add ${rig.server.url}/x name=api`, 'a target named "api" already exists'],
-      [`/add ${rig.server.url}/x every=5s`, 'interval must be between 10s and 1d, got "5s"'],
+      [`/add ${rig.server.url}/x every=5s`, 'every must be between 10s and 1d, got "5s"'],
       ['/add "unclosed', 'a quoted value is not closed'],
-      ['/edit api every=5s', 'interval must be between 10s and 1d, got "5s"'],
+      ['/edit api every=5s', 'every must be between 10s and 1d, got "5s"'],
       ['/edit api', 'nothing to change'],
       ['/edit nope every=30s', 'No target named "nope"'],
       ['/edit api 30s', 'unexpected "30s"'],
@@ -208,7 +208,7 @@ describe('commands and their bad input', () => {
     await rig.say('/add', 'Which address');
     await rig.say('not a url', 'URL must be');
     await rig.say(`${rig.server.url}/health`, 'Options?');
-    await rig.say('every=5s', 'interval must be between 10s and 1d');
+    await rig.say('every=5s', 'every must be between 10s and 1d');
     const done = await rig.say('name=dialog every=30s', 'Added');
     expect(text(done)).toContain('<b>dialog</b>');
     expect(text(done)).toContain('First check');

@@ -100,7 +100,7 @@ describe('/export and /import', () => {
     const stored = await storedOf(rig, GROUP);
     const bad = JSON.stringify({ version: 1, targets: [{ name: 'api', url: 'http://127.0.0.1:1/', every: '5s' }, { name: 'new', host: 'nope' }] });
     const reply = await sendFile(rig, GROUP, 'bad.json', bad, 'Nothing was imported');
-    expect(reply).toContain('bad.json: targets[0] (api): interval must be between 10s and 1d, got &quot;5s&quot;');
+    expect(reply).toContain('bad.json: targets[0] (api): every must be between 10s and 1d, got &quot;5s&quot;');
     expect(reply).toContain('bad.json: targets[1] (new): ');
     expect(await sendFile(rig, GROUP, 'x.json', '{"version": 1,', 'not valid JSON')).toContain('x.json is not valid JSON');
     expect(await sendFile(rig, GROUP, 'notes.txt', 'hello', 'is not a .json')).toContain('"notes.txt" is not a .json, .yaml or .yml file'.replace(/"/g, '&quot;'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocumentText, readTargetsFile } from '../../src/config/targets-file.js';
-import type { DocumentContext } from '../../src/domain/document.js';
+import type { DocumentContext } from '../../src/targets/document.js';
 
 const ctx: DocumentContext = { now: Date.UTC(2026, 11, 1), allowMetadata: false, defaultChatId: 0, managed: 'file' };
 
@@ -37,7 +37,7 @@ describe('parseDocumentText', () => {
 
   it('prefixes every problem with the file name', () => {
     const parsed = parseDocumentText('version: 1\ntargets:\n  - url: http://127.0.0.1:1/\n    every: 5s\n', 'ops/targets.yaml', ctx);
-    expect(parsed).toEqual({ ok: false, errors: ['ops/targets.yaml: targets[0]: interval must be between 10s and 1d, got "5s"'] });
+    expect(parsed).toEqual({ ok: false, errors: ['ops/targets.yaml: targets[0]: every must be between 10s and 1d, got "5s"'] });
   });
 });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { documentOf } from '../../src/domain/document-export.js';
-import { MASKED, parseDocument, type DocumentContext } from '../../src/domain/document.js';
-import type { Ec2Target, HttpTarget, Target } from '../../src/domain/target.js';
+import { documentOf } from '../../src/targets/document-export.js';
+import { MASKED, parseDocument, type DocumentContext } from '../../src/targets/document.js';
+import type { Ec2Target } from '../../src/kinds/ec2/index.js';
+import type { HttpTarget } from '../../src/kinds/http/index.js';
+import type { Target } from '../../src/kinds/index.js';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 const CHAT = -1001234567890;
@@ -89,7 +91,7 @@ describe('parseDocument: every problem, with where it is', () => {
     [
       'option values, all reported',
       { version: 1, targets: [{ name: 'api', url: 'http://a.example/', every: '5s', confirm: 20 }] },
-      ['targets[0] (api): interval must be between 10s and 1d, got "5s"', 'targets[0] (api): confirm must be a whole number between 1 and 10, got "20"'],
+      ['targets[0] (api): every must be between 10s and 1d, got "5s"', 'targets[0] (api): confirm must be a whole number between 1 and 10, got "20"'],
     ],
     ['a metadata address', { version: 1, targets: [{ url: 'http://169.254.169.254/latest' }] }, ['targets[0]: ']],
     [

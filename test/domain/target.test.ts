@@ -1,33 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, type CommandArgs } from '../../src/domain/options.js';
 import type { Parsed } from '../../src/domain/result.js';
-import { buildTarget, defaultTimeoutMs, editTarget, optionKeys } from '../../src/domain/target-options.js';
-import {
-  formatExpect,
-  maskedCredentials,
-  nameError,
-  nameFromHost,
-  parseEndpoint,
-  parseExpect,
-  parseHostPort,
-  parseTargetUrl,
-  servicePort,
-  statusExpected,
-  targetAddress,
-  targetHost,
-  type Ec2Target,
-  type HttpTarget,
-  type StatusRange,
-  type Target,
-  type TargetContext,
-  type TcpTarget,
-} from '../../src/domain/target.js';
+import { buildTarget, defaultTimeoutMs, editTarget, optionKeys } from '../../src/targets/options.js';
+import { formatExpect, nameError, nameFromHost, parseEndpoint, parseExpect, parseHostPort, parseTargetUrl, statusExpected, type StatusRange, type TargetContext } from '../../src/domain/target.js';
+import { maskedCredentials, type Ec2Target } from '../../src/kinds/ec2/index.js';
+import { targetAddress, traceTarget, type Target } from '../../src/kinds/index.js';
+import { type HttpTarget } from '../../src/kinds/http/index.js';
+import { type TcpTarget } from '../../src/kinds/tcp/index.js';
 
 const NOW = 1_700_000_000_000;
 const CHAT = -1001234567890;
 const CTX: TargetContext = { chatId: CHAT, now: NOW };
 
-const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, method, expect, keyword, maintenance, errorrate, sla, notify, escalate, latency, header';
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, method, expect, keyword, maintenance, latency, header';
 const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate';
 const URL_ERROR = (text: string): string =>
   `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
@@ -471,11 +456,11 @@ describe('buildTarget', () => {
       ['name=', NAME_ERROR('')],
       ['name="a b"', NAME_ERROR('a b')],
       [`name=${'n'.repeat(33)}`, NAME_ERROR('n'.repeat(33))],
-      ['every=9s', 'interval must be between 10s and 1d, got "9s"'],
-      ['every=2d', 'interval must be between 10s and 1d, got "2d"'],
+      ['every=9s', 'every must be between 10s and 1d, got "9s"'],
+      ['every=2d', 'every must be between 10s and 1d, got "2d"'],
       ['interval=5s', 'interval must be between 10s and 1d, got "5s"'],
-      ['every=30', 'interval must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "30"'],
-      ['every=', 'interval must be a duration like 30s, 5m, 2h, 1d or 1h30m, got ""'],
+      ['every=30', 'every must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "30"'],
+      ['every=', 'every must be a duration like 30s, 5m, 2h, 1d or 1h30m, got ""'],
       ['timeout=500ms', 'timeout must be between 1s and 5m, got "500ms"'],
       ['timeout=6m', 'timeout must be between 1s and 5m, got "6m"'],
       ['timeout=fast', 'timeout must be a duration like 30s, 5m, 2h, 1d or 1h30m, got "fast"'],
@@ -526,7 +511,7 @@ describe('buildTarget', () => {
       ['method=POST', `unknown option "method" for a tcp target; expected one of ${TCP_KEYS}`],
       ['header="A: b"', `unknown option "header" for a tcp target; expected one of ${TCP_KEYS}`],
       ['url=https://a.example/', `unknown option "url" for a tcp target; expected one of ${TCP_KEYS}`],
-      ['every=1s', 'interval must be between 10s and 1d, got "1s"'],
+      ['every=1s', 'every must be between 10s and 1d, got "1s"'],
       ['confirm=0', 'confirm must be a whole number between 1 and 10, got "0"'],
     ])('refuses %j for a tcp target', (options, error) => {
       expect(build(`tcp db.internal:5432 ${options}`)).toEqual({ ok: false, errors: [error] });
@@ -548,7 +533,7 @@ describe('buildTarget', () => {
 
     it('reports a duplicate even when the first value was refused', () => {
       expect(errorsOf(build('https://api.example.com/ every=1s every=1m'))).toEqual([
-        'interval must be between 10s and 1d, got "1s"',
+        'every must be between 10s and 1d, got "1s"',
         'option "every" is given twice',
       ]);
     });
@@ -796,7 +781,7 @@ describe('buildTarget', () => {
         'unexpected "extra": options are written key=value, like every=30s',
         URL_ERROR('ftp://x.example'),
         NAME_ERROR('Bad'),
-        'interval must be between 10s and 1d, got "1s"',
+        'every must be between 10s and 1d, got "1s"',
         `unknown option "foo" for a http target; expected one of ${HTTP_KEYS}`,
         'option "every" is given twice',
         'confirm must be a whole number between 1 and 10, got "0"',
@@ -947,7 +932,7 @@ describe('editTarget', () => {
 
   describe('refused edits', () => {
     it.each([
-      ['every=5s', ['interval must be between 10s and 1d, got "5s"']],
+      ['every=5s', ['every must be between 10s and 1d, got "5s"']],
       ['every=10s timeout=10s', ['timeout must be shorter than the interval (10s), got "10s"']],
       ['timeout=2m', ['timeout must be shorter than the interval (1m), got "2m"']],
       ['name=API', [NAME_ERROR('API')]],
@@ -1208,7 +1193,7 @@ describe('buildTarget for ec2', () => {
         ENDPOINT_ERROR('ftp://x.example'),
         `unknown option "method" for a ec2 target; expected one of ${EC2_KEYS}`,
         KEY_ERROR,
-        'interval must be between 10s and 1d, got "1s"',
+        'every must be between 10s and 1d, got "1s"',
         MISSING_REGION,
       ],
     });
@@ -1241,8 +1226,7 @@ describe('ec2 addresses and credentials as shown', () => {
   ])('%j is shown as %j, traced to %j port %i', (command, address, host, port) => {
     const target = buildEc2(command);
     expect(targetAddress(target)).toBe(address);
-    expect(targetHost(target)).toBe(host);
-    expect(servicePort(target)).toBe(port);
+    expect(traceTarget(target)).toEqual({ host, port });
   });
 
   it('never shows the secret or the token in the address', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
 import type { StateChange } from '../../src/domain/state.js';
-import type { HttpTarget } from '../../src/domain/target.js';
+import type { HttpTarget } from '../../src/kinds/http/index.js';
 import { createEngine, type CheckEvent, type Engine } from '../../src/engine/engine.js';
 import { phaseOffset } from '../../src/engine/jitter.js';
 import type { Probe } from '../../src/probes/probe.js';

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Ec2Target } from '../../src/domain/target.js';
-import { createEc2Probe } from '../../src/probes/ec2.js';
+import type { Ec2Target } from '../../src/kinds/ec2/index.js';
+import { createEc2Probe } from '../../src/kinds/ec2/probe.js';
 import { probeContext } from '../support/probe-context.js';
 
 let server: Server | undefined;

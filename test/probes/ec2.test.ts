@@ -2,8 +2,8 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
-import type { Ec2Target } from '../../src/domain/target.js';
-import { createEc2Client, createEc2Probe, type Ec2ClientSettings, type Ec2Probe } from '../../src/probes/ec2.js';
+import type { Ec2Target } from '../../src/kinds/ec2/index.js';
+import { createEc2Client, createEc2Probe, type Ec2ClientSettings, type Ec2Probe } from '../../src/kinds/ec2/probe.js';
 import { loopbackLookup } from '../support/fake-lookup.js';
 import { startMoto, motoTestsEnabled, type MotoServer } from '../support/moto.js';
 import { abortedProbeContext, probeContext, TEST_NOW } from '../support/probe-context.js';

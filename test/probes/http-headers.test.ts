@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseHeaderLine } from '../../src/domain/header.js';
 import type { Header } from '../../src/domain/target.js';
-import { createHttpAgent, createHttpProbe } from '../../src/probes/http.js';
+import { createHttpAgent, createHttpProbe } from '../../src/kinds/http/probe.js';
 import { runProbe } from '../support/probe-context.js';
 import { httpTarget, startTargetServer, type TargetServer } from '../support/target-server.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HttpTarget, TcpTarget } from '../../src/domain/target.js';
+import type { HttpTarget } from '../../src/kinds/http/index.js';
+import type { TcpTarget } from '../../src/kinds/tcp/index.js';
 import type { Probe } from '../../src/probes/probe.js';
 import { createProbeRegistry } from '../../src/probes/registry.js';
 

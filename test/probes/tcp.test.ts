@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
-import type { TcpTarget } from '../../src/domain/target.js';
-import { createTcpProbe } from '../../src/probes/tcp.js';
+import type { TcpTarget } from '../../src/kinds/tcp/index.js';
+import { createTcpProbe } from '../../src/kinds/tcp/probe.js';
 import { loopbackLookup } from '../support/fake-lookup.js';
 import { abortedProbeContext, probeContext, TEST_NOW } from '../support/probe-context.js';
 import { closedPort, startTargetServer, tcpTarget, type TargetServer, type TargetServerOptions } from '../support/target-server.js';

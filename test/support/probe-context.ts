@@ -1,5 +1,5 @@
 import type { CheckResult } from '../../src/domain/check.js';
-import type { Target } from '../../src/domain/target.js';
+import type { Target } from '../../src/kinds/index.js';
 import type { Probe, ProbeContext } from '../../src/probes/probe.js';
 
 /** A fixed wall-clock instant tests inject as `now`, so `CheckResult.at` is predictable. */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import type { HttpTarget, TcpTarget } from '../../src/domain/target.js';
+import type { HttpTarget } from '../../src/kinds/http/index.js';
+import type { TcpTarget } from '../../src/kinds/tcp/index.js';
 
 /** One request as the target server saw it. */
 export interface RecordedRequest {

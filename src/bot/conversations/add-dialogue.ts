@@ -1,6 +1,7 @@
 import type { Conversation } from '@grammyjs/conversations';
 import { parseArgs } from '../../domain/options.js';
-import { buildTarget } from '../../domain/target-options.js';
+import { KIND_LIST } from '../../kinds/index.js';
+import { buildTarget } from '../../targets/options.js';
 import type { DialogueContext, LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { addTarget, chatFullError, firstCheckLine, threadOf } from '../features/targets-write.js';
@@ -45,7 +46,7 @@ export function createAddDialogue(deps: BotDeps) {
     for (let attempt = 1; attempt <= ATTEMPTS && address === undefined; attempt++) {
       const text = await answer(
         attempt === 1
-          ? 'Which address should I check? Send a URL like <code>https://api.example.com/health</code>, or <code>tcp host:port</code>. /cancel stops.'
+          ? `Which address should I check? Send ${KIND_LIST.map((k) => k.dialogue).join(', or ')}. /cancel stops.`
           : 'Send the address again.',
       );
       if (text === undefined) return;

@@ -1,5 +1,5 @@
 import { Composer } from 'grammy';
-import type { Target } from '../../domain/target.js';
+import type { Target } from '../../kinds/index.js';
 import { formatWindowTime, occurrenceAt } from '../../domain/window.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';

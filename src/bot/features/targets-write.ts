@@ -4,8 +4,8 @@ import { keyboard } from '../../alerts/channels/telegram/api.js';
 import { formatDuration } from '../../domain/duration.js';
 import { quoteValue } from '../../domain/errors.js';
 import { parseArgs, type CommandArgs } from '../../domain/options.js';
-import { buildTarget, editTarget } from '../../domain/target-options.js';
-import { targetAddress, type Target } from '../../domain/target.js';
+import { buildTarget, editTarget, isSecretAnywhere } from '../../targets/options.js';
+import { targetAddress, type Target } from '../../kinds/index.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { errorText, managedByFile, settingsText, unknownTarget } from '../texts.js';
@@ -60,9 +60,10 @@ export async function firstCheckLine(deps: BotDeps, targetId: string): Promise<s
 /** The thread a message was posted in, when it is a forum topic message. */
 export const threadOf = (ctx: Context): number | undefined => (ctx.msg?.is_topic_message ? ctx.msg.message_thread_id : undefined);
 
-/** A command that carried a secret (`secret=`, `token=`) is deleted from the chat, or the user is asked to. */
+/** A command that carried a secret (an option its kind marks secret, like ec2's `secret=`) is deleted from the chat, or the user is asked to. */
 async function forgetSecrets(ctx: Context, args: CommandArgs): Promise<void> {
-  if (!args.options.some((o) => (o.key === 'secret' || o.key === 'token') && o.value !== '')) return;
+  // Any kind's secret key counts: a secret given to the wrong kind is still a secret.
+  if (!args.options.some((o) => isSecretAnywhere(o.key) && o.value !== '')) return;
   await forgetSecretMessage(ctx);
 }
 
@@ -139,7 +140,7 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
     await forgetSecrets(ctx, args.value);
   });
 
-  for (const [command, key] of [['interval', 'every'], ['timeout', 'timeout']] as const) {
+  for (const [command, key] of [['interval', 'interval'], ['timeout', 'timeout']] as const) {
     write.command(command, admin, async (ctx) => {
       const words = commandArgs(ctx).split(/\s+/).filter(Boolean);
       if (words.length !== 2) {

@@ -1,9 +1,9 @@
+import { traceTarget } from '../../kinds/index.js';
 import { Composer, InputFile, type Context } from 'grammy';
 import { ALERT_ACTIONS } from '../../alerts/channels/telegram/render.js';
 import { MESSAGE_LIMIT } from '../../alerts/split.js';
 import { formatHopTable, formatTraceReport } from '../../diagnostics/report.js';
 import { parseTraceHost } from '../../domain/host.js';
-import { servicePort, targetHost } from '../../domain/target.js';
 import { escapeHtml } from '../../lib/html.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
@@ -61,7 +61,9 @@ export function createTrace(deps: BotDeps): Composer<LookoutContext> {
     const word = commandArgs(ctx);
     if (word === '') return void (await ctx.reply(errorText(['give a host name, an IP address or a target name'], 'trace'), html));
     const target = /^[a-z0-9][a-z0-9_-]{0,31}$/i.test(word) ? await deps.catalog.get(ctx.chat.id, word.toLowerCase()) : undefined;
-    if (target) return traceInChat(deps, ctx, targetHost(target), servicePort(target));
+    const to = target ? traceTarget(target) : undefined;
+    if (target && !to) return void (await ctx.reply(errorText([`${target.name} is a ${target.kind} target: it has no host to trace`], 'trace'), html));
+    if (to) return traceInChat(deps, ctx, to.host, to.port);
     const host = parseTraceHost(word);
     if (!host.ok) return void (await ctx.reply(errorText(host.errors, 'trace'), html));
     await traceInChat(deps, ctx, host.value, undefined);
@@ -70,9 +72,10 @@ export function createTrace(deps: BotDeps): Composer<LookoutContext> {
   trace.callbackQuery(new RegExp(`^${ALERT_ACTIONS.trace}:(.+)$`), admin, async (ctx) => {
     const targetId = ctx.match[1]!;
     const target = targetId.startsWith(`${ctx.chat?.id}/`) ? deps.engine.target(targetId) : undefined;
-    if (!target) return void (await ctx.answerCallbackQuery({ text: 'That target no longer exists.' }));
-    await ctx.answerCallbackQuery({ text: `Tracing ${targetHost(target)}…` });
-    await traceInChat(deps, ctx, targetHost(target), servicePort(target), ctx.callbackQuery.message?.message_id);
+    const to = target ? traceTarget(target) : undefined;
+    if (!to) return void (await ctx.answerCallbackQuery({ text: target ? 'That target has no host to trace.' : 'That target no longer exists.' }));
+    await ctx.answerCallbackQuery({ text: `Tracing ${to.host}…` });
+    await traceInChat(deps, ctx, to.host, to.port, ctx.callbackQuery.message?.message_id);
   });
 
   return trace;

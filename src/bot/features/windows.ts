@@ -4,7 +4,7 @@ import { escapeHtml } from '../../alerts/format.js';
 import { formatDuration } from '../../domain/duration.js';
 import { quoteValue } from '../../domain/errors.js';
 import { parseArgs } from '../../domain/options.js';
-import { parseEscalate } from '../../domain/target-options.js';
+import { parseEscalate } from '../../targets/options.js';
 import type { ChatSettings } from '../../store/chats.js';
 import {
   formatWindowTime,

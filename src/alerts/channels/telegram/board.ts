@@ -1,5 +1,5 @@
 import type { StateRecord, TargetState } from '../../../domain/state.js';
-import type { Target } from '../../../domain/target.js';
+import type { Target } from '../../../kinds/index.js';
 import type { Clock, TimerHandle } from '../../../lib/clock.js';
 import type { Logger } from '../../../lib/logger.js';
 import type { KeyvStore } from '../../../store/keyv.js';

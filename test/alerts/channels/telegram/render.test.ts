@@ -31,7 +31,7 @@ import type { CheckResult } from '../../../../src/domain/check.js';
 import { shortId } from '../../../../src/domain/incident.js';
 import type { IncidentFacts, Notification, NotificationKind, TargetFacts, TraceFacts } from '../../../../src/domain/notification.js';
 import type { StateChange } from '../../../../src/domain/state.js';
-import { targetAddress } from '../../../../src/domain/target.js';
+import { targetAddress } from '../../../../src/kinds/index.js';
 import { httpTarget, tcpTarget } from '../../../support/target-server.js';
 
 const AT = Date.UTC(2026, 10, 23, 18, 0, 5);

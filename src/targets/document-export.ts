@@ -1,20 +1,18 @@
-import { formatDuration } from './duration.js';
-import { DOCUMENT_VERSION, MASKED, type TargetEntry, type TargetsDocument, type WindowEntry } from './document.js';
-import { formatExpect, type Target } from './target.js';
-import type { Window } from './window.js';
+import { formatDuration } from '../domain/duration.js';
+import type { Window } from '../domain/window.js';
+import { moduleOf, type Target } from '../kinds/index.js';
+import { DOCUMENT_VERSION, type TargetEntry, type TargetsDocument, type WindowEntry } from './document.js';
 
 // Writing the targets document (/export): the other half of document.ts, which reads it.
 
-/** A secret as an export writes it. */
-const secretOut = (value: string, secrets: boolean): string => (secrets ? value : MASKED);
-
-/** One target as a document entry (defaults left out, secrets masked unless asked for). */
+/** One target as a document entry (defaults left out, secrets masked unless asked for); the kind writes its own keys. */
 export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
+  const module = moduleOf(t);
+  const own = module.entry(t, secrets);
+  const { [module.address.key]: address, ...rest } = own;
   const entry: TargetEntry = { name: t.name };
   if (t.kind !== 'http') entry.kind = t.kind;
-  if (t.kind === 'http') entry.url = t.url;
-  else if (t.kind === 'tcp') entry.host = t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
-  else entry.endpoint = t.endpoint;
+  if (module.address.key !== 'name') entry[module.address.key] = address;
   if (t.threadId !== undefined) entry.thread = t.threadId;
   entry.every = formatDuration(t.everyMs);
   entry.timeout = formatDuration(t.timeoutMs);
@@ -26,20 +24,7 @@ export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
   if (t.slaPct !== undefined) entry.sla = t.slaPct;
   if (t.escalateMs !== undefined) entry.escalate = t.escalateMs === 0 ? 0 : formatDuration(t.escalateMs);
   if (t.notify !== undefined) entry.notify = t.notify;
-  if (t.kind === 'http') {
-    if (t.method !== 'GET') entry.method = t.method;
-    entry.expect = formatExpect(t.expect);
-    if (t.keyword !== undefined) entry.keyword = t.keyword;
-    if (t.maintenance !== undefined) entry.maintenance = t.maintenance;
-    if (t.latencyMs !== undefined) entry.latency = t.latencyMs;
-    if (t.headers.length > 0) entry.headers = Object.fromEntries(t.headers.map((h) => [h.name, secretOut(h.value, secrets)]));
-  }
-  if (t.kind === 'ec2') {
-    entry.region = t.region;
-    if (t.accessKeyId !== undefined) entry.key = secrets ? t.accessKeyId : MASKED;
-    if (t.secretAccessKey !== undefined) entry.secret = secretOut(t.secretAccessKey, secrets);
-    if (t.sessionToken !== undefined) entry.token = secretOut(t.sessionToken, secrets);
-  }
+  Object.assign(entry, rest);
   if (t.note !== undefined) entry.note = t.note;
   if (t.paused) entry.paused = true;
   return entry;

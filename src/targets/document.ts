@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { clipText, quoteValue } from './errors.js';
-import { headerNameError } from './header.js';
-import type { CommandArgs } from './options.js';
-import { invalid, valid, type Parsed } from './result.js';
-import { buildTarget } from './target-options.js';
-import type { Target, TargetKind } from './target.js';
-import { isExpired, parseCron, parseStart, parseTimeZone, parseWindowDuration, WINDOW_LIMITS, type Window } from './window.js';
+import { clipText, quoteValue } from '../domain/errors.js';
+import { headerNameError } from '../domain/header.js';
+import type { CommandArgs } from '../domain/options.js';
+import { invalid, valid, type Parsed } from '../domain/result.js';
+import { isExpired, parseCron, parseStart, parseTimeZone, parseWindowDuration, WINDOW_LIMITS, type Window } from '../domain/window.js';
+import { KIND_LIST, KIND_NAMES, moduleNamed, type Target, type TargetKind } from '../kinds/index.js';
+import { ALIASES, allOptionKeys, buildTarget, isSecretOption, optionKeys } from './options.js';
 
 // The targets document: what TARGETS_FILE declares and what /export writes and /import reads.
 // Every value is written as it would be in `/add` (`every: 30s`, `expect: 200-299`), and goes through
@@ -19,41 +19,30 @@ export const MASKED = '••••';
 
 const scalar = z.union([z.string(), z.number()]);
 
-/** One target entry: the /add options, plus its address, chat and topic. */
-const targetEntry = z
-  .object({
-    name: z.string(),
-    kind: z.enum(['http', 'tcp', 'ec2']),
-    url: z.string(),
-    host: z.string(),
-    endpoint: z.string(),
-    chat: z.number().int(),
-    thread: z.number().int(),
-    paused: z.boolean(),
-    headers: z.record(z.string(), z.string()),
-    every: scalar,
-    timeout: scalar,
-    retry: scalar,
-    confirm: scalar,
-    recover: scalar,
-    note: z.string(),
-    remind: scalar,
-    errorrate: scalar,
-    sla: scalar,
-    escalate: scalar,
-    notify: z.union([z.string(), z.array(z.string())]),
-    method: z.string(),
-    expect: scalar,
-    keyword: z.string(),
-    maintenance: z.string(),
-    latency: scalar,
-    region: z.string(),
-    key: z.string(),
-    secret: z.string(),
-    token: z.string(),
-  })
-  .partial()
-  .strict();
+/** The keys of a target entry besides the options: its name, kind, chat, topic and state. */
+const ENTRY_BASE = {
+  name: z.string(),
+  kind: z.enum(KIND_NAMES as [TargetKind, ...TargetKind[]]),
+  chat: z.number().int(),
+  thread: z.number().int(),
+  paused: z.boolean(),
+};
+
+/**
+ * One target entry: the /add options of every kind (and their aliases), each kind's address key and its
+ * other keys (http's `headers:`), plus name, kind, chat and topic. Built from the kinds; whether a key
+ * belongs to the entry's kind is the option grammar's to say, with the same words as in the chat.
+ */
+function targetEntrySchema() {
+  const shape: Record<string, z.ZodType> = {};
+  for (const key of allOptionKeys()) shape[key] = z.union([scalar, z.array(scalar)]);
+  for (const m of KIND_LIST) {
+    if (!Object.hasOwn(shape, m.address.key)) shape[m.address.key] = scalar;
+    for (const key of Object.keys(m.entryKeys ?? {})) shape[key] = z.unknown();
+  }
+  return z.object({ ...shape, ...ENTRY_BASE }).partial().strict();
+}
+const targetEntry = targetEntrySchema();
 
 /** One window entry: a one-off (`start`) or recurring (`cron`) maintenance window or a mute. */
 const windowEntry = z
@@ -95,8 +84,8 @@ const documentSchema = z
   .partial()
   .strict();
 
-/** A target as written in a document. */
-export type TargetEntry = z.infer<typeof targetEntry>;
+/** A target as written in a document: its base keys, and the options and kind keys by name. */
+export type TargetEntry = Partial<{ name: string; kind: TargetKind; chat: number; thread: number; paused: boolean }> & Record<string, unknown>;
 /** A window as written in a document. */
 export type WindowEntry = z.infer<typeof windowEntry>;
 /** A destination as written in a document. */
@@ -111,14 +100,6 @@ export interface ChannelInput {
   address: string;
   options: Array<{ key: string; value: string }>;
 }
-
-/** The entry keys that are /add options, in the order an export writes them. */
-const OPTION_KEYS = [
-  'every', 'timeout', 'retry', 'confirm', 'recover', 'remind', 'errorrate', 'sla', 'escalate', 'notify', 'method', 'expect', 'keyword',
-  'maintenance', 'latency', 'region', 'key', 'secret', 'token', 'note',
-] as const;
-
-const ADDRESS_KEY: Record<TargetKind, 'url' | 'host' | 'endpoint'> = { http: 'url', tcp: 'host', ec2: 'endpoint' };
 
 /** What a document is read against: the time, the deployment's rules and where targets go by default. */
 export interface DocumentContext {
@@ -190,52 +171,55 @@ function shapeErrors(error: z.ZodError, data: unknown): string[] {
 /** An entry's value as the /add grammar spells it. */
 const optionText = (value: string | number): string => (typeof value === 'number' ? String(value) : value);
 
+/** The keys of an entry that are not options of any kind. */
+const NOT_OPTIONS = new Set(['kind', 'chat', 'thread', 'paused']);
+
 /** The /add arguments an entry stands for; masked values are taken from the stored target. */
 function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | undefined, errors: string[], at: string): CommandArgs {
-  const address = entry[ADDRESS_KEY[kind]];
+  const module = moduleNamed(kind);
+  const own = existing?.kind === kind ? existing : undefined;
+  const address = entry[module.address.key] as string | number | undefined;
   const options: CommandArgs['options'] = [];
-  if (entry.name !== undefined) options.push({ key: 'name', value: entry.name });
-  for (const key of OPTION_KEYS) {
-    const value = entry[key];
-    if (value === undefined) continue;
-    if (value === MASKED && (key === 'secret' || key === 'token' || key === 'key')) {
-      const stored = existing?.kind === 'ec2' ? { key: existing.accessKeyId, secret: existing.secretAccessKey, token: existing.sessionToken }[key] : undefined;
+  for (const [key, value] of Object.entries(entry)) {
+    if (value === undefined || NOT_OPTIONS.has(key) || key === module.address.key) continue;
+    const special = module.entryKeys?.[key];
+    if (special) {
+      const wrong = special.shape(value);
+      if (wrong) errors.push(`${at}.${key}: ${wrong}`);
+      else options.push(...special.options(value, own, at, errors));
+      continue;
+    }
+    const values = (Array.isArray(value) ? value : [value]) as Array<string | number>;
+    if (value === MASKED && isSecretOption(kind, key)) {
+      const stored = own ? module.stored?.(own, ALIASES[key] ?? key) : undefined;
       if (stored === undefined) errors.push(`${at}.${key} is masked (${MASKED}): write the real value`);
       else options.push({ key, value: stored });
       continue;
     }
-    options.push({ key, value: Array.isArray(value) ? value.join(',') : optionText(value) });
+    // A list is one comma-separated value, except for options given once per value (`assert:`).
+    const repeatable = module.options[ALIASES[key] ?? key]?.repeatable === true;
+    if (Array.isArray(value) && repeatable) for (const v of values) options.push({ key, value: optionText(v) });
+    else options.push({ key, value: values.map(optionText).join(',') });
   }
-  for (const [name, value] of Object.entries(entry.headers ?? {})) {
-    // Checked here, before `Name: value` is put together: a name with a colon would split elsewhere.
-    const nameError = headerNameError(name);
-    if (nameError) {
-      errors.push(`${at}.headers: ${nameError}`);
-      continue;
-    }
-    if (value === MASKED) {
-      const stored = existing?.kind === 'http' ? existing.headers.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value : undefined;
-      if (stored === undefined) errors.push(`${at}.headers.${clipText(name)} is masked (${MASKED}): write the real value`);
-      else options.push({ key: 'header', value: `${name}: ${stored}` });
-      continue;
-    }
-    options.push({ key: 'header', value: `${name}: ${value}` });
-  }
-  return { positional: address === undefined ? [kind] : [kind, address], options };
+  return { positional: address === undefined ? [kind] : [kind, optionText(address)], options };
 }
 
-/** Which kind an entry is: `kind:`, else the address key it has. */
+/** Which kind an entry is: `kind:`, else the first kind (in registration order) whose address key it has. */
 function entryKind(entry: TargetEntry, at: string, errors: string[]): TargetKind | undefined {
-  const present = (['url', 'host', 'endpoint'] as const).filter((k) => entry[k] !== undefined);
-  const kind = entry.kind ?? (present[0] === 'host' ? 'tcp' : present[0] === 'endpoint' ? 'ec2' : 'http');
-  const wanted = ADDRESS_KEY[kind];
-  if (present.length === 0) {
-    errors.push(`${at}: give the address as ${wanted}: (url: for http, host: host:port for tcp, endpoint: for ec2)`);
-    return undefined;
-  }
-  const wrong = present.filter((k) => k !== wanted);
+  const addressed = KIND_LIST.filter((m) => m.address.key !== 'name');
+  const present = addressed.filter((m) => entry[m.address.key] !== undefined);
+  const kind = entry.kind ?? present[0]?.kind ?? KIND_NAMES[0]!;
+  const module = moduleNamed(kind);
+  const wanted = module.address.key;
+  const keys = new Set([...optionKeys(kind), wanted, ...Object.keys(module.entryKeys ?? {})]);
+  const wrong = [...new Set(addressed.map((m) => m.address.key))].filter((k) => !keys.has(k) && entry[k] !== undefined);
   if (wrong.length > 0) {
     errors.push(`${at}: a ${kind} target takes ${wanted}:, not ${wrong.map((k) => `${k}:`).join(' or ')}`);
+    return undefined;
+  }
+  if (entry[wanted] === undefined) {
+    const hints = addressed.map((m) => `${m.address.documentHint ?? `${m.address.key}:`} for ${m.kind}`).join(', ');
+    errors.push(wanted === 'name' ? `${at}: a ${kind} target needs name:` : `${at}: give the address as ${wanted}: (${hints})`);
     return undefined;
   }
   return kind;
@@ -274,7 +258,7 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
   const targets: Target[] = [];
   const seen = new Map<string, string>();
   (doc.targets ?? []).forEach((entry, i) => {
-    const at = `targets[${i}]${entry.name !== undefined ? ` (${clipText(entry.name)})` : ''}`;
+    const at = `targets[${i}]${typeof entry.name === 'string' ? ` (${clipText(entry.name)})` : ''}`;
     const local: string[] = [];
     const kind = entryKind(entry, at, local);
     const chatId = entryChat(entry.chat, doc.chat, ctx, at, local);

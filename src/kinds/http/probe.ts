@@ -2,13 +2,14 @@ import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import type { CheckResult, Observations } from '../domain/check.js';
-import { formatExpect, statusExpected, type HttpTarget } from '../domain/target.js';
-import { guardedLookup, literalRefusal } from './address-guard.js';
-import { detectMaintenance } from './maintenance.js';
-import { describeNetworkError } from './network-error.js';
-import { parseJwtExpiry, parseRateLimit, type ResponseHeaders } from './observations.js';
-import type { Probe, ProbeContext } from './probe.js';
+import type { CheckResult, Observations } from '../../domain/check.js';
+import { formatExpect, statusExpected } from '../../domain/target.js';
+import { type HttpTarget } from './index.js';
+import { guardedLookup, literalRefusal } from '../../probes/address-guard.js';
+import { detectMaintenance } from '../../probes/maintenance.js';
+import { describeNetworkError } from '../../probes/network-error.js';
+import { parseJwtExpiry, parseRateLimit, type ResponseHeaders } from '../../probes/observations.js';
+import type { Probe, ProbeContext } from '../../probes/probe.js';
 
 /** How the http probe talks to the network. */
 export interface HttpProbeOptions {

@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { CheckResult } from '../domain/check.js';
-import type { TcpTarget } from '../domain/target.js';
-import { guardedLookup, literalRefusal, type AddressGuardOptions } from './address-guard.js';
-import { describeNetworkError } from './network-error.js';
-import type { Probe, ProbeContext } from './probe.js';
+import type { CheckResult } from '../../domain/check.js';
+import type { TcpTarget } from './index.js';
+import { guardedLookup, literalRefusal, type AddressGuardOptions } from '../../probes/address-guard.js';
+import { describeNetworkError } from '../../probes/network-error.js';
+import type { Probe, ProbeContext } from '../../probes/probe.js';
 
 /** How the tcp probe resolves names and which addresses it refuses. */
 export type TcpProbeOptions = AddressGuardOptions;

@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { request, type Dispatcher } from 'undici';
-import type { CheckResult } from '../domain/check.js';
-import type { Ec2Target } from '../domain/target.js';
-import { guardedLookup, literalRefusal } from './address-guard.js';
-import { createHttpAgent } from './http.js';
-import { describeNetworkError, type FailureDescription } from './network-error.js';
-import type { Probe, ProbeContext } from './probe.js';
-import { detectMaintenance, type FailedAnswer } from './maintenance.js';
+import type { CheckResult } from '../../domain/check.js';
+import type { Ec2Target } from './index.js';
+import { guardedLookup, literalRefusal } from '../../probes/address-guard.js';
+import { createHttpAgent } from '../http/probe.js';
+import { describeNetworkError, type FailureDescription } from '../../probes/network-error.js';
+import type { Probe, ProbeContext } from '../../probes/probe.js';
+import { detectMaintenance, type FailedAnswer } from '../../probes/maintenance.js';
 
 /** What an EC2 client is made for: one endpoint, region and set of credentials. */
 export interface Ec2ClientSettings {
