@@ -13,6 +13,7 @@ import {
   type TargetCommon,
 } from '../../domain/target.js';
 import { defineKind, errorOf, type Draft, type OptionSpec } from '../kind.js';
+import { formatAssertion, MAX_ASSERTIONS_PER_TARGET, parseAssertion } from './assert.js';
 import { createHttpProbe } from './probe.js';
 
 /** An HTTP(S) endpoint checked with one request. */
@@ -26,6 +27,8 @@ export interface HttpTarget extends TargetCommon {
   latencyMs?: number;
   /** Extra text that marks a maintenance page (besides the usual words). */
   maintenance?: string;
+  /** JSON assertions on the body, in their canonical text (`$.status == "ok"`); all must hold. */
+  asserts?: string[];
 }
 
 type HttpDraft = Draft<HttpTarget>;
@@ -40,6 +43,9 @@ function phraseOption(set: (d: HttpDraft, value: string | undefined) => void): O
     },
   };
 }
+
+/** Drafts whose assertion list this build or edit has started: the first `assert=` of an edit replaces the list. */
+const assertsStarted = new WeakSet<object>();
 
 const url: OptionSpec<HttpDraft> = {
   apply: (d, v, ctx) => errorOf(parseTargetUrl(v, ctx.allowMetadata), (u) => (d.url = u.href)),
@@ -77,6 +83,24 @@ export const httpKind = defineKind<HttpTarget>({
           return `${key} must be a threshold in milliseconds between ${LIMITS.latencyMinMs} and ${LIMITS.latencyMaxMs} (like 800 or 2s), or 0 for none, got ${quoteValue(v)}`;
         }
         d.latencyMs = parsed.value;
+        return undefined;
+      },
+    },
+    assert: {
+      repeatable: true,
+      apply: (d, v, { key }) => {
+        const list = assertsStarted.has(d) ? [...(d.asserts ?? [])] : [];
+        assertsStarted.add(d);
+        // `assert=` alone clears the list.
+        if (v.trim() === '') {
+          d.asserts = undefined;
+          return undefined;
+        }
+        const parsed = parseAssertion(v);
+        if (!parsed.ok) return parsed.errors.map((e) => (e.startsWith('assert') ? e.replace(/^assert/, key) : e)).join('; ');
+        list.push(formatAssertion(parsed.value));
+        if (list.length > MAX_ASSERTIONS_PER_TARGET) return `at most ${MAX_ASSERTIONS_PER_TARGET} ${key}= are allowed`;
+        d.asserts = list;
         return undefined;
       },
     },
@@ -130,24 +154,35 @@ export const httpKind = defineKind<HttpTarget>({
     ...(d.maintenance !== undefined ? { maintenance: d.maintenance } : {}),
     headers: d.headers ?? [],
     ...(d.latencyMs !== undefined ? { latencyMs: d.latencyMs } : {}),
+    ...(d.asserts !== undefined && d.asserts.length > 0 ? { asserts: d.asserts } : {}),
   }),
-  check: (t) => (t.method === 'HEAD' && t.keyword !== undefined ? ['keyword cannot be used with method=HEAD: a HEAD response has no body'] : []),
+  check(t) {
+    const errors: string[] = [];
+    if (t.method === 'HEAD' && t.keyword !== undefined) errors.push('keyword cannot be used with method=HEAD: a HEAD response has no body');
+    if (t.method === 'HEAD' && t.asserts !== undefined) errors.push('assert cannot be used with method=HEAD: a HEAD response has no body');
+    return errors;
+  },
   nameHost: (d) => new URL(d.url as string).hostname,
   show: (t) => t.url,
   describe(t) {
     const parts = [`${t.method}, expect ${formatExpect(t.expect)}`];
     if (t.keyword !== undefined) parts.push(`keyword "${t.keyword}"`);
     if (t.latencyMs !== undefined) parts.push(`latency warning over ${t.latencyMs} ms`);
+    if (t.asserts !== undefined) parts.push(`${t.asserts.length} JSON assertion${t.asserts.length > 1 ? 's' : ''}`);
     return parts.join(', ');
   },
-  statusLines: (t) => (t.headers.length > 0 ? [`Headers: ${t.headers.map((h) => `${h.name}: ${maskHeaderValue(h.value)}`).join(', ')}`] : []),
+  statusLines: (t) => [
+    ...(t.headers.length > 0 ? [`Headers: ${t.headers.map((h) => `${h.name}: ${maskHeaderValue(h.value)}`).join(', ')}`] : []),
+    ...(t.asserts ?? []).map((a) => `Assert: ${a}`),
+  ],
   entry(t, secrets) {
-    const entry: Record<string, string | number | Record<string, string>> = { url: t.url };
+    const entry: Record<string, string | number | readonly string[] | Record<string, string>> = { url: t.url };
     if (t.method !== 'GET') entry.method = t.method;
     entry.expect = formatExpect(t.expect);
     if (t.keyword !== undefined) entry.keyword = t.keyword;
     if (t.maintenance !== undefined) entry.maintenance = t.maintenance;
     if (t.latencyMs !== undefined) entry.latency = t.latencyMs;
+    if (t.asserts !== undefined) entry.assert = t.asserts;
     if (t.headers.length > 0) entry.headers = Object.fromEntries(t.headers.map((h) => [h.name, secrets ? h.value : MASK]));
     return entry;
   },

@@ -4,7 +4,8 @@ import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { CheckResult, Observations } from '../../domain/check.js';
 import { formatExpect, statusExpected } from '../../domain/target.js';
-import { type HttpTarget } from './index.js';
+import { evaluate, MAX_ASSERT_BODY_BYTES, parseAssertion, type Assertion } from './assert.js';
+import type { HttpTarget } from './index.js';
 import { guardedLookup, literalRefusal } from '../../probes/address-guard.js';
 import { detectMaintenance } from '../../probes/maintenance.js';
 import { describeNetworkError } from '../../probes/network-error.js';
@@ -156,6 +157,24 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number)
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
+/** Parsed assertions by their text: a target's list is parsed once, not at every check. */
+const parsedAssertions = new Map<string, Assertion>();
+
+/** The assertions of a target's texts (each was validated when the target was saved). */
+function assertionsOf(texts: readonly string[]): Assertion[] {
+  return texts.flatMap((text) => {
+    let a = parsedAssertions.get(text);
+    if (a === undefined) {
+      const parsed = parseAssertion(text);
+      if (!parsed.ok) return [];
+      a = parsed.value;
+      if (parsedAssertions.size >= 10_000) parsedAssertions.clear();
+      parsedAssertions.set(text, a);
+    }
+    return [a];
+  });
+}
+
 /** How much of a failed answer is read to look for a maintenance page. */
 const MAINTENANCE_BODY_BYTES = 65_536;
 
@@ -187,10 +206,13 @@ export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarge
         const certExpiresAt =
           certExpiries !== undefined && target.url.startsWith('https:') ? certExpiries.get(new URL(target.url).origin) : undefined;
         let body = '';
+        let failed: string | undefined;
         const status = res.statusCode;
         const expected = statusExpected(target.expect, status);
-        // A keyword needs the body; so does an unexpected status, to tell a maintenance page from an outage.
-        if (target.keyword !== undefined && target.method !== 'HEAD') body = await readText(res.body, maxBodyBytes);
+        // A keyword or an assertion needs the body; so does an unexpected status, to tell a maintenance page from an outage.
+        // One byte past the assertions' limit is read, so a body that is too large is told apart from one that fits.
+        if (target.asserts !== undefined && target.method !== 'HEAD') body = await readText(res.body, Math.max(maxBodyBytes, MAX_ASSERT_BODY_BYTES + 1));
+        else if (target.keyword !== undefined && target.method !== 'HEAD') body = await readText(res.body, maxBodyBytes);
         else if (!expected && target.method !== 'HEAD') body = await readText(res.body, MAINTENANCE_BODY_BYTES);
         // dump() gets the signal: without it an abort that cuts a slow body short resolves, and the check would pass.
         else await res.body.dump({ signal: ctx.signal, limit: 128 * 1024 });
@@ -208,6 +230,8 @@ export function createHttpProbe(options: HttpProbeOptions = {}): Probe<HttpTarge
           if (maintenance) result.maintenance = maintenance;
         } else if (target.keyword !== undefined && !body.includes(target.keyword)) {
           result = { ok: false, at, latencyMs, status, failure: 'keyword', reason: `keyword "${target.keyword}" not found in the response` };
+        } else if (target.asserts !== undefined && (failed = evaluate(body, assertionsOf(target.asserts))) !== undefined) {
+          result = { ok: false, at, latencyMs, status, failure: 'keyword', reason: failed };
         } else {
           result = { ok: true, at, latencyMs, status };
         }
