@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { DEFAULT_TRACE_SETTINGS, type TraceSettings } from '../diagnostics/mtr.js';
+import type { TraceSettings } from '../diagnostics/mtr.js';
 import { parseDuration } from '../domain/duration.js';
 import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
-import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
+import type { LogLevel } from '../lib/logger.js';
+import { CORE_SETTINGS, type SettingDeclaration, type SettingNameOf } from './settings.js';
 
 /** Lookout's settings, parsed and validated once at start. */
 export interface Config {
@@ -29,7 +30,7 @@ export interface Config {
   /** How long history is kept: per-minute buckets (hours) and per-hour buckets, timeline and incidents (days). */
   history: { minuteHours: number; hourDays: number };
   /** Network traces: the mtr binary and how long and how hard it probes. */
-  trace: TraceSettings & { mode: 'icmp' | 'tcp' | 'auto' };
+  trace: TraceSettings & { mode: TraceModeSetting };
   /** The settings the channel kinds declare (`SMTP_URL`, `SLACK_BOT_TOKEN`, ...), those that are set. */
   channelEnv: Readonly<Record<string, string>>;
   /** Secret values among them, kept out of every log line. */
@@ -51,21 +52,31 @@ export class ConfigError extends Error {
 }
 
 /** How many targets a chat may have unless `MAX_TARGETS_PER_CHAT` says otherwise. */
-export const DEFAULT_MAX_TARGETS_PER_CHAT = 1_000;
+export const DEFAULT_MAX_TARGETS_PER_CHAT: number = CORE_SETTINGS.MAX_TARGETS_PER_CHAT.default;
+
+/** The values a choice setting accepts. */
+type ChoiceOf<N extends SettingNameOf<'choice'>> = (typeof CORE_SETTINGS)[N]['values'][number];
+type TraceModeSetting = ChoiceOf<'TRACE_MODE'>;
 
 const TOKEN_RE = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
 const CHAT_ID_RE = /^-?\d{1,20}$/;
 
-/** Pure: reads and validates every setting of product.md from `env`. */
+/**
+ * Pure: reads and validates every setting from `env`. Names, defaults, ranges and allowed values are
+ * those declared in `settings.ts` (the list README and `.env.example` are checked against), and each
+ * setting can only be read as the kind it is declared.
+ */
 export function parseEnv(env: Env): ConfigResult {
   const errors: string[] = [];
-  const text = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
+  /** A value that is set, trimmed; any name (Lookout's own settings and the channel kinds'). */
+  const value = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
   };
+  const text = (name: SettingNameOf<'text'>): string | undefined => value(name);
 
-  const idList = (name: string): number[] => {
-    const raw = text(name);
+  const idList = (name: SettingNameOf<'ids'>): number[] => {
+    const raw = value(name);
     if (raw === undefined) return [];
     const ids: number[] = [];
     const bad: string[] = [];
@@ -77,8 +88,9 @@ export function parseEnv(env: Env): ConfigResult {
     return ids;
   };
 
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name);
+  const integer = (name: SettingNameOf<'integer'>): number => {
+    const { default: fallback, min, max } = CORE_SETTINGS[name];
+    const raw = value(name);
     if (raw === undefined) return fallback;
     const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -88,8 +100,9 @@ export function parseEnv(env: Env): ConfigResult {
     return n;
   };
 
-  const boolean = (name: string, fallback: boolean): boolean => {
-    const raw = text(name)?.toLowerCase();
+  const boolean = (name: SettingNameOf<'boolean'>): boolean => {
+    const fallback = CORE_SETTINGS[name].default;
+    const raw = value(name)?.toLowerCase();
     if (raw === undefined) return fallback;
     if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
     if (['0', 'false', 'no', 'off'].includes(raw)) return false;
@@ -97,8 +110,11 @@ export function parseEnv(env: Env): ConfigResult {
     return fallback;
   };
 
-  const url = (name: string, fallback?: string, httpsOnly = false): string | undefined => {
-    const raw = text(name);
+  const url = (name: SettingNameOf<'url'>): string | undefined => {
+    const setting: SettingDeclaration & { kind: 'url' } = CORE_SETTINGS[name];
+    const fallback = setting.default;
+    const httpsOnly = setting.httpsOnly === true;
+    const raw = value(name);
     if (raw === undefined) return fallback;
     try {
       const u = new URL(raw);
@@ -111,8 +127,9 @@ export function parseEnv(env: Env): ConfigResult {
   };
 
   /** A duration setting in seconds (`1`, `0.5`, `2s`, `500ms`). */
-  const seconds = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name);
+  const seconds = (name: SettingNameOf<'seconds'>): number => {
+    const { default: fallback, min, max } = CORE_SETTINGS[name];
+    const raw = value(name);
     if (raw === undefined) return fallback;
     const parsed = /^\d+(\.\d+)?$/.test(raw) ? { ok: true as const, value: Number(raw) * 1_000 } : parseDuration(raw, name);
     if (!parsed.ok || parsed.value < min * 1_000 || parsed.value > max * 1_000) {
@@ -122,20 +139,23 @@ export function parseEnv(env: Env): ConfigResult {
     return parsed.value / 1_000;
   };
 
-  const traceMode = (): 'icmp' | 'tcp' | 'auto' => {
-    const raw = text('TRACE_MODE')?.toLowerCase() ?? 'auto';
-    if (raw === 'icmp' || raw === 'tcp' || raw === 'auto') return raw;
-    errors.push(`TRACE_MODE must be icmp, tcp or auto, got ${JSON.stringify(env.TRACE_MODE)}`);
-    return 'auto';
+  /** One of the declared values (any case); `expected` says which, as the error puts it. */
+  const choice = <N extends SettingNameOf<'choice'>>(name: N, expected: (values: readonly string[]) => string): ChoiceOf<N> => {
+    const { default: fallback, values } = CORE_SETTINGS[name];
+    const raw = value(name)?.toLowerCase() ?? fallback;
+    if ((values as readonly string[]).includes(raw)) return raw as ChoiceOf<N>;
+    errors.push(`${name} must be ${expected(values)}, got ${JSON.stringify(env[name])}`);
+    return fallback as ChoiceOf<N>;
   };
 
-  const dayList = (name: string, fallback: number[]): number[] => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
+  const dayList = (name: SettingNameOf<'days'>): number[] => {
+    const { default: fallback, min, max } = CORE_SETTINGS[name];
+    const raw = value(name);
+    if (raw === undefined) return [...fallback];
     const days = raw.split(',').map((p) => p.trim()).filter(Boolean);
-    if (days.length === 0 || days.some((d) => !/^\d{1,3}$/.test(d) || Number(d) < 1 || Number(d) > 365)) {
-      errors.push(`${name} must be comma-separated whole days between 1 and 365, like 14,7,3,1, got ${JSON.stringify(raw)}`);
-      return fallback;
+    if (days.length === 0 || days.some((d) => !/^\d{1,3}$/.test(d) || Number(d) < min || Number(d) > max)) {
+      errors.push(`${name} must be comma-separated whole days between ${min} and ${max}, like 14,7,3,1, got ${JSON.stringify(raw)}`);
+      return [...fallback];
     }
     return [...new Set(days.map(Number))].sort((a, b) => b - a);
   };
@@ -152,8 +172,8 @@ export function parseEnv(env: Env): ConfigResult {
     errors.push('ALLOWED_CHAT_IDS is required with BOT_TOKEN: the comma-separated ids of the chats Lookout serves');
   }
   const adminUserIds = idList('ADMIN_USER_IDS');
-  const telegramApiRoot = url('TELEGRAM_API_ROOT', 'https://api.telegram.org')!;
-  const webhookUrl = url('WEBHOOK_URL', undefined, true);
+  const telegramApiRoot = url('TELEGRAM_API_ROOT') ?? CORE_SETTINGS.TELEGRAM_API_ROOT.default;
+  const webhookUrl = url('WEBHOOK_URL');
   const webhookSecret = text('WEBHOOK_SECRET');
   if (webhookSecret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
     errors.push('WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "_" or "-"');
@@ -161,54 +181,52 @@ export function parseEnv(env: Env): ConfigResult {
   if (webhookUrl !== undefined && webhookSecret === undefined) {
     errors.push('WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post updates');
   }
-  if (webhookUrl !== undefined && text('HTTP_PORT') === '0') {
+  if (webhookUrl !== undefined && value('HTTP_PORT') === '0') {
     errors.push('HTTP_PORT must not be 0 with WEBHOOK_URL: Telegram posts the updates to this server');
   }
-  const logLevelRaw = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevelRaw)) {
-    errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
-  }
+  const logLevel: LogLevel = choice('LOG_LEVEL', (values) => `one of ${values.join(', ')}`);
 
   // Each channel kind declares the settings it reads; they are checked here with everything else.
   const channelEnv: Record<string, string> = {};
   const channelSecrets: string[] = [];
   for (const setting of CHANNEL_SPECS.flatMap((spec) => spec.env)) {
-    const value = text(setting.name);
-    if (value === undefined) continue;
-    const problem = setting.check(value);
+    const v = value(setting.name);
+    if (v === undefined) continue;
+    const problem = setting.check(v);
     if (problem) errors.push(`${setting.name} ${problem}`);
-    else channelEnv[setting.name] = value;
-    if (setting.secret) channelSecrets.push(value);
+    else channelEnv[setting.name] = v;
+    if (setting.secret) channelSecrets.push(v);
   }
-  const traceIntervalS = seconds('TRACE_INTERVAL', DEFAULT_TRACE_SETTINGS.intervalS, 0.1, 10);
+  const traceIntervalS = seconds('TRACE_INTERVAL');
+  const targetsFile = text('TARGETS_FILE');
+  const statusToken = text('STATUS_TOKEN');
   const config: Config = {
     ...(botToken !== undefined ? { botToken } : {}),
     telegramApiRoot,
     allowedChatIds,
     adminUserIds,
-    dataDir: text('DATA_DIR') ?? './data',
-    httpPort: integer('HTTP_PORT', 8080, 0, 65535),
+    dataDir: text('DATA_DIR') ?? CORE_SETTINGS.DATA_DIR.default,
+    httpPort: integer('HTTP_PORT'),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
-    logLevel: ((LOG_LEVELS as readonly string[]).includes(logLevelRaw) ? logLevelRaw : 'info') as LogLevel,
+    logLevel,
     sourceLabel: text('SOURCE_LABEL') ?? hostname(),
-    ...(text('TARGETS_FILE') !== undefined ? { targetsFile: text('TARGETS_FILE') } : {}),
-    ...(text('STATUS_TOKEN') !== undefined ? { statusToken: text('STATUS_TOKEN') } : {}),
-    checkConcurrency: integer('CHECK_CONCURRENCY', 100, 1, 10_000),
-    maxTargetsPerChat: integer('MAX_TARGETS_PER_CHAT', DEFAULT_MAX_TARGETS_PER_CHAT, 1, 100_000),
-    expiryWarnDays: dayList('EXPIRY_WARN_DAYS', [14, 7, 3, 1]),
-    allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS', false),
-    // /history 24h reads the per-minute level; a 30d report and its trend need 60 days of hours.
-    history: { minuteHours: integer('HISTORY_MINUTE_HOURS', 48, 24, 168), hourDays: integer('HISTORY_DAYS', 90, 60, 400) },
+    ...(targetsFile !== undefined ? { targetsFile } : {}),
+    ...(statusToken !== undefined ? { statusToken } : {}),
+    checkConcurrency: integer('CHECK_CONCURRENCY'),
+    maxTargetsPerChat: integer('MAX_TARGETS_PER_CHAT'),
+    expiryWarnDays: dayList('EXPIRY_WARN_DAYS'),
+    allowMetadataTargets: boolean('ALLOW_METADATA_TARGETS'),
+    history: { minuteHours: integer('HISTORY_MINUTE_HOURS'), hourDays: integer('HISTORY_DAYS') },
     trace: {
-      binary: text('MTR_PATH') ?? DEFAULT_TRACE_SETTINGS.binary,
-      cycles: integer('TRACE_CYCLES', DEFAULT_TRACE_SETTINGS.cycles, 1, 100),
+      binary: text('MTR_PATH') ?? CORE_SETTINGS.MTR_PATH.default,
+      cycles: integer('TRACE_CYCLES'),
       intervalS: traceIntervalS,
       // mtr waits this long for late replies: twice the interval, between 0.2 s and 1 s.
       gracePeriodS: Math.min(1, Math.max(0.2, traceIntervalS * 2)),
-      maxHops: integer('TRACE_MAX_HOPS', DEFAULT_TRACE_SETTINGS.maxHops, 1, 64),
-      timeoutMs: seconds('TRACE_TIMEOUT', DEFAULT_TRACE_SETTINGS.timeoutMs / 1_000, 1, 600) * 1_000,
-      mode: traceMode(),
+      maxHops: integer('TRACE_MAX_HOPS'),
+      timeoutMs: seconds('TRACE_TIMEOUT') * 1_000,
+      mode: choice('TRACE_MODE', (values) => `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`),
     },
     channelEnv,
     channelSecrets,

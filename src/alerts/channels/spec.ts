@@ -10,6 +10,10 @@ export interface ChannelSetting {
   name: string;
   /** For README's settings table and `.env.example`. */
   description: string;
+  /** The value the kind uses when the setting is unset, when that is one fixed value (README shows it). */
+  default?: string;
+  /** README's default column when the default is not one fixed value (`lookout@<host name>`); else `default`, or empty. */
+  shownDefault?: string;
   /** A secret: never logged, never shown. */
   secret?: boolean;
   /** Checks a value that is set; returns the error text, or undefined when it is fine. */

@@ -47,7 +47,7 @@ export const emailChannel: ChannelSpec<EmailSettings> = {
   options: [],
   env: [
     { name: 'SMTP_URL', description: 'the SMTP server for e-mail destinations, like smtp://user:pass@mail.example.com:587 (the password is kept out of logs)', secret: true, check: smtpUrlProblem },
-    { name: 'SMTP_FROM', description: 'the From address of alert e-mails (default lookout@<host name>)', check: (v) => (ADDRESS_RE.test(v) || /<[^>]+@[^>]+>$/.test(v) ? undefined : 'must be an e-mail address like lookout@example.com') },
+    { name: 'SMTP_FROM', description: 'the From address of alert e-mails', shownDefault: '`lookout@<host name>`', check: (v) => (ADDRESS_RE.test(v) || /<[^>]+@[^>]+>$/.test(v) ? undefined : 'must be an e-mail address like lookout@example.com') },
   ],
   defaultEvents: ['down', 'up'],
   parse(address, _options, env) {

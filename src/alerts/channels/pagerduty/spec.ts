@@ -97,7 +97,8 @@ export const pagerDutyChannel: ChannelSpec<PagerDutySettings> = {
   env: [
     {
       name: 'PAGERDUTY_EVENTS_URL',
-      description: `where PagerDuty events go (default ${PAGERDUTY_EVENTS_URL}; https://events.eu.pagerduty.com/v2/enqueue for the EU service)`,
+      description: 'where PagerDuty events go (https://events.eu.pagerduty.com/v2/enqueue for the EU service, a relay)',
+      default: PAGERDUTY_EVENTS_URL,
       check: (value) => {
         const url = parseHookUrl(value, 'PagerDuty events');
         return url.ok ? undefined : `must be an https:// URL (${url.error})`;

@@ -47,13 +47,16 @@ const CHANNEL_RE = /^[CGD][A-Z0-9]{6,20}$/;
  * the bot posts each alert with chat.postMessage, edits it with chat.update when it is resolved or
  * acknowledged, and replies in its thread with the resolution.
  */
+/** Slack's Web API, unless `SLACK_API_URL` says otherwise. */
+const SLACK_API_DEFAULT = 'https://slack.com/api';
+
 export const slackChannel: ChannelSpec<SlackSettings> = {
   kind: 'slack',
   usage: '/notify add slack NAME https://hooks.slack.com/services/… (or a channel id C0123… with SLACK_BOT_TOKEN)',
   options: [],
   env: [
     { name: 'SLACK_BOT_TOKEN', description: 'a bot token (xoxb-…) for /notify add slack NAME CHANNEL_ID: alerts are edited when they resolve', secret: true, check: (v) => (/^xox[bp]-[A-Za-z0-9-]{10,}$/.test(v) ? undefined : 'must be a Slack bot token like xoxb-…') },
-    { name: 'SLACK_API_URL', description: "Slack's Web API (default https://slack.com/api)", check: (v) => (parseHookUrl(v, 'Slack API').ok ? undefined : 'must be an https:// URL') },
+    { name: 'SLACK_API_URL', description: "Slack's Web API (a relay, tests)", default: SLACK_API_DEFAULT, check: (v) => (parseHookUrl(v, 'Slack API').ok ? undefined : 'must be an https:// URL') },
   ],
   defaultEvents: ['down', 'up'],
   parse(address, _options, env) {
@@ -74,7 +77,7 @@ export const slackChannel: ChannelSpec<SlackSettings> = {
 
 function createSlackChannel(ctx: ChannelContext): Channel {
   const agent = createChannelAgent(ctx.allowMetadata);
-  const api = ctx.env.SLACK_API_URL ?? 'https://slack.com/api';
+  const api = ctx.env.SLACK_API_URL ?? SLACK_API_DEFAULT;
   const token = ctx.env.SLACK_BOT_TOKEN;
   // What was posted is kept 30 days (long enough to edit an alert on recovery), then Keyv lets it expire.
   const KEEP_MS = 30 * 86_400_000;
