@@ -40,7 +40,7 @@ import { createLogger, createSecretRegistry, scrubSecrets, type Logger, type Sec
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createHttpAgent } from './kinds/http/probe.js';
-import { startKinds } from './kinds/index.js';
+import { moduleOf, startKinds } from './kinds/index.js';
 import { createGrammyStorage } from './store/grammy-storage.js';
 import { createChatSettingsRepository } from './store/chats.js';
 import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
@@ -113,12 +113,6 @@ export interface AppOptions {
   boardIntervalMs?: number;
 }
 
-/** Where people and jobs reach Lookout's HTTP server: `PUBLIC_URL`, else the webhook's origin, else this host's HTTP_PORT. */
-function publicUrlOf(config: Config): string {
-  if (config.webhookUrl) return new URL(config.webhookUrl).origin;
-  return `http://${hostname()}:${config.httpPort}`;
-}
-
 /** Composition root: config → store → probes → engine → alerts → bot; returns once checking runs (the chat comes up in the background). */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = options.secrets ?? createSecretRegistry([config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets]);
@@ -147,7 +141,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     storage: (namespace) => store.namespace(`kind:${namespace}`),
     checkNow: (id) => void engine.checkNow(id).catch(() => undefined),
     targets: () => engine.targets(),
-    publicUrl: publicUrlOf(config),
+    publicUrl: config.publicUrl,
   });
   await kinds.start();
   const engine = createEngine({
@@ -347,6 +341,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   engine.onChange((_change, target) => boards.changed(target.chatId));
   const catalog = createCatalog(targets, engine, {
+    onSaved: (t) => secrets.add(...moduleOf(t).secrets(t)),
     onPaused: (t) => policy.close(t.id, 'paused'),
     onRemoved: async (t) => {
       boards.changed(t.chatId);
@@ -384,6 +379,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         clock,
         logger,
         allowMetadata: config.allowMetadataTargets,
+        publicUrl: config.publicUrl,
         destinations,
         outbox,
         channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },
@@ -411,6 +407,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
   const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
   await engine.start();
+  for (const t of engine.targets()) secrets.add(...moduleOf(t).secrets(t));
   // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
   for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
   history.start();
@@ -446,6 +443,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           store,
           metrics,
           ...(config.statusToken ? { statusToken: config.statusToken } : {}),
+          kinds,
           ...(webhook
             ? {
                 extra: async (req, res) => {

@@ -37,6 +37,8 @@ export interface BotDeps {
   logger?: Logger;
   /** `ALLOW_METADATA_TARGETS`. */
   allowMetadata: boolean;
+  /** Where jobs reach Lookout's HTTP server (`PUBLIC_URL`): a heartbeat's /add reply gives its URL under it. */
+  publicUrl?: string;
   /** `MAX_TARGETS_PER_CHAT`: /add and /import refuse to go past it. */
   maxTargetsPerChat: number;
   /** Lookout's own health, for /health. */

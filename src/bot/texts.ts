@@ -127,7 +127,8 @@ export function settingsText(t: Target): string {
   const remind = t.remindMs === 0 ? 'never' : formatDuration(t.remindMs ?? LIMITS.remindDefaultMs);
   const sla = t.slaPct !== undefined ? `, SLA ${t.slaPct}%` : '';
   const timing = `every ${formatDuration(t.everyMs)}, timeout ${formatDuration(t.timeoutMs)}, retry ${formatDuration(t.retryMs)}, confirm ${t.confirm}, recover ${t.recover}, remind ${remind}${sla}`;
-  return `${moduleOf(t).describe(t)}; ${timing}`;
+  const module = moduleOf(t);
+  return module.pushed ? `${module.describe(t)}; remind ${remind}${sla}` : `${module.describe(t)}; ${timing}`;
 }
 
 /** What /status shows of the history: uptime over 24 h and 7 d, and the last hour as a sparkline. */

@@ -16,6 +16,8 @@ export interface Config {
   /** 0 turns the HTTP server off. */
   httpPort: number;
   webhookUrl?: string;
+  /** Where jobs reach the HTTP server (`PUBLIC_URL`, else the webhook's origin, else this host's HTTP_PORT): heartbeat URLs start with it. */
+  publicUrl: string;
   webhookSecret?: string;
   logLevel: LogLevel;
   sourceLabel: string;
@@ -175,6 +177,7 @@ export function parseEnv(env: Env): ConfigResult {
   const telegramApiRoot = url('TELEGRAM_API_ROOT') ?? CORE_SETTINGS.TELEGRAM_API_ROOT.default;
   const webhookUrl = url('WEBHOOK_URL');
   const webhookSecret = text('WEBHOOK_SECRET');
+  const publicUrl = (url('PUBLIC_URL') ?? (webhookUrl !== undefined ? new URL(webhookUrl).origin : `http://${hostname()}:${value('HTTP_PORT') ?? CORE_SETTINGS.HTTP_PORT.default}`)).replace(/\/+$/, '');
   if (webhookSecret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(webhookSecret)) {
     errors.push('WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "_" or "-"');
   }
@@ -208,6 +211,7 @@ export function parseEnv(env: Env): ConfigResult {
     dataDir: text('DATA_DIR') ?? CORE_SETTINGS.DATA_DIR.default,
     httpPort: integer('HTTP_PORT'),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
+    publicUrl,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     logLevel,
     sourceLabel: text('SOURCE_LABEL') ?? hostname(),

@@ -17,7 +17,7 @@ interface Declared {
 export type SettingDeclaration = Declared &
   (
     | { kind: 'text'; default?: string; shownDefault?: string }
-    | { kind: 'url'; default?: string; httpsOnly?: boolean }
+    | { kind: 'url'; default?: string; shownDefault?: string; httpsOnly?: boolean }
     | { kind: 'ids'; shownDefault?: string }
     | { kind: 'integer'; default: number; min: number; max: number }
     | { kind: 'seconds'; default: number; min: number; max: number }
@@ -38,6 +38,11 @@ export const CORE_SETTINGS = {
   HTTP_PORT: { kind: 'integer', default: 8080, min: 0, max: 65_535, meaning: 'port of /healthz, /metrics, /api/status; 0 turns the server off' },
   WEBHOOK_URL: { kind: 'url', httpsOnly: true, meaning: 'webhook mode: the https URL Telegram posts updates to (long polling when empty)' },
   WEBHOOK_SECRET: { kind: 'text', secret: true, meaning: 'the secret Telegram sends with each update; required with WEBHOOK_URL' },
+  PUBLIC_URL: {
+    kind: 'url',
+    shownDefault: 'the origin of WEBHOOK_URL, else http://<host name>:<HTTP_PORT>',
+    meaning: "where jobs reach Lookout's HTTP server: heartbeat ping URLs start with it",
+  },
   LOG_LEVEL: { kind: 'choice', default: 'info', values: LOG_LEVELS, meaning: 'how much is logged (JSON lines on stdout)' },
   SOURCE_LABEL: { kind: 'text', shownDefault: 'host name', meaning: "how alerts name the monitor's location" },
   TARGETS_FILE: { kind: 'text', meaning: 'targets and windows declared as code (YAML or JSON)' },

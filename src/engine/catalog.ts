@@ -5,6 +5,8 @@ import type { Engine } from './engine.js';
 
 /** Something a target change must also tell (the alert policy closes incidents). */
 export interface CatalogHooks {
+  /** A target was added or changed (its secrets are kept out of the logs from now on). */
+  onSaved?(target: Target): void;
   onPaused?(target: Target): Promise<void>;
   onRemoved?(target: Target): Promise<void>;
   onRenamed?(previousId: string, target: Target): Promise<void>;
@@ -35,6 +37,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       if (await targets.get(target.id)) {
         return { ok: false, error: `a target named "${target.name}" already exists in this chat; choose another with name=` };
       }
+      hooks.onSaved?.(target);
       await targets.put(target);
       await engine.upsert(target);
       return { ok: true, value: target };
@@ -44,6 +47,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       if (next.id !== previous.id && (await targets.get(next.id))) {
         return { ok: false, error: `a target named "${next.name}" already exists in this chat` };
       }
+      hooks.onSaved?.(next);
       await targets.put(next);
       if (next.id !== previous.id) await targets.delete(previous.id);
       await engine.upsert(next, previous.id);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '../engine/engine.js';
-import { targetAddress } from '../kinds/index.js';
+import { targetAddress, type RunningKinds } from '../kinds/index.js';
 import type { Logger } from '../lib/logger.js';
 import { withTimeout } from '../lib/timeout.js';
 import type { KeyvStore, StoreHealth } from '../store/keyv.js';
@@ -18,6 +18,8 @@ export interface HttpServerDeps {
   pingTimeoutMs?: number;
   /** Bearer token required by /api/status when set. */
   statusToken?: string;
+  /** The check kinds' own routes (a heartbeat's `/ping/<token>`). */
+  kinds?: Pick<RunningKinds, 'route'>;
   /** Extra routes (the Telegram webhook); return true when handled. */
   extra?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   logger?: Logger;
@@ -35,6 +37,22 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
   res.end(text);
 };
 
+/** How much of a request body a kind's route may read. */
+const KIND_BODY_BYTES = 10_240;
+
+/** At most `max` bytes of a request body, as text; the rest is read and dropped. */
+async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    if (size < max) chunks.push(buf.subarray(0, max - size));
+    size += buf.length;
+    if (size > 1_048_576) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** `store failing since 2026-11-23T12:00:00.000Z: the disk is full; 3 writes waiting` */
 const storeFailing = (h: StoreHealth): string =>
   `store failing${h.since !== undefined ? ` since ${new Date(h.since).toISOString()}` : ''}: ${h.cause ?? 'writes are refused'}; ${h.pendingWrites} write${h.pendingWrites === 1 ? '' : 's'} waiting`;
@@ -43,7 +61,11 @@ const storeFailing = (h: StoreHealth): string =>
 export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (deps.extra && (await deps.extra(req, res))) return;
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (deps.kinds) {
+      const answer = await deps.kinds.route({ method: req.method ?? 'GET', path, body: () => readBody(req, KIND_BODY_BYTES) });
+      if (answer) return json(res, answer.status, answer.body);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     if (path === '/healthz') {
       const problems: string[] = [];

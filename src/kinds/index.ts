@@ -1,7 +1,10 @@
 import { ec2Kind } from './ec2/index.js';
+import { heartbeatKind } from './heartbeat/index.js';
 import { httpKind } from './http/index.js';
 import { createProbeRegistry, type AnyProbe, type ProbeRegistry } from '../probes/registry.js';
 import type { KindModule, KindRequest, KindResponse, KindRuntime, KindTarget } from './kind.js';
+import { dnsKind } from './dns/index.js';
+import { pingKind } from './ping/index.js';
 import { tcpKind } from './tcp/index.js';
 
 // The one list of check kinds. A new kind is its folder, its test, one line here and the docs.
@@ -12,6 +15,9 @@ export const KINDS = {
   http: httpKind,
   tcp: tcpKind,
   ec2: ec2Kind,
+  ping: pingKind,
+  dns: dnsKind,
+  heartbeat: heartbeatKind,
 } as const;
 
 type Modules = (typeof KINDS)[keyof typeof KINDS];

@@ -77,8 +77,8 @@ export interface KindRequest {
   method: string;
   /** The path, without the query. */
   path: string;
-  /** At most 10 KiB of the body, as text. */
-  body: string;
+  /** At most 10 KiB of the body, as text (read when asked for). */
+  body(): Promise<string>;
 }
 
 /** A kind's answer; undefined: not this kind's path. */
@@ -113,7 +113,11 @@ export interface KindModule<T extends KindTarget> {
   /** Document keys that are not options, with how they become options (http's `headers:`). */
   readonly entryKeys?: Readonly<Record<string, EntryKey<T>>>;
   /** Shared settings this kind defaults differently (a heartbeat confirms a missed ping at once). */
-  readonly defaults?: Partial<Pick<TargetCommon, 'confirm' | 'recover'>>;
+  readonly defaults?: Partial<Pick<TargetCommon, 'confirm' | 'recover' | 'everyMs' | 'timeoutMs' | 'retryMs'>>;
+  /** Shared options that mean nothing for this kind: refused, and left out of its exports. */
+  readonly omits?: readonly string[];
+  /** What a target read again from a document keeps of the stored one when the entry does not say (a heartbeat's token). */
+  keep?(built: T, stored: T, given: ReadonlySet<string>): T;
   /** The kind's fields of a finished target, from a draft whose options were all accepted. */
   finish(draft: Draft<T>, ctx: TargetContext): Omit<T, keyof TargetCommon | 'kind'>;
   /** What a new target of this kind lacks (given: the option keys given); its address is checked already. */
@@ -128,6 +132,8 @@ export interface KindModule<T extends KindTarget> {
   show(target: T): string;
   /** The kind's settings in a few words, for /status and the /add reply. */
   describe(target: T): string;
+  /** The kind is not checked on a timer of its own choosing (a push kind): its settings leave out the check timing. */
+  readonly pushed?: boolean;
   /** Extra /status lines (masked headers, the masked ping URL). */
   statusLines?(target: T): string[];
   /** Extra lines of the /add reply (a heartbeat's URL, shown once, whole). */
@@ -163,3 +169,9 @@ export function errorOf<V>(parsed: { ok: true; value: V } | { ok: false; errors:
 
 /** `[::1]:443` or `db:5432`: a host and port as people write them. */
 export const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** A parse result whose errors name `key` (the key as the user wrote it) where they named `as`. */
+export function withKey<V>(parsed: { ok: true; value: V } | { ok: false; errors: string[] }, as: string, key: string) {
+  if (parsed.ok || as === key) return parsed;
+  return { ok: false as const, errors: parsed.errors.map((e) => (e.startsWith(as) ? key + e.slice(as.length) : e)) };
+}

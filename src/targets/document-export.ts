@@ -15,8 +15,8 @@ export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
   if (module.address.key !== 'name') entry[module.address.key] = address;
   if (t.threadId !== undefined) entry.thread = t.threadId;
   entry.every = formatDuration(t.everyMs);
-  entry.timeout = formatDuration(t.timeoutMs);
-  entry.retry = formatDuration(t.retryMs);
+  if (!module.omits?.includes('timeout')) entry.timeout = formatDuration(t.timeoutMs);
+  if (!module.omits?.includes('retry')) entry.retry = formatDuration(t.retryMs);
   entry.confirm = t.confirm;
   entry.recover = t.recover;
   if (t.remindMs !== undefined) entry.remind = t.remindMs === 0 ? 0 : formatDuration(t.remindMs);

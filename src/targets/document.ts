@@ -269,7 +269,9 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
     if (local.length > 0) return void errors.push(...local);
     const built = buildTarget(args, { chatId, ...(threadId !== undefined ? { threadId } : {}), now: ctx.now, allowMetadata: ctx.allowMetadata });
     if (!built.ok) return void errors.push(...built.errors.map((e) => `${at}: ${e}`));
-    const target: Target = { ...built.value, paused: entry.paused ?? false, ...(ctx.managed ? { managed: ctx.managed } : {}) };
+    const module = moduleNamed(kind);
+    const kept = existing?.kind === kind && module.keep ? module.keep(built.value, existing, new Set(Object.keys(entry))) : built.value;
+    const target: Target = { ...kept, paused: entry.paused ?? false, ...(ctx.managed ? { managed: ctx.managed } : {}) };
     const earlier = seen.get(target.id);
     if (earlier !== undefined) return void errors.push(`${at}: the name "${target.name}" is already used by ${earlier} in chat ${chatId}`);
     seen.set(target.id, at);

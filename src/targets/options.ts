@@ -105,8 +105,9 @@ export const ALIASES: Readonly<Record<string, string>> = { interval: 'every' };
 
 /** The option `key` (an alias resolved) of a kind, or undefined. */
 function optionOf(kind: TargetKind, key: string): OptionSpec<AnyDraft> | undefined {
-  const own = moduleNamed(kind).options;
-  if (Object.hasOwn(own, key)) return own[key] as OptionSpec<AnyDraft>;
+  const module = moduleNamed(kind);
+  if (Object.hasOwn(module.options, key)) return module.options[key] as OptionSpec<AnyDraft>;
+  if (module.omits?.includes(key)) return undefined;
   return Object.hasOwn(COMMON, key) ? (COMMON[key] as OptionSpec<AnyDraft>) : undefined;
 }
 
@@ -114,7 +115,7 @@ function optionOf(kind: TargetKind, key: string): OptionSpec<AnyDraft> | undefin
 export function optionKeys(kind: TargetKind): string[] {
   const module = moduleNamed(kind);
   const own = Object.keys(module.options).filter((k) => k !== module.address.key);
-  const shared = Object.keys(COMMON).filter((k) => !own.includes(k) && !(k === 'name' && module.address.key === 'name'));
+  const shared = Object.keys(COMMON).filter((k) => !own.includes(k) && !module.omits?.includes(k) && !(k === 'name' && module.address.key === 'name'));
   return [...shared, ...own];
 }
 
@@ -171,17 +172,18 @@ function crossCheck(t: Target): string[] {
 
 function finish(draft: AnyDraft, ctx: TargetContext, created: number): Target {
   const module = moduleNamed(draft.kind);
-  const everyMs = draft.everyMs ?? LIMITS.everyDefaultMs;
+  const defaults = module.defaults ?? {};
+  const everyMs = draft.everyMs ?? defaults.everyMs ?? LIMITS.everyDefaultMs;
   const common: TargetCommon = {
     id: targetId(ctx.chatId, draft.name as string),
     chatId: ctx.chatId,
     ...(ctx.threadId !== undefined ? { threadId: ctx.threadId } : {}),
     name: draft.name as string,
     everyMs,
-    timeoutMs: draft.timeoutMs ?? defaultTimeoutMs(everyMs),
-    retryMs: draft.retryMs ?? Math.min(LIMITS.retryDefaultMs, everyMs),
-    confirm: draft.confirm ?? module.defaults?.confirm ?? LIMITS.confirmDefault,
-    recover: draft.recover ?? module.defaults?.recover ?? LIMITS.recoverDefault,
+    timeoutMs: draft.timeoutMs ?? defaults.timeoutMs ?? defaultTimeoutMs(everyMs),
+    retryMs: draft.retryMs ?? defaults.retryMs ?? Math.min(LIMITS.retryDefaultMs, everyMs),
+    confirm: draft.confirm ?? defaults.confirm ?? LIMITS.confirmDefault,
+    recover: draft.recover ?? defaults.recover ?? LIMITS.recoverDefault,
     ...(draft.note !== undefined ? { note: draft.note } : {}),
     ...(draft.remindMs !== undefined ? { remindMs: draft.remindMs } : {}),
     ...(draft.errorRatePct !== undefined ? { errorRatePct: draft.errorRatePct } : {}),

@@ -13,6 +13,7 @@ const DEFAULTS: Config = {
   httpPort: 8080,
   logLevel: 'info',
   sourceLabel: hostname(),
+  publicUrl: `http://${hostname()}:8080`,
   checkConcurrency: 100,
   maxTargetsPerChat: 1_000,
   allowMetadataTargets: false,
@@ -84,6 +85,7 @@ describe('parseEnv', () => {
         ALLOW_METADATA_TARGETS: 'yes',
         HISTORY_MINUTE_HOURS: '24',
         HISTORY_DAYS: '60',
+        PUBLIC_URL: 'https://status.example.com/',
       };
       expect(parseEnv(env)).toStrictEqual({
         ok: true,
@@ -94,6 +96,7 @@ describe('parseEnv', () => {
           adminUserIds: [7, 8],
           dataDir: '/var/lib/lookout',
           httpPort: 8081,
+          publicUrl: 'https://status.example.com',
           webhookUrl: 'https://lookout.fly.dev/telegram',
           webhookSecret: 'S3cret_-x',
           logLevel: 'debug',
@@ -387,6 +390,7 @@ describe('loadConfig', () => {
       botToken: TOKEN,
       allowedChatIds: [-1001234567890],
       httpPort: 9090,
+      publicUrl: `http://${hostname()}:9090`,
     });
   });
 

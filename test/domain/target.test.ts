@@ -12,7 +12,7 @@ const NOW = 1_700_000_000_000;
 const CHAT = -1001234567890;
 const CTX: TargetContext = { chatId: CHAT, now: NOW };
 
-const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, method, expect, keyword, maintenance, latency, header';
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, method, expect, keyword, maintenance, latency, assert, header';
 const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate';
 const URL_ERROR = (text: string): string =>
   `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;

@@ -5,7 +5,7 @@ import { formatDuration } from '../../domain/duration.js';
 import { quoteValue } from '../../domain/errors.js';
 import { parseArgs, type CommandArgs } from '../../domain/options.js';
 import { buildTarget, editTarget, isSecretAnywhere } from '../../targets/options.js';
-import { targetAddress, type Target } from '../../kinds/index.js';
+import { moduleOf, targetAddress, type Target } from '../../kinds/index.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
 import { errorText, managedByFile, settingsText, unknownTarget } from '../texts.js';
@@ -48,7 +48,11 @@ export async function addTarget(deps: BotDeps, chatId: number, threadId: number 
   if (!added.ok) return { text: errorText([added.error]) };
   const t = added.value;
   deps.logger?.info({ event: 'target_added', target: t.id, chat: chatId, by: userId }, 'target added');
-  return { text: `✅ Added <b>${escapeHtml(t.name)}</b>: ${escapeHtml(targetAddress(t))}\n${escapeHtml(settingsText(t))}`, targetId: t.id };
+  const extra = moduleOf(t).addedLines?.(t, { publicUrl: deps.publicUrl ?? '' }) ?? [];
+  return {
+    text: [`✅ Added <b>${escapeHtml(t.name)}</b>: ${escapeHtml(targetAddress(t))}`, escapeHtml(settingsText(t)), ...extra.map((l) => escapeHtml(l))].join('\n'),
+    targetId: t.id,
+  };
 }
 
 /** Runs a new target's first check and words the outcome. */
