@@ -28,6 +28,7 @@ export function formatLatency(ms: number): string {
 /** A check result in words: `HTTP 200 in 123 ms`, `timeout after 10s`. */
 export function formatResult(result: CheckResult): string {
   if (result.ok) {
+    if (result.summary !== undefined) return result.summary;
     const what = result.status !== undefined ? `HTTP ${result.status}` : (result.reason ?? 'connected');
     return `${what} in ${formatLatency(result.latencyMs)}`;
   }

@@ -25,8 +25,13 @@ export interface CheckResult {
   status?: number;
   /** Failure category, set when `ok` is false. */
   failure?: FailureKind;
-  /** The failure in words, as alerts show it: `HTTP 503, expected 200-299`, `timeout after 10s`. */
+  /**
+   * The failure in words, as alerts show it: `HTTP 503, expected 200-299`, `timeout after 10s`. On an UP
+   * result, what answered (`3 of 3 replies`, `answer 192.0.2.1`), shown before the latency.
+   */
   reason?: string;
+  /** An UP result in words when its latency says nothing (a heartbeat: `last ping 5m ago`); shown instead. */
+  summary?: string;
   /** Set on a failed check whose answer looks like planned maintenance (the target goes MAINTENANCE, not DOWN). */
   maintenance?: { reason: string; retryAfterS?: number };
   /** Facts seen on the way that can warn before things break. */

@@ -9,16 +9,25 @@ export interface CommandArgs {
 /**
  * Splits command text into words the way a shell user expects, without ever running a shell:
  * whitespace separates words, double quotes group (`keyword="Service OK"`, `cron="0 2 * * SUN"`),
- * and `\"` inside quotes is a literal quote.
+ * and `\"` inside quotes is a literal quote. Single quotes group too, with everything inside literal
+ * (`assert='$.status == "ok"'`), but only where a word or a value starts: an apostrophe inside a word
+ * (`note=don't`) is a letter.
  */
 export function tokenize(text: string): Parsed<string[]> {
   const words: string[] = [];
   let current = '';
   let inWord = false;
   let quoted = false;
+  let single = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string;
-    if (quoted) {
+    if (single) {
+      if (ch === "'") single = false;
+      else current += ch;
+    } else if (!quoted && ch === "'" && (!inWord || current.endsWith('='))) {
+      single = true;
+      inWord = true;
+    } else if (quoted) {
       if (ch === '\\' && text[i + 1] === '"') {
         current += '"';
         i++;
@@ -40,6 +49,7 @@ export function tokenize(text: string): Parsed<string[]> {
     }
   }
   if (quoted) return invalid('a quoted value is not closed: add the missing "');
+  if (single) return invalid("a quoted value is not closed: add the missing '");
   if (inWord) words.push(current);
   return valid(words);
 }

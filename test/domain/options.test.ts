@@ -16,6 +16,12 @@ describe('tokenize', () => {
     ['a"b c"d', ['ab cd']],
     ['note=""', ['note=']],
     ['""', ['']],
+    [`assert='$.status == "ok"'`, ['assert=$.status == "ok"']],
+    [`'a b' c`, ['a b', 'c']],
+    [`note=don't stop`, ["note=don't", 'stop']],
+    [`"it's" x`, ["it's", 'x']],
+    [`"a='b c'"`, ["a='b c'"]],
+    [`k='' v`, ['k=', 'v']],
     ['"" x', ['', 'x']],
     ['keyword="say \\"hi\\""', ['keyword=say "hi"']],
     ['"back\\slash"', ['back\\slash']],
@@ -26,6 +32,10 @@ describe('tokenize', () => {
 
   it.each(['"open', 'keyword="Service OK', 'a "b', '"escaped \\"', 'x="a" y="b', 'a\\"b'])('refuses the unclosed quote in %j', (text) => {
     expect(tokenize(text)).toEqual({ ok: false, errors: [UNCLOSED] });
+  });
+
+  it.each([`assert='$.a == 1`, `'open`])('refuses the unclosed single quote in %j', (text) => {
+    expect(tokenize(text)).toEqual({ ok: false, errors: ["a quoted value is not closed: add the missing '"] });
   });
 });
 

@@ -35,7 +35,7 @@ export const dnsKind = defineKind<DnsTarget>({
   usage: '/add dns NAME [type=A|AAAA|CNAME|MX|TXT|NS] [server=IP[:port]] [expect=VALUE,...]',
   summary: 'a DNS lookup: UP when the server answers, and the answer holds every expect= value',
   dialogue: '<code>dns example.com type=MX</code>',
-  address: { key: 'query', documentHint: 'query: (the name) for dns', missing: 'a dns target needs the name to resolve, like /add dns example.com type=MX', apply: query.apply },
+  address: { key: 'query', documentHint: 'query: (the name)', missing: 'a dns target needs the name to resolve, like /add dns example.com type=MX', apply: query.apply },
   options: {
     query,
     type: { apply: (d, v, { key }) => errorOf(withKey(parseDnsType(v), 'type', key), (t) => (d.recordType = t)) },

@@ -217,7 +217,9 @@ export async function checkDns(query: DnsQuery, ctx: DnsContext): Promise<CheckR
       const latencyMs = elapsed();
       if (stopped) return { ok: false, at, latencyMs, ...timeout };
       const mismatch = expectFailure(answer, query.expect);
-      return mismatch === undefined ? { ok: true, at, latencyMs } : { ok: false, at, latencyMs, failure: 'keyword', reason: mismatch };
+      return mismatch === undefined
+        ? { ok: true, at, latencyMs, reason: `answer ${describeAnswer(answer)}` }
+        : { ok: false, at, latencyMs, failure: 'keyword', reason: mismatch };
     }
   } finally {
     clearTimeout(timer);

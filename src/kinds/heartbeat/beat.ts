@@ -50,5 +50,7 @@ export function describeBeat(t: Pick<HeartbeatTarget, 'periodMs' | 'graceMs' | '
       reason: `${beat.lastPingAt === undefined ? 'no ping yet' : `no ping for ${silent}`} (expected every ${formatDuration(t.periodMs)}, grace ${formatDuration(t.graceMs)})`,
     };
   }
-  return { ok: true, at: now, latencyMs: beat.durationMs ?? 0 };
+  const ran = beat.durationMs !== undefined ? `, the run took ${formatDuration(Math.max(1_000, beat.durationMs))}` : '';
+  const summary = beat.lastPingAt === undefined ? `waiting for the first ping (due within ${formatDuration(t.periodMs + t.graceMs)})` : `last ping ${formatDuration(Math.max(1_000, now - beat.lastPingAt))} ago${ran}`;
+  return { ok: true, at: now, latencyMs: beat.durationMs ?? 0, summary };
 }

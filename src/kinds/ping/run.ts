@@ -147,11 +147,11 @@ const firstLine = (text: string): string | undefined =>
  * Up or down from how ping ended. Pure: the statistics decide when there are any (iputils exits 0 even
  * when some echoes were lost); without them stderr says why ping gave up.
  */
-export function pingOutcome(exit: PingExit, lossPct: number): { ok: true; latencyMs: number } | { ok: false; failure: FailureKind; reason: string } {
+export function pingOutcome(exit: PingExit, lossPct: number): { ok: true; latencyMs: number; replies: string } | { ok: false; failure: FailureKind; reason: string } {
   const stats = parsePingOutput(exit.stdout);
   const refused = STDERR_FAILURES.find(([re]) => re.test(exit.stderr));
   if (stats && stats.transmitted > 0) {
-    if (stats.lossPct < lossPct && stats.rtt) return { ok: true, latencyMs: stats.rtt.avgMs };
+    if (stats.lossPct < lossPct && stats.rtt) return { ok: true, latencyMs: stats.rtt.avgMs, replies: `${stats.received} of ${stats.transmitted} replies` };
     const words = lossWords(stats, lossPct);
     if (stats.icmpError) return { ok: false, failure: 'unreachable', reason: `${words}: ${clipText(stats.icmpError, 80)}` };
     if (refused && stats.received === 0) return { ok: false, failure: refused[1], reason: `${words}: ${refused[2]}` };
@@ -308,7 +308,7 @@ export async function runPing(input: PingInput, ctx: PingContext, options: PingO
       const outcome = pingOutcome({ stdout, stderr, code, signal }, input.lossPct);
       finish(
         outcome.ok
-          ? { ok: true, at, latencyMs: outcome.latencyMs }
+          ? { ok: true, at, latencyMs: outcome.latencyMs, reason: outcome.replies }
           : { ok: false, at, latencyMs: elapsed(), failure: outcome.failure, reason: outcome.reason },
       );
     });

@@ -152,12 +152,12 @@ describe('pingOutcome', () => {
   const exit = (stdout: string, stderr = '', code: number | null = 0) => ({ stdout, stderr, code, signal: null });
 
   it('is up with the average round trip as latency', () => {
-    expect(pingOutcome(exit(OUT_OK), 100)).toEqual({ ok: true, latencyMs: 0.032 });
+    expect(pingOutcome(exit(OUT_OK), 100)).toEqual({ ok: true, latencyMs: 0.032, replies: '3 of 3 replies' });
   });
 
   it('is up with partial loss below the limit, down at or above it (exit code 0 or not)', () => {
-    expect(pingOutcome(exit(OUT_PARTIAL), 100)).toEqual({ ok: true, latencyMs: 0.098 });
-    expect(pingOutcome(exit(OUT_PARTIAL), 41)).toEqual({ ok: true, latencyMs: 0.098 });
+    expect(pingOutcome(exit(OUT_PARTIAL), 100)).toEqual({ ok: true, latencyMs: 0.098, replies: '3 of 5 replies' });
+    expect(pingOutcome(exit(OUT_PARTIAL), 41)).toEqual({ ok: true, latencyMs: 0.098, replies: '3 of 5 replies' });
     expect(pingOutcome(exit(OUT_PARTIAL), 40)).toEqual({ ok: false, failure: 'timeout', reason: '40% packet loss (3 of 5 replies), limit 40%' });
     expect(pingOutcome(exit(OUT_PARTIAL), 20)).toEqual({ ok: false, failure: 'timeout', reason: '40% packet loss (3 of 5 replies), limit 20%' });
   });
@@ -221,7 +221,7 @@ describe('runPing against loopback', () => {
   it('is UP for 127.0.0.1 with the average round trip as latency, pinging it without a shell and with LC_ALL=C', async () => {
     const { spawn, started } = recordingSpawn();
     const result = await check({}, { spawn });
-    expect(result).toEqual({ ok: true, at: TEST_NOW, latencyMs: expect.any(Number) });
+    expect(result).toEqual({ ok: true, at: TEST_NOW, latencyMs: expect.any(Number), reason: expect.stringMatching(/^\d+ of \d+ replies$/) });
     expect(result.latencyMs).toBeGreaterThan(0);
     expect(started).toHaveLength(1);
     const [s] = started;
