@@ -35,7 +35,7 @@ export function describeBeat(t: Pick<HeartbeatTarget, 'periodMs' | 'graceMs' | '
       at: now,
       latencyMs: 0,
       failure: 'error',
-      reason: `the job reported a failure ${formatDuration(Math.max(0, now - beat.failedAt))} ago${beat.failure ? `: ${beat.failure}` : ''}`,
+      reason: `the job reported a failure${beat.failure ? `: ${beat.failure}` : ''}`,
     };
   }
   const since = beat.lastPingAt ?? t.createdAt;
