@@ -21,9 +21,11 @@ FROM node:24-slim
 # helper mtr-packet, which needs CAP_NET_RAW: it gets that file capability here, so the process itself
 # runs as the unprivileged `node` user. (Docker grants NET_RAW to containers by default; with
 # `--cap-drop ALL`, add `--cap-add NET_RAW`. Fly.io machines allow it as they are.)
+# iputils-ping for ping targets, with the same capability (the process never runs as root).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends mtr-tiny libcap2-bin ca-certificates fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends mtr-tiny iputils-ping libcap2-bin ca-certificates fonts-dejavu-core \
  && setcap cap_net_raw+ep /usr/bin/mtr-packet \
+ && setcap cap_net_raw+ep /usr/bin/ping \
  && apt-get purge -y libcap2-bin && apt-get autoremove -y \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \

@@ -181,6 +181,29 @@ describe('TARGETS_FILE, headless', () => {
   }, 30_000);
 });
 
+describe('TARGETS_FILE heartbeats, headless', () => {
+  it('keep their token (and URL) across restarts and reloads, take pings on the HTTP server, and alert in the log when one is missed', async () => {
+    const { dir, file } = await setup();
+    const port = await closedPort();
+    const parsed = parseEnv({ DATA_DIR: join(dir, 'data'), HTTP_PORT: String(port), TARGETS_FILE: file, SOURCE_LABEL: 'test' });
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    await writeFile(file, yaml(['version: 1', 'targets:', '  - { kind: heartbeat, name: backup, every: 1m, grace: 10s }']));
+    const clock = new FakeClock();
+    const first = await start(parsed.config, clock);
+    const token = (first.app.engine.target('0/backup') as { token: string }).token;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    await first.app.stop();
+    const second = await start(parsed.config, clock);
+    expect((second.app.engine.target('0/backup') as { token: string }).token).toBe(token);
+    expect(await second.app.reload()).toMatchObject({ ok: true, report: { unchanged: ['0/backup'] } });
+    const ping = await fetch(`http://127.0.0.1:${port}/ping/${token}`);
+    expect(ping.status).toBe(200);
+    await runUntil(clock, () => second.app.engine.state('0/backup')?.state === 'DOWN', 120);
+    expect(second.lines.find((l) => l.event === 'alert')).toMatchObject({ target: '0/backup' });
+    expect(JSON.stringify(second.lines)).not.toContain(token);
+  }, 60_000);
+});
+
 describe('TARGETS_FILE channels: alerts with no Telegram at all', () => {
   it('a webhook declared in the file gets the alert and the resolution; a bad one stops the start with its place', async () => {
     const { startReceiver } = await import('./support/receiver.js');

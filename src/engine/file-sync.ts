@@ -1,5 +1,5 @@
 import type { DocumentContents } from '../targets/document.js';
-import type { Target } from '../kinds/index.js';
+import { moduleOf, type Target } from '../kinds/index.js';
 import type { Window } from '../domain/window.js';
 import type { Catalog } from './catalog.js';
 
@@ -59,7 +59,7 @@ export async function syncDeclared(contents: DocumentContents, deps: SyncDeps): 
       removed.push(t.id);
     }
   }
-  const report: SyncReport = { ...(await applyTargets(contents.targets, stored, deps)), removed, windows: contents.windows.length };
+  const report: SyncReport = { ...(await applyTargets(contents.targets, stored, deps, contents.given)), removed, windows: contents.windows.length };
   for (const w of deps.windows.list().filter((x) => x.managed === 'file')) await deps.windows.remove(w.id);
   for (const w of contents.windows) await deps.windows.add(w);
   await deps.windowsChanged?.();
@@ -73,7 +73,7 @@ export async function syncDeclared(contents: DocumentContents, deps: SyncDeps): 
  */
 export async function applyImport(contents: DocumentContents, deps: SyncDeps): Promise<SyncReport> {
   const stored = new Map((await deps.allTargets()).map((t) => [t.id, t]));
-  const report: SyncReport = { ...(await applyTargets(contents.targets, stored, deps)), removed: [], windows: 0, windowsKept: 0 };
+  const report: SyncReport = { ...(await applyTargets(contents.targets, stored, deps, contents.given)), removed: [], windows: 0, windowsKept: 0 };
   const present = new Set(deps.windows.list().map(windowShape));
   for (const w of contents.windows) {
     if (present.has(windowShape(w))) {
@@ -90,10 +90,19 @@ export async function applyImport(contents: DocumentContents, deps: SyncDeps): P
 }
 
 /** Adds new targets and updates changed ones in place. */
-async function applyTargets(targets: readonly Target[], stored: ReadonlyMap<string, Target>, deps: SyncDeps): Promise<Pick<SyncReport, 'added' | 'changed' | 'unchanged'>> {
+async function applyTargets(
+  targets: readonly Target[],
+  stored: ReadonlyMap<string, Target>,
+  deps: SyncDeps,
+  given?: ReadonlyMap<string, ReadonlySet<string>>,
+): Promise<Pick<SyncReport, 'added' | 'changed' | 'unchanged'>> {
   const report: Pick<SyncReport, 'added' | 'changed' | 'unchanged'> = { added: [], changed: [], unchanged: [] };
-  for (const target of targets) {
-    const previous = stored.get(target.id);
+  for (const declared of targets) {
+    const previous = stored.get(declared.id);
+    // What the entry did not say is kept from the stored target where its kind says so (a heartbeat's token:
+    // a targets file read at every start must not give the job a new URL each time).
+    const keys = given?.get(declared.id);
+    const target = previous && keys && previous.kind === declared.kind ? (moduleOf(declared).keep?.(declared, previous, keys) ?? declared) : declared;
     if (!previous) {
       const added = await deps.catalog.add(target);
       if (!added.ok) throw new Error(`could not add declared target ${target.id}: ${added.error}`);

@@ -139,6 +139,8 @@ export interface DocumentContents {
   windows: Window[];
   /** The destinations of `channels:`, as `parseChannel` made them. */
   channels: unknown[];
+  /** The keys each target's entry gave, by target id: what a stored target keeps when applied (a heartbeat's token). */
+  given?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** `targets[2].every` from a zod path. */
@@ -254,7 +256,7 @@ function threadOf(entryThread: number | undefined, docChat: number | undefined, 
   return ctx.forceThreadId;
 }
 
-function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string[]): Target[] {
+function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string[], given: Map<string, ReadonlySet<string>>): Target[] {
   const targets: Target[] = [];
   const seen = new Map<string, string>();
   (doc.targets ?? []).forEach((entry, i) => {
@@ -270,7 +272,9 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
     const built = buildTarget(args, { chatId, ...(threadId !== undefined ? { threadId } : {}), now: ctx.now, allowMetadata: ctx.allowMetadata });
     if (!built.ok) return void errors.push(...built.errors.map((e) => `${at}: ${e}`));
     const module = moduleNamed(kind);
-    const kept = existing?.kind === kind && module.keep ? module.keep(built.value, existing, new Set(Object.keys(entry))) : built.value;
+    const keys = new Set(Object.keys(entry));
+    given.set(built.value.id, keys);
+    const kept = existing?.kind === kind && module.keep ? module.keep(built.value, existing, keys) : built.value;
     const target: Target = { ...kept, paused: entry.paused ?? false, ...(ctx.managed ? { managed: ctx.managed } : {}) };
     const earlier = seen.get(target.id);
     if (earlier !== undefined) return void errors.push(`${at}: the name "${target.name}" is already used by ${earlier} in chat ${chatId}`);
@@ -411,8 +415,9 @@ export function parseDocument(data: unknown, ctx: DocumentContext): Parsed<Docum
   const doc = shape.data;
   if (doc.version === undefined) return invalid(`version: ${DOCUMENT_VERSION} is missing at the top of the document`);
   const errors: string[] = [];
-  const targets = parseTargets(doc, ctx, errors);
+  const given = new Map<string, ReadonlySet<string>>();
+  const targets = parseTargets(doc, ctx, errors, given);
   const windows = parseWindows(doc, targets, ctx, errors);
   const channels = parseChannels(doc, targets, ctx, errors);
-  return errors.length > 0 ? invalid(...errors) : valid({ targets, windows, channels });
+  return errors.length > 0 ? invalid(...errors) : valid({ targets, windows, channels, given });
 }

@@ -24,6 +24,12 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/setcap cap_net_raw\+ep \/usr\/bin\/mtr-packet/);
   });
 
+  it('installs iputils-ping for ping targets, with the raw-socket capability (the process is not root)', () => {
+    const runs = instruction('RUN').join('\n');
+    expect(runs).toContain('iputils-ping');
+    expect(runs).toMatch(/setcap cap_net_raw\+ep \/usr\/bin\/ping/);
+  });
+
   it('runs as a non-root user with the data volume it owns', () => {
     const users = instruction('USER');
     expect(users).toHaveLength(1);
