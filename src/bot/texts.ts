@@ -14,7 +14,10 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
   {
     command: 'add',
     description: 'Add a target to check',
-    usage: '/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [method=GET] [keyword=K] [latency=800] (or /add tcp HOST:PORT, /add ec2 ENDPOINT region=R)',
+    // The other kinds' short forms come from the list of kinds: a new kind is in /help without a line here.
+    usage: `/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [method=GET] [keyword=K] [latency=800] (or ${KIND_LIST.slice(1)
+      .map((k) => k.usage.replace(/ \[.*$/, ''))
+      .join(', ')})`,
   },
   { command: 'list', description: 'Every target of this chat', usage: '/list' },
   { command: 'status', description: 'Full detail of one target', usage: '/status NAME' },

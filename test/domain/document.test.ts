@@ -68,7 +68,7 @@ describe('parseDocument: valid documents', () => {
   });
 
   it('an empty document is valid and declares nothing', () => {
-    expect(parse({ version: 1 })).toEqual({ ok: true, value: { targets: [], windows: [], channels: [] } });
+    expect(parse({ version: 1 })).toEqual({ ok: true, value: { targets: [], windows: [], channels: [], given: new Map() } });
   });
 
   it('puts every entry in the importing chat when the chat is forced (/import)', () => {
