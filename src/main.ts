@@ -379,7 +379,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         clock,
         logger,
         allowMetadata: config.allowMetadataTargets,
-        publicUrl: config.publicUrl,
+        publicUrl: config.httpPort === 0 ? undefined : config.publicUrl,
         destinations,
         outbox,
         channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },

@@ -182,16 +182,19 @@ describe('TARGETS_FILE, headless', () => {
 });
 
 describe('TARGETS_FILE heartbeats, headless', () => {
-  it('keep their token (and URL) across restarts and reloads, take pings on the HTTP server, and alert in the log when one is missed', async () => {
+  it('need their token in the file, keep it across restarts and reloads, take pings on the HTTP server, and alert in the log when one is missed', async () => {
     const { dir, file } = await setup();
     const port = await closedPort();
     const parsed = parseEnv({ DATA_DIR: join(dir, 'data'), HTTP_PORT: String(port), TARGETS_FILE: file, SOURCE_LABEL: 'test' });
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    // Without token: the file is refused (nobody would ever see a token Lookout made up).
     await writeFile(file, yaml(['version: 1', 'targets:', '  - { kind: heartbeat, name: backup, every: 1m, grace: 10s }']));
+    await expect(startApp(parsed.config, { clock: new FakeClock(), logger: createLogger('silent') })).rejects.toThrow(/a heartbeat in TARGETS_FILE needs token:/);
+    const token = 'backup-0123456789abcdef';
+    await writeFile(file, yaml(['version: 1', 'targets:', `  - { kind: heartbeat, name: backup, every: 1m, grace: 10s, token: ${token} }`]));
     const clock = new FakeClock();
     const first = await start(parsed.config, clock);
-    const token = (first.app.engine.target('0/backup') as { token: string }).token;
-    expect(token).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect((first.app.engine.target('0/backup') as { token: string }).token).toBe(token);
     await first.app.stop();
     const second = await start(parsed.config, clock);
     expect((second.app.engine.target('0/backup') as { token: string }).token).toBe(token);

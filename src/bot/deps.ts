@@ -37,8 +37,8 @@ export interface BotDeps {
   logger?: Logger;
   /** `ALLOW_METADATA_TARGETS`. */
   allowMetadata: boolean;
-  /** Where jobs reach Lookout's HTTP server (`PUBLIC_URL`): a heartbeat's /add reply gives its URL under it. */
-  publicUrl?: string;
+  /** Where jobs reach Lookout's HTTP server (`PUBLIC_URL`): a heartbeat's /add reply gives its URL under it; undefined when the server is off. */
+  publicUrl?: string | undefined;
   /** `MAX_TARGETS_PER_CHAT`: /add and /import refuse to go past it. */
   maxTargetsPerChat: number;
   /** Lookout's own health, for /health. */

@@ -15,8 +15,8 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
     command: 'add',
     description: 'Add a target to check',
     // The other kinds' short forms come from the list of kinds: a new kind is in /help without a line here.
-    usage: `/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [method=GET] [keyword=K] [latency=800] (or ${KIND_LIST.slice(1)
-      .map((k) => k.usage.replace(/ \[.*$/, ''))
+    usage: `/add URL [name=N] [every=60s] [timeout=10s] [expect=200-299] [keyword=K] [assert=…] (or ${KIND_LIST.slice(1)
+      .map((k) => k.usage.replace(/ \[.*$/, '').replace(/ (region|every)=\S+$/, ''))
       .join(', ')})`,
   },
   { command: 'list', description: 'Every target of this chat', usage: '/list' },
@@ -106,7 +106,7 @@ export const notEnabled = (chatId: number): string =>
 export function listLine(target: Target, record: StateRecord | undefined, now: number, quiet?: string): string {
   const state = record?.state ?? 'UNKNOWN';
   const last = record?.lastResult;
-  const detail = state === 'PAUSED' ? 'paused' : last ? (last.ok ? formatLatency(last.latencyMs) : last.reason ?? 'failed') : 'not checked yet';
+  const detail = state === 'PAUSED' ? 'paused' : last ? (last.ok ? (last.summary ?? formatLatency(last.latencyMs)) : last.reason ?? 'failed') : 'not checked yet';
   const since = record ? ` · ${formatDuration(now - record.since)}` : '';
   return `${STATE_ICONS[state]} <b>${escapeHtml(target.name)}</b> · ${escapeHtml(detail)}${since}${quiet ? ` · ${escapeHtml(quiet)}` : ''}`;
 }

@@ -92,6 +92,8 @@ export interface TargetContext {
   allowMetadata?: boolean;
   /** Makes a new secret (a heartbeat's token); random when absent. */
   secret?: () => string;
+  /** Read from TARGETS_FILE: nobody sees a reply, so a secret Lookout would make up must be given instead. */
+  declared?: boolean;
 }
 
 /** Used by the option grammars (targets/options.ts, the kinds). */

@@ -107,6 +107,8 @@ export interface KindModule<T extends KindTarget> {
   readonly summary: string;
   /** The dialogue's hint for this kind's address, like `ping host`. */
   readonly dialogue: string;
+  /** The dialogue's example of this kind's options (HTML), like `name=db count=5 loss=20%`. */
+  readonly optionsExample: string;
   readonly address: AddressSpec<T>;
   /** The kind's own options; an option named like a shared one replaces it for this kind. */
   readonly options: Readonly<Record<string, OptionSpec<Draft<T>>>>;
@@ -121,7 +123,7 @@ export interface KindModule<T extends KindTarget> {
   /** The kind's fields of a finished target, from a draft whose options were all accepted. */
   finish(draft: Draft<T>, ctx: TargetContext): Omit<T, keyof TargetCommon | 'kind'>;
   /** What a new target of this kind lacks (given: the option keys given); its address is checked already. */
-  required?(draft: Draft<T>, given: ReadonlySet<string>): string[];
+  required?(draft: Draft<T>, given: ReadonlySet<string>, ctx: TargetContext): string[];
   /** Rules between fields, after every option is applied. */
   check?(target: T): string[];
   /** After an edit's options are applied: what follows from them (a new key drops a session token). */
@@ -136,8 +138,11 @@ export interface KindModule<T extends KindTarget> {
   readonly pushed?: boolean;
   /** Extra /status lines (masked headers, the masked ping URL). */
   statusLines?(target: T): string[];
-  /** Extra lines of the /add reply (a heartbeat's URL, shown once, whole). */
-  addedLines?(target: T, runtime: Pick<KindRuntime, 'publicUrl'>): string[];
+  /**
+   * Extra lines of the /add reply, and of an /edit or /import reply when the target's secrets changed (a
+   * heartbeat's URL, shown whole only there). `publicUrl` is undefined when the HTTP server is off.
+   */
+  addedLines?(target: T, runtime: { publicUrl: string | undefined }): string[];
   /** The kind's entry keys in a document (the address first), secrets masked unless `secrets`. */
   entry(target: T, secrets: boolean): Record<string, EntryValue>;
   /** Where a trace of a failing target goes: its host and the service's port (none: ICMP only). */

@@ -1,6 +1,6 @@
 import { formatDuration } from '../domain/duration.js';
 import type { Window } from '../domain/window.js';
-import { moduleOf, type Target } from '../kinds/index.js';
+import { KIND_NAMES, moduleOf, type Target } from '../kinds/index.js';
 import { DOCUMENT_VERSION, type TargetEntry, type TargetsDocument, type WindowEntry } from './document.js';
 
 // Writing the targets document (/export): the other half of document.ts, which reads it.
@@ -11,7 +11,8 @@ export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
   const own = module.entry(t, secrets);
   const { [module.address.key]: address, ...rest } = own;
   const entry: TargetEntry = { name: t.name };
-  if (t.kind !== 'http') entry.kind = t.kind;
+  // The first kind is the default: its entries leave `kind:` out.
+  if (t.kind !== KIND_NAMES[0]) entry.kind = t.kind;
   if (module.address.key !== 'name') entry[module.address.key] = address;
   if (t.threadId !== undefined) entry.thread = t.threadId;
   entry.every = formatDuration(t.everyMs);

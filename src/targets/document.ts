@@ -220,7 +220,8 @@ function entryKind(entry: TargetEntry, at: string, errors: string[]): TargetKind
     return undefined;
   }
   if (entry[wanted] === undefined) {
-    const hints = addressed.map((m) => `${m.address.documentHint ?? `${m.address.key}:`} for ${m.kind}`).join(', ');
+    const named = KIND_LIST.filter((m) => m.address.key === 'name').map((m) => `kind: ${m.kind} with name:`);
+    const hints = [...addressed.map((m) => `${m.address.documentHint ?? `${m.address.key}:`} for ${m.kind}`), ...named].join(', ');
     errors.push(wanted === 'name' ? `${at}: a ${kind} target needs name:` : `${at}: give the address as ${wanted}: (${hints})`);
     return undefined;
   }
@@ -269,7 +270,13 @@ function parseTargets(doc: TargetsDocument, ctx: DocumentContext, errors: string
     const existing = entry.name !== undefined ? ctx.existing?.(`${chatId}/${entry.name}`) : undefined;
     const args = entryArgs(entry, kind, existing, local, at);
     if (local.length > 0) return void errors.push(...local);
-    const built = buildTarget(args, { chatId, ...(threadId !== undefined ? { threadId } : {}), now: ctx.now, allowMetadata: ctx.allowMetadata });
+    const built = buildTarget(args, {
+      chatId,
+      ...(threadId !== undefined ? { threadId } : {}),
+      now: ctx.now,
+      allowMetadata: ctx.allowMetadata,
+      ...(ctx.managed === 'file' ? { declared: true } : {}),
+    });
     if (!built.ok) return void errors.push(...built.errors.map((e) => `${at}: ${e}`));
     const module = moduleNamed(kind);
     const keys = new Set(Object.keys(entry));

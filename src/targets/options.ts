@@ -225,7 +225,7 @@ export function buildTarget(args: CommandArgs, ctx: TargetContext): Parsed<Targe
   const addressError = module.address.apply(draft, address, { ...ctx, key: module.address.key });
   if (addressError) errors.push(addressError);
   errors.push(...applyOptions(draft, args.options, ctx));
-  errors.push(...(module.required?.(draft, new Set(args.options.map((o) => ALIASES[o.key] ?? o.key))) ?? []));
+  errors.push(...(module.required?.(draft, new Set(args.options.map((o) => o.key)), ctx) ?? []));
   if (errors.length > 0) return invalid(...errors);
   if (draft.name === undefined) draft.name = nameFromHost(module.nameHost(draft));
   const target = finish(draft, ctx, ctx.now);

@@ -86,7 +86,7 @@ describe('parseDocument: every problem, with where it is', () => {
     ['an unknown top-level key', { version: 1, target: [] }, ['the document: unknown key "target"']],
     ['an unknown target key', { version: 1, targets: [{ url: 'http://a.example/', evry: '30s' }] }, ['targets[0]: unknown key "evry"']],
     ['a wrong type', { version: 1, targets: [{ url: 'http://a.example/', paused: 'yes' }] }, ['targets[0].paused: Invalid input: expected boolean, received string']],
-    ['no address', { version: 1, targets: [{ name: 'x', every: '30s' }] }, ['targets[0] (x): give the address as url: (url: for http, host: host:port for tcp, endpoint: for ec2, host: for ping, query: (the name) for dns)']],
+    ['no address', { version: 1, targets: [{ name: 'x', every: '30s' }] }, ['targets[0] (x): give the address as url: (url: for http, host: host:port for tcp, endpoint: for ec2, host: for ping, query: (the name) for dns, kind: heartbeat with name:)']],
     ['the wrong address key', { version: 1, targets: [{ kind: 'tcp', url: 'http://a.example/' }] }, ['targets[0]: a tcp target takes host:, not url:']],
     [
       'option values, all reported',

@@ -183,6 +183,57 @@ describe('heartbeat', () => {
     expect((await call('GET', `/ping/${token}`)).status).toBe(200);
     const edited = textOf(await rig.say('/edit backup token=new', 'Updated <b>backup</b>'));
     expect(edited).not.toContain(token);
+    // The new URL is shown once, in the reply, and works; the old one is gone.
+    const fresh = new RegExp(`/ping/([A-Za-z0-9_-]{16,64})`).exec(edited)?.[1];
+    expect(fresh).toBeDefined();
     expect((await call('GET', `/ping/${token}`)).status).toBe(404);
+    expect((await call('GET', `/ping/${fresh!}`)).status).toBe(200);
+    // An edit that keeps the token does not show it again.
+    expect(textOf(await rig.say('/edit backup grace=20m', 'Updated <b>backup</b>'))).not.toContain(fresh!);
+  });
+
+  it('a heartbeat added by /import shows its new URL in the reply', async () => {
+    const doc = JSON.stringify({ version: 1, targets: [{ kind: 'heartbeat', name: 'nightly', every: '1d' }] });
+    rig.telegram.sendDocument({ chatId: GROUP, userId: ADMIN, fileName: 'new.json', content: doc, caption: '/import' });
+    const reply = await message((c) => String(c.payload.text).includes('new.json'));
+    expect(textOf(reply)).toMatch(new RegExp(`nightly: Ping URL \\(keep it secret\\): ${pub.replace(/[.:/]/g, '\\$&')}/ping/[A-Za-z0-9_-]{16,64}`));
+  });
+});
+
+describe('every new kind in /list, /history, /report, /api/status and the guided /add', () => {
+  it('lists and reports them, and /api/status shows their address without the heartbeat token', async () => {
+    const list = textOf(await rig.say('/list', 'Targets'));
+    for (const name of ['lo', 'api', 'backup']) expect(list).toContain(`<b>${name}</b>`);
+    expect(list).toContain('last ping');
+    expect(textOf(await rig.say('/report', 'backup'))).toContain('lo');
+    const before = rig.telegram.calls.length;
+    rig.telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/history backup', username: 'admin' });
+    await rig.telegram.waitFor('sendPhoto', (c) => rig.telegram.calls.indexOf(c) >= before, 10_000);
+    const status = await call('GET', '/api/status');
+    expect(status.status).toBe(200);
+    const targets = (JSON.parse(status.text) as { targets: Array<{ name: string; kind: string; address: string }> }).targets;
+    expect(targets.find((t) => t.name === 'lo')).toMatchObject({ kind: 'ping', address: 'ping 127.0.0.1' });
+    expect(targets.find((t) => t.name === 'backup')?.address).toMatch(/^heartbeat …\/ping\/..••••$/);
+  });
+
+  it('the guided /add asks for a ping address, then offers the ping options', async () => {
+    await rig.say('/add', 'Which address should I check?');
+    const options = textOf(await rig.say('ping 127.0.0.2', 'Options?'));
+    expect(options).toContain('count=5 loss=20%');
+    const done = await rig.say('name=lo2 count=1', 'Added <b>lo2</b>');
+    expect(textOf(done)).toContain('ping 127.0.0.2');
+  });
+});
+
+describe('a heartbeat with the HTTP server off', () => {
+  it('is added with a warning that nothing can reach its URL', async () => {
+    const off = await startAppRig({ HTTP_PORT: '0' });
+    try {
+      await off.app.chatReady;
+      const reply = textOf(await off.say('/add heartbeat job every=1h', 'Added <b>job</b>'));
+      expect(reply).toContain('HTTP_PORT=0');
+    } finally {
+      await off.close();
+    }
   });
 });

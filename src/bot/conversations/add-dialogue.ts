@@ -1,6 +1,12 @@
 import type { Conversation } from '@grammyjs/conversations';
 import { parseArgs } from '../../domain/options.js';
-import { KIND_LIST } from '../../kinds/index.js';
+import { isKind, KIND_LIST, KIND_NAMES, moduleNamed, type TargetKind } from '../../kinds/index.js';
+
+/** The kind an address answer starts with (a bare URL is the first kind). */
+const kindOf = (text: string): TargetKind => {
+  const first = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  return isKind(first) ? first : KIND_NAMES[0]!;
+};
 import { buildTarget } from '../../targets/options.js';
 import type { DialogueContext, LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
@@ -59,7 +65,7 @@ export function createAddDialogue(deps: BotDeps) {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const options = await answer(
         attempt === 1
-          ? 'Options? For example <code>name=api every=30s timeout=5s expect=200-299 keyword=OK</code>, or send <code>skip</code> for the defaults.'
+          ? `Options? For example ${moduleNamed(kindOf(address)).optionsExample}, or send <code>skip</code> for the defaults.`
           : 'Send the options again, or <code>skip</code>.',
       );
       if (options === undefined) return;

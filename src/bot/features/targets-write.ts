@@ -48,7 +48,7 @@ export async function addTarget(deps: BotDeps, chatId: number, threadId: number 
   if (!added.ok) return { text: errorText([added.error]) };
   const t = added.value;
   deps.logger?.info({ event: 'target_added', target: t.id, chat: chatId, by: userId }, 'target added');
-  const extra = moduleOf(t).addedLines?.(t, { publicUrl: deps.publicUrl ?? '' }) ?? [];
+  const extra = moduleOf(t).addedLines?.(t, { publicUrl: deps.publicUrl }) ?? [];
   return {
     text: [`✅ Added <b>${escapeHtml(t.name)}</b>: ${escapeHtml(targetAddress(t))}`, escapeHtml(settingsText(t)), ...extra.map((l) => escapeHtml(l))].join('\n'),
     targetId: t.id,
@@ -130,7 +130,11 @@ export function createTargetsWrite(deps: BotDeps): Composer<LookoutContext> {
     const t = replaced.value;
     deps.logger?.info({ event: 'target_edited', target: t.id, chat: t.chatId, by: ctx.from?.id }, 'target edited');
     const renamed = t.name !== target.name ? ` (was ${escapeHtml(target.name)})` : '';
-    await ctx.reply(`✏️ Updated <b>${escapeHtml(t.name)}</b>${renamed}: ${escapeHtml(targetAddress(t))}\n${escapeHtml(settingsText(t))}`, html);
+    // A new secret (a heartbeat's token=new) is shown whole once, here, as /add shows it.
+    const module = moduleOf(t);
+    const secretChanged = module.secrets(t).join('\n') !== moduleOf(target).secrets(target).join('\n');
+    const extra = secretChanged ? (module.addedLines?.(t, { publicUrl: deps.publicUrl }) ?? []) : [];
+    await ctx.reply([`✏️ Updated <b>${escapeHtml(t.name)}</b>${renamed}: ${escapeHtml(targetAddress(t))}`, escapeHtml(settingsText(t)), ...extra.map(escapeHtml)].join('\n'), html);
   };
 
   write.command('edit', admin, async (ctx) => {

@@ -1,3 +1,4 @@
+import { moduleOf } from '../../kinds/index.js';
 import { Composer, InputFile } from 'grammy';
 import type { Document } from 'grammy/types';
 import { clipText, quoteValue } from '../../domain/errors.js';
@@ -106,7 +107,12 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
     const channels = parsed.value.channels as Destination[];
     for (const d of channels) deps.channels.secrets.add(...(deps.channels.specs.find((k) => k.kind === d.kind)?.secrets(d.settings) ?? []));
     const report = await applyImport(
-      { targets: parsed.value.targets, windows: parsed.value.windows.map((w) => ({ ...w, ...byUser })), channels },
+      {
+        targets: parsed.value.targets,
+        windows: parsed.value.windows.map((w) => ({ ...w, ...byUser })),
+        channels,
+        ...(parsed.value.given ? { given: parsed.value.given } : {}),
+      },
       {
         catalog: deps.catalog,
         allTargets: async () => [...stored.values()],
@@ -125,6 +131,10 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
         `left alone ${names(report.unchanged)}`,
         `windows: ${report.windows} added${kept > 0 ? `, ${kept} already there` : ''}`,
         ...(report.channels ? [`destinations: ${report.channels} added or changed`] : []),
+        // A target whose kind made a secret for it (a new heartbeat's URL) shows it here, once, as /add does.
+        ...parsed.value.targets
+          .filter((t) => report.added.includes(t.id))
+          .flatMap((t) => (moduleOf(t).addedLines?.(t, { publicUrl: deps.publicUrl }) ?? []).map((l) => `${escapeHtml(t.name)}: ${escapeHtml(l)}`)),
       ].join('\n'),
       html,
     );

@@ -16,7 +16,7 @@ export interface DnsTarget extends TargetCommon {
 
 type DnsDraft = Draft<DnsTarget>;
 
-const query: OptionSpec<DnsDraft> = { apply: (d, v) => errorOf(parseDnsName(v), (n) => (d.query = n)) };
+const query: OptionSpec<DnsDraft> = { apply: (d, v, { key }) => errorOf(withKey(parseDnsName(v), 'name', key), (n) => (d.query = n)) };
 
 /**
  * `expect=` is read against the record type, which may come later in the same command: the values are
@@ -35,6 +35,7 @@ export const dnsKind = defineKind<DnsTarget>({
   usage: '/add dns NAME [type=A|AAAA|CNAME|MX|TXT|NS] [server=IP[:port]] [expect=VALUE,...]',
   summary: 'a DNS lookup: UP when the server answers, and the answer holds every expect= value',
   dialogue: '<code>dns example.com type=MX</code>',
+  optionsExample: '<code>name=mx expect="10 mail.example.com" server=192.0.2.53</code>',
   address: { key: 'query', documentHint: 'query: (the name)', missing: 'a dns target needs the name to resolve, like /add dns example.com type=MX', apply: query.apply },
   options: {
     query,

@@ -133,15 +133,15 @@ function describeDnsError(err: unknown, query: DnsQuery): { failure: FailureKind
   const server = query.server ? formatDnsServer(query.server) : 'the system DNS server';
   switch (codeOf(err)) {
     case 'ENOTFOUND':
-      return { failure: 'dns', reason: `${name}: NXDOMAIN (no such name)` };
+      return { failure: 'protocol', reason: `${name}: NXDOMAIN (no such name)` };
     case 'ENODATA':
-      return { failure: 'dns', reason: `${name}: no ${query.type} records` };
+      return { failure: 'protocol', reason: `${name}: no ${query.type} records` };
     case 'ESERVFAIL':
-      return { failure: 'dns', reason: `${name}: SERVFAIL (the server could not answer)` };
+      return { failure: 'protocol', reason: `${name}: SERVFAIL (the server could not answer)` };
     case 'EREFUSED':
-      return { failure: 'dns', reason: `${name}: REFUSED (the server will not answer this query)` };
+      return { failure: 'protocol', reason: `${name}: REFUSED (the server will not answer this query)` };
     case 'ENOTIMP':
-      return { failure: 'dns', reason: `${name}: NOTIMP (the server does not do this query)` };
+      return { failure: 'protocol', reason: `${name}: NOTIMP (the server does not do this query)` };
     case 'EFORMERR':
       return { failure: 'protocol', reason: `${name}: FORMERR (the server found the query malformed)` };
     case 'EBADRESP':

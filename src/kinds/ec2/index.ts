@@ -41,6 +41,7 @@ export const ec2Kind = defineKind<Ec2Target>({
   usage: '/add ec2 ENDPOINT region=R [key=… secret=… [token=…]]',
   summary: 'an AWS-compatible EC2 API answering DescribeAvailabilityZones',
   dialogue: '<code>ec2 https://ec2.example.com region=eu-west-1</code>',
+  optionsExample: '<code>name=cloud key=AKIA… secret=…</code> (in a private chat)',
   address: {
     key: 'endpoint',
     missing: 'an ec2 target needs its endpoint URL, like /add ec2 https://ec2.us-east-1.amazonaws.com region=us-east-1',

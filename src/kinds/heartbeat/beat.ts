@@ -25,10 +25,10 @@ export interface Beat {
 
 /**
  * The check of a heartbeat at `now`: DOWN when the job reported a failure since its last ping, or when no
- * ping came within `every` + `grace` of the last one (of the target's creation, before the first ping);
+ * ping came within `every` + `grace` of the last one (of the target's last change, before the first ping);
  * UP otherwise, with the last run's duration as latency when the job reported its start.
  */
-export function describeBeat(t: Pick<HeartbeatTarget, 'periodMs' | 'graceMs' | 'createdAt'>, beat: Beat, now: number): CheckResult {
+export function describeBeat(t: Pick<HeartbeatTarget, 'periodMs' | 'graceMs' | 'createdAt' | 'updatedAt'>, beat: Beat, now: number): CheckResult {
   if (beat.failedAt !== undefined && (beat.lastPingAt === undefined || beat.failedAt >= beat.lastPingAt)) {
     return {
       ok: false,
@@ -38,7 +38,8 @@ export function describeBeat(t: Pick<HeartbeatTarget, 'periodMs' | 'graceMs' | '
       reason: `the job reported a failure${beat.failure ? `: ${beat.failure}` : ''}`,
     };
   }
-  const since = beat.lastPingAt ?? t.createdAt;
+  // Before the first ping (of this token: a new URL starts over), the target's last change counts.
+  const since = beat.lastPingAt ?? Math.max(t.createdAt, t.updatedAt);
   const late = now - since - t.periodMs - t.graceMs;
   if (late > 0) {
     const silent = formatDuration(Math.max(1_000, now - since));

@@ -40,6 +40,7 @@ export const heartbeatKind = defineKind<HeartbeatTarget>({
   usage: '/add heartbeat NAME every=1h [grace=5m]',
   summary: 'a push check: your job calls its secret URL; DOWN when no ping came within every + grace',
   dialogue: '<code>heartbeat nightly-backup every=1d</code>',
+  optionsExample: '<code>grace=30m note="the nightly backup"</code>',
   pushed: true,
   // The check's own timing is fixed: it reads the last ping, which takes no time; `timeout=` and `retry=` mean nothing here.
   defaults: { confirm: 1, recover: 1, everyMs: HEARTBEAT_CADENCE_MS, timeoutMs: 5_000, retryMs: HEARTBEAT_CADENCE_MS },
@@ -69,7 +70,13 @@ export const heartbeatKind = defineKind<HeartbeatTarget>({
       },
     },
   },
-  required: (d, given) => (d.periodMs === undefined && !given.has('every') ? ['a heartbeat needs every=, how often the job pings, like every=1h'] : []),
+  required: (d, given, ctx) => [
+    ...(d.periodMs === undefined && !given.has('every') && !given.has('interval') ? ['a heartbeat needs every=, how often the job pings, like every=1h'] : []),
+    // A token made up for a file would be seen by nobody: the job could never be given its URL.
+    ...(ctx.declared && !given.has('token')
+      ? ['a heartbeat in TARGETS_FILE needs token: (16-64 characters of A-Z, a-z, 0-9, "_" or "-", like the output of openssl rand -hex 16), the secret of its ping URL']
+      : []),
+  ],
   finish: (d, ctx) => {
     return {
       periodMs: d.periodMs as number,
@@ -83,9 +90,10 @@ export const heartbeatKind = defineKind<HeartbeatTarget>({
   describe: (t) => `push: a ping every ${formatDuration(t.periodMs)}, grace ${formatDuration(t.graceMs)}`,
   statusLines: (t) => [`Ping URL: ${maskedUrl(t.token)} (/edit ${t.name} token=new makes a new one)`],
   addedLines: (t, { publicUrl }) => [
-    `Ping URL (keep it secret): ${publicUrl}/ping/${t.token}`,
-    `Call it when the job succeeds, ${publicUrl}/ping/${t.token}/fail when it fails, /start when it begins (to measure it). A crontab line:`,
-    `0 * * * * run-the-job && curl -fsS -m 10 --retry 3 ${publicUrl}/ping/${t.token}`,
+    ...(publicUrl === undefined ? ["⚠️ Lookout's HTTP server is off (HTTP_PORT=0): nothing can reach this URL until it is on."] : []),
+    `Ping URL (keep it secret): ${publicUrl ?? 'PUBLIC_URL'}/ping/${t.token}`,
+    `Call it when the job succeeds, …/fail when it fails, …/start when it begins (to measure it). A crontab line:`,
+    `0 * * * * run-the-job && curl -fsS -m 10 --retry 3 ${publicUrl ?? 'PUBLIC_URL'}/ping/${t.token}`,
   ],
   entry(t, secrets) {
     const entry: Record<string, string> = { name: t.name, every: formatDuration(t.periodMs) };

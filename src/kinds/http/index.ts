@@ -54,9 +54,10 @@ const url: OptionSpec<HttpDraft> = {
 /** The http kind: one request, status (and keyword, latency) verified. The default kind of `/add`. */
 export const httpKind = defineKind<HttpTarget>({
   kind: 'http',
-  usage: '/add URL [method=GET] [expect=200-299] [keyword=K] [latency=800] [header="Name: value"] [maintenance=TEXT]',
+  usage: `/add URL [method=GET] [expect=200-299] [keyword=K] [latency=800] [header="Name: value"] [assert='$.status == "ok"']`,
   summary: 'one HTTP(S) request: the status, and a keyword or a latency limit if given',
   dialogue: 'a URL like <code>https://api.example.com/health</code>',
+  optionsExample: '<code>name=api every=30s timeout=5s expect=200-299 keyword=OK</code>',
   address: { key: 'url', missing: 'a target needs a URL, like /add https://api.example.com/health', apply: url.apply },
   options: {
     url,

@@ -23,6 +23,7 @@ export const pingKind = defineKind<PingTarget>({
   usage: '/add ping HOST [count=3] [loss=100%]',
   summary: 'ICMP echo with the system ping: UP while less than loss= of count= echoes is lost',
   dialogue: '<code>ping host</code>',
+  optionsExample: '<code>name=edge count=5 loss=20%</code>',
   address: { key: 'host', missing: 'a ping target needs a host, like /add ping db.internal', apply: host.apply },
   options: {
     host,

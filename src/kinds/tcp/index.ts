@@ -19,6 +19,7 @@ export const tcpKind = defineKind<TcpTarget>({
   usage: '/add tcp HOST:PORT',
   summary: 'a TCP connection to host:port',
   dialogue: '<code>tcp host:port</code>',
+  optionsExample: '<code>name=db every=30s timeout=5s</code>',
   address: { key: 'host', documentHint: 'host: host:port', missing: 'a tcp target needs host:port, like /add tcp db.internal:5432', apply: host.apply },
   options: { host },
   finish: (d) => ({ host: d.host as string, port: d.port as number }),

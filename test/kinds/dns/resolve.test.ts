@@ -184,19 +184,19 @@ describe.runIf(dnsmasqTestsEnabled(process.env))('checkDns against dnsmasq', () 
 
   it('is NXDOMAIN for a name the zone does not have', async () => {
     const result = await check({ name: R.missing, type: 'A' });
-    expect(result).toMatchObject({ ok: false, at: TEST_NOW, failure: 'dns', reason: `${R.missing}: NXDOMAIN (no such name)` });
+    expect(result).toMatchObject({ ok: false, at: TEST_NOW, failure: 'protocol', reason: `${R.missing}: NXDOMAIN (no such name)` });
     expect(result.latencyMs).toBeGreaterThan(0);
   });
 
   it('says there are no records when the name has none of the type', async () => {
-    expect(await check({ name: R.host, type: 'MX' })).toMatchObject({ ok: false, failure: 'dns', reason: `${R.host}: no MX records` });
-    expect(await check({ name: R.apex, type: 'A' })).toMatchObject({ ok: false, failure: 'dns', reason: `${R.apex}: no A records` });
+    expect(await check({ name: R.host, type: 'MX' })).toMatchObject({ ok: false, failure: 'protocol', reason: `${R.host}: no MX records` });
+    expect(await check({ name: R.apex, type: 'A' })).toMatchObject({ ok: false, failure: 'protocol', reason: `${R.apex}: no A records` });
   });
 
   it('is REFUSED for a name the server does not serve', async () => {
     expect(await check({ name: R.outside, type: 'A' })).toMatchObject({
       ok: false,
-      failure: 'dns',
+      failure: 'protocol',
       reason: `${R.outside}: REFUSED (the server will not answer this query)`,
     });
   });
@@ -204,7 +204,7 @@ describe.runIf(dnsmasqTestsEnabled(process.env))('checkDns against dnsmasq', () 
   it('is SERVFAIL when the server cannot answer', async () => {
     expect(await check({ name: R.host, type: 'A', server: dns.servfail })).toMatchObject({
       ok: false,
-      failure: 'dns',
+      failure: 'protocol',
       reason: `${R.host}: SERVFAIL (the server could not answer)`,
     });
   });

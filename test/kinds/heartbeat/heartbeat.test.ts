@@ -158,7 +158,7 @@ describe('heartbeat deadlines', () => {
 });
 
 describe('describeBeat', () => {
-  const t = { periodMs: 60 * MIN, graceMs: 5 * MIN, createdAt: 0 };
+  const t = { periodMs: 60 * MIN, graceMs: 5 * MIN, createdAt: 0, updatedAt: 0 };
   it.each<[string, Parameters<typeof describeBeat>[1], number, boolean]>([
     ['no ping, inside the first deadline', {}, 65 * MIN, true],
     ['no ping, past the first deadline', {}, 65 * MIN + 1, false],

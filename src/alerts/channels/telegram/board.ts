@@ -32,7 +32,7 @@ export function formatBoard(targets: readonly Target[], state: (id: string) => S
       .map((t) => {
         const r = state(t.id);
         const last = r?.lastResult;
-        const detail = s === 'PAUSED' ? 'paused' : !last ? 'not checked yet' : last.ok ? formatLatency(last.latencyMs) : (last.reason ?? 'failed');
+        const detail = s === 'PAUSED' ? 'paused' : !last ? 'not checked yet' : last.ok ? (last.summary ?? formatLatency(last.latencyMs)) : (last.reason ?? 'failed');
         return `${STATE_ICONS[s]} <b>${escapeHtml(t.name)}</b> · ${escapeHtml(detail)}${r ? ` · since ${formatSince(r.since)}` : ''}`;
       });
   const counts = SECTIONS.map((s) => [s, lines(s).length] as const).filter(([, n]) => n > 0);
