@@ -23,7 +23,7 @@ import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
-import type { HealthReport } from './bot/features/health.js';
+import { createHealthReporter } from './health/report.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
@@ -35,8 +35,7 @@ import { syncDeclared, type SyncReport } from './engine/file-sync.js';
 import { createEngine, type Engine } from './engine/engine.js';
 import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { withTimeout } from './lib/timeout.js';
-import { createLogger, createSecretRegistry, scrubSecrets, type Logger, type SecretRegistry } from './lib/logger.js';
+import { createLogger, createSecretRegistry, type Logger, type SecretRegistry } from './lib/logger.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createHttpAgent } from './kinds/http/probe.js';
@@ -289,41 +288,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const history = createHistory({ store, clock, logger, settings: config.history });
   const selfStats = createSelfStats(clock);
   engine.onCheck((event) => selfStats.observe(event));
-  const startedAt = clock.now();
-  const health = async (): Promise<HealthReport> => {
-    const stats = engine.stats();
-    const pingStarted = performance.now();
-    const answered = (await withTimeout(store.ping(), 2_000)) === true;
-    const self = selfStats.snapshot();
-    return {
-      version: VERSION,
-      source: config.sourceLabel,
-      uptimeMs: clock.now() - startedAt,
-      targets: stats.targets,
-      paused: engine.targets().filter((t) => t.paused).length,
-      ...self,
-      overdue: engine.overdue(),
-      running: stats.inFlight,
-      ...(answered ? { storeMs: performance.now() - pingStarted } : {}),
-      ...(history.stats.writes > 0 ? { historyWriteMs: history.stats.writeMs / history.stats.writes } : {}),
-      outboxDepth: outbox.depth(),
-      store: store.health(),
-      destinations: destinations.list().map((d) => {
-        const o = outbox.outcomes().get(d.id);
-        return {
-          chatId: d.chatId,
-          name: d.name,
-          kind: d.kind,
-          ...(o?.lastOkAt !== undefined ? { lastOkAt: o.lastOkAt } : {}),
-          ...(o?.lastErrorAt !== undefined ? { lastErrorAt: o.lastErrorAt } : {}),
-          // What a destination answered may quote the request: the known secrets are cut out.
-          ...(o?.lastError !== undefined ? { lastError: scrubSecrets(o.lastError, secrets.values()) as string } : {}),
-          depth: o?.depth ?? 0,
-          paused: d.paused !== undefined || (o?.paused ?? false),
-        };
-      }),
-    };
-  };
+  const health = createHealthReporter({ version: VERSION, source: config.sourceLabel, clock, engine, store, selfStats, history, outbox, destinations, secrets });
   engine.onCheck((event) => history.record(event.target.id, event.result));
   engine.onChange((change, target) => history.change(target.id, change.at, change.to));
   outbox.onDelivery((event) => metrics.delivery(event.outcome, channelOf(event.item.destination)));

@@ -1,5 +1,5 @@
 import { shortId, untold, wasTold, type Incident, type IncidentAnnouncement } from '../domain/incident.js';
-import type { IncidentFacts, Notification, NotificationBody, PersonFacts } from '../domain/notification.js';
+import type { IncidentFacts, Notification, NotificationBody, PersonFacts, Tell } from '../domain/notification.js';
 import type { StateChange, StateRecord } from '../domain/state.js';
 import { targetAddress, traceTarget, type Target } from '../kinds/index.js';
 import { formatWindowTime, occurrenceAt, type Window } from '../domain/window.js';
@@ -25,7 +25,7 @@ export interface Actor {
 }
 
 /** Where notifications go: the policy decides what to tell, `tell` makes it durable in the outbox. */
-export type Tell = (notification: Notification) => Promise<void>;
+export type { Tell } from '../domain/notification.js';
 
 /** Turns state changes into incidents and notifications, honouring windows, acknowledgements and reminders. */
 export interface AlertPolicy {

@@ -2,7 +2,7 @@ import type { Notification } from '../domain/notification.js';
 import type { StateChange, StateRecord } from '../domain/state.js';
 import { targetAddress, type Target } from '../kinds/index.js';
 import type { KeyvStore } from '../store/keyv.js';
-import type { Tell } from './policy.js';
+import type { Tell } from '../domain/notification.js';
 
 /** Notices for DEGRADED and MAINTENANCE, which are not outages: no incident, no buttons, no reminders. */
 export interface StateNotices {

@@ -15,7 +15,7 @@ import type { History } from '../store/history.js';
 import type { WindowRegistry } from '../store/windows.js';
 import type { SourceResolver } from '../diagnostics/source.js';
 import type { Tracer } from '../diagnostics/tracer.js';
-import type { HealthReport } from './features/health.js';
+import type { HealthReport } from '../health/report.js';
 import type { Access } from './middleware/access.js';
 
 /** What the command handlers work with (passed in, never imported). */

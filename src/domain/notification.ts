@@ -144,3 +144,6 @@ export function notificationTarget(n: NotificationBody): string | undefined {
 export function unreachable(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }
+
+/** Hands a notification to the outbox (durably, before it resolves). */
+export type Tell = (notification: Notification) => Promise<void>;

@@ -74,7 +74,7 @@ export interface RunningKinds {
 export function startKinds(runtime: KindRuntime): RunningKinds {
   const instances = KIND_LIST.map((m) => m.create(runtime));
   return {
-    probes: createProbeRegistry(instances.map((i) => i.probe as AnyProbe)),
+    probes: createProbeRegistry(instances.map((i): AnyProbe => i.probe)),
     async route(req) {
       for (const i of instances) {
         const answer = await i.route?.(req);

@@ -1,5 +1,4 @@
 import type { CheckResult } from '../domain/check.js';
-import type { KindTarget } from '../kinds/kind.js';
 
 /** What a probe gets besides the target: the signal that ends the check at its timeout or at shutdown. */
 export interface ProbeContext {
@@ -9,7 +8,7 @@ export interface ProbeContext {
 }
 
 /** One kind of check. `run` resolves to a result for every expected failure and never throws for one. */
-export interface Probe<T extends KindTarget = KindTarget> {
+export interface Probe<T extends { kind: string } = { kind: string }> {
   readonly kind: T['kind'];
   run(target: T, ctx: ProbeContext): Promise<CheckResult>;
 }

@@ -1,12 +1,13 @@
-import type { Target } from '../kinds/index.js';
-import type { Probe } from './probe.js';
+import type { CheckResult } from '../domain/check.js';
+import type { KindTarget } from '../kinds/kind.js';
+import type { Probe, ProbeContext } from './probe.js';
 
-/** A probe for any one kind of target. */
-export type AnyProbe = { [K in Target['kind']]: Probe<Extract<Target, { kind: K }>> }[Target['kind']];
+/** A probe of some kind, as the registry holds it (its target type is the kind's own). */
+export type AnyProbe = { readonly kind: string; run(target: never, ctx: ProbeContext): Promise<CheckResult> };
 
 /** Probes by target kind. */
 export interface ProbeRegistry {
-  get<T extends Target>(kind: T['kind']): Probe<T>;
+  get<T extends KindTarget>(kind: T['kind']): Probe<T>;
   kinds(): string[];
 }
 
@@ -18,7 +19,7 @@ export function createProbeRegistry(probes: readonly AnyProbe[]): ProbeRegistry 
     byKind.set(probe.kind, probe);
   }
   return {
-    get<T extends Target>(kind: T['kind']): Probe<T> {
+    get<T extends KindTarget>(kind: T['kind']): Probe<T> {
       const probe = byKind.get(kind);
       if (!probe) throw new Error(`no probe registered for kind "${kind}"`);
       return probe as unknown as Probe<T>;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { healthText, type HealthReport } from '../../src/bot/features/health.js';
+import { healthText } from '../../src/bot/features/health.js';
+import type { HealthReport } from '../../src/health/report.js';
 import { GROUP, MEMBER, startAppRig, type AppRig } from '../support/app-rig.js';
 import { textOf } from '../support/fake-telegram.js';
 

@@ -2,33 +2,9 @@ import { Composer } from 'grammy';
 import { formatTime } from '../../alerts/format.js';
 import { formatDuration } from '../../domain/duration.js';
 import { escapeHtml } from '../../lib/html.js';
-import type { StoreHealth } from '../../store/keyv.js';
+import type { HealthReport } from '../../health/report.js';
 import type { LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
-
-/** Everything /health reports about Lookout itself. */
-export interface HealthReport {
-  version: string;
-  source: string;
-  uptimeMs: number;
-  targets: number;
-  paused: number;
-  checksLastMinute: number;
-  latenessP50Ms?: number;
-  latenessP95Ms?: number;
-  overdue: number;
-  running: number;
-  /** One write and read of the store now (ms); undefined when it did not answer. */
-  storeMs?: number;
-  /** Average time of a history row write so far (ms). */
-  historyWriteMs?: number;
-  outboxDepth: number;
-  telegramErrorsLastHour: number;
-  /** Every destination besides the chats: its last delivery, its last error, what waits for it. */
-  destinations?: Array<{ chatId: number; name: string; kind: string; lastOkAt?: number; lastErrorAt?: number; lastError?: string; depth: number; paused: boolean }>;
-  /** Whether writes reach the disk (`store.health()`). */
-  store: StoreHealth;
-}
 
 const ms = (v: number | undefined): string => (v === undefined ? '—' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
 
