@@ -3,7 +3,10 @@ import pg from 'pg';
 import type { Logger } from '../lib/logger.js';
 import { DatabaseUnavailable, StoreError } from './faults.js';
 import type { Connection } from './resilient.js';
+import { passwordsOf, redactUrl } from './database-url.js';
 import { keyRange, type Row, type RowAdapter } from './rows.js';
+
+export { isPostgresUrl, passwordsOf, redactUrl } from './database-url.js';
 
 /**
  * The one table Lookout keeps in PostgreSQL. Every namespace lives in it as a Keyv namespace (keys
@@ -24,32 +27,6 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLE_REF} (key TEXT COLLATE 
 const CONNECT_TIMEOUT_MS = 5_000;
 /** How long one statement may take before the database counts as not answering (ms). */
 const QUERY_TIMEOUT_MS = 15_000;
-
-/** Whether `url` is a PostgreSQL connection URL (`postgres://` or `postgresql://`). */
-export const isPostgresUrl = (url: string): boolean => /^postgres(?:ql)?:\/\//i.test(url);
-
-/** The password in a PostgreSQL URL (in its user part or as a `password=` parameter), decoded, if any. */
-export function passwordsOf(url: string): string[] {
-  try {
-    const u = new URL(url);
-    const found = [u.password, decodeURIComponent(u.password), u.searchParams.get('password') ?? ''];
-    return [...new Set(found.filter((p) => p !== ''))];
-  } catch {
-    return [];
-  }
-}
-
-/** The URL without its password, for logs and errors (`postgres://lookout@db:5432/lookout`). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    u.searchParams.delete('password');
-    return u.toString();
-  } catch {
-    return 'DATABASE_URL (not a valid URL)';
-  }
-}
 
 /** Cuts every password out of a text that may quote it. */
 const scrub = (text: string, passwords: readonly string[]): string => passwords.reduce((t, p) => t.split(p).join('***'), text);
