@@ -61,7 +61,7 @@ describe.runIf(enabled)('the store on PostgreSQL', () => {
       await states.set('1/a b', 2);
       const list = async <T>(k: typeof kind | typeof states): Promise<Array<[string, T]>> => {
         const out: Array<[string, T]> = [];
-        for await (const [key, value] of k.iterator!()) out.push([key as string, value as T]);
+        for await (const [key, value] of k.iterator!(undefined)) out.push([key as string, value as T]);
         return out;
       };
       expect(await list(states)).toEqual([
