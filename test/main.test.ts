@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,9 @@ import { createTargetRepository } from '../src/store/targets.js';
 import { startFakeTelegram } from './support/fake-telegram.js';
 import { logSink } from './support/log-sink.js';
 import { httpTarget, startTargetServer, type TargetServer } from './support/target-server.js';
+import { postgresTestsEnabled, startTestCluster, type TestCluster } from './support/postgres.js';
+import { createServer } from 'node:net';
+import { StoreError } from '../src/store/keyv.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -82,6 +86,59 @@ describe('the app, headless, against a real target and a real SQLite file', () =
   });
 });
 
+/** A port of 127.0.0.1 nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address ? address.port : 1;
+}
+
+const withPostgres = postgresTestsEnabled();
+
+describe('the app on PostgreSQL (DATABASE_URL)', () => {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    if (withPostgres) cluster = await startTestCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it.runIf(withPostgres)('checks from the targets in the database and saves their states there', async () => {
+    const url = await cluster!.createDatabase();
+    const server: TargetServer = await startTargetServer();
+    cleanups.push(() => server.close());
+    const seed = await openStore({ kind: 'postgres', url });
+    await createTargetRepository(seed).put(httpTarget({ id: '0/api', chatId: 0, name: 'api', url: `${server.url}/health`, everyMs: 200, timeoutMs: 150, retryMs: 50, confirm: 1 }));
+    await seed.close();
+
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const log = logSink();
+    const app = await startApp({ ...config(dataDir), databaseUrl: url }, { logger: createLogger('info', log.stream) });
+    await until(() => app.engine.state('0/api')?.state === 'UP');
+    await app.stop();
+
+    const after = await openStore({ kind: 'postgres', url });
+    expect((await createStateRepository(after).get('0/api'))?.state).toBe('UP');
+    await after.close();
+    // Nothing was written to DATA_DIR.
+    expect(existsSync(join(dataDir, 'lookout.sqlite'))).toBe(false);
+  });
+
+  it('rejects the start when the database cannot be reached, in one line without the password', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const url = `postgres://lookout:Very-Secret-99@127.0.0.1:${await closedPort()}/lookout`;
+    const err = await startApp({ ...config(dataDir), databaseUrl: url }, { logger: createLogger('silent') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as Error).message).toMatch(/^cannot use postgres:\/\/lookout@127\.0\.0\.1:\d+\/lookout: the database refuses connections \(ECONNREFUSED\)$/);
+    expect((err as Error).message).not.toContain('Very-Secret-99');
+  });
+});
+
 describe('the built process', () => {
   let dist = '';
 
@@ -129,6 +186,14 @@ describe('the built process', () => {
       `  - ${file}: targets[0] (api): every must be between 10s and 1d, got "5s"`,
       `  - ${file}: targets[0] (api): confirm must be a whole number between 1 and 10, got "0"`,
     ]);
+  });
+
+  it('refuses a DATABASE_URL that cannot be reached: one line without the password, exit code 1', async () => {
+    const port = await closedPort();
+    const p = run({ DATABASE_URL: `postgresql://lookout:Very-Secret-99@127.0.0.1:${port}/lookout`, HTTP_PORT: '0' });
+    expect(await p.exit).toBe(1);
+    expect(p.out().trim().split('\n')).toEqual([`lookout: cannot use postgresql://lookout@127.0.0.1:${port}/lookout: the database refuses connections (ECONNREFUSED)`]);
+    expect(p.out()).not.toContain('Very-Secret-99');
   });
 
   it('refuses a DATA_DIR whose lookout.sqlite is not a database: one line naming the file, exit code 1, no crash dump', async () => {
