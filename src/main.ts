@@ -604,5 +604,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void main();
+  // `node dist/main.js migrate --from DATA_DIR --to postgres://...` (what `npm run migrate` runs).
+  if (process.argv[2] === 'migrate') void import('./cli/migrate.js').then(async (m) => process.exit(await m.runCli(process.argv.slice(3))));
+  else void main();
 }
