@@ -151,9 +151,9 @@ describe('the built process', () => {
   }, 60_000);
   afterAll(() => rm(dist, { recursive: true, force: true }));
 
-  function run(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } {
+  function run(env: Record<string, string>, args: string[] = []): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } {
     let out = '';
-    const child = spawn(process.execPath, [join(dist, 'main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
+    const child = spawn(process.execPath, [join(dist, 'main.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -194,6 +194,18 @@ describe('the built process', () => {
     expect(await p.exit).toBe(1);
     expect(p.out().trim().split('\n')).toEqual([`lookout: cannot use postgresql://lookout@127.0.0.1:${port}/lookout: the database refuses connections (ECONNREFUSED)`]);
     expect(p.out()).not.toContain('Very-Secret-99');
+  });
+
+  it('runs `migrate`: a DATA_DIR without a database is one line and exit code 1; --help exits 0; the built cli/migrate.js is there', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'lookout-migrate-proc-'));
+    cleanups.push(() => rm(empty, { recursive: true, force: true }));
+    const p = run({}, ['migrate', '--from', empty, '--to', 'postgres://lookout:Very-Secret-99@127.0.0.1:1/lookout']);
+    expect(await p.exit).toBe(1);
+    expect(p.out().trim().split('\n')).toEqual([`lookout migrate: no Lookout database in ${empty} (${join(empty, 'lookout.sqlite')} does not exist)`]);
+    const help = run({}, ['migrate', '--help']);
+    expect(await help.exit).toBe(0);
+    expect(help.out()).toMatch(/^usage: lookout migrate --from DATA_DIR --to postgres:/);
+    expect(existsSync(join(dist, 'cli', 'migrate.js'))).toBe(true);
   });
 
   it('refuses a DATA_DIR whose lookout.sqlite is not a database: one line naming the file, exit code 1, no crash dump', async () => {
