@@ -133,6 +133,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const windows = createWindowRegistry(store);
   await windows.load();
   const chats = createChatSettingsRepository(store);
+  await chats.load();
   const alertRecords = createAlertRecords(store);
   await alertRecords.load();
   const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });

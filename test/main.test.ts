@@ -128,6 +128,48 @@ describe('the app on PostgreSQL (DATABASE_URL)', () => {
     expect(existsSync(join(dataDir, 'lookout.sqlite'))).toBe(false);
   });
 
+  it.runIf(withPostgres)('PostgreSQL stopped while running: the target still goes DOWN and alerts, and the state and incident are in the database once it is back', async () => {
+    const url = await cluster!.createDatabase();
+    const server: TargetServer = await startTargetServer();
+    cleanups.push(() => server.close());
+    const seed = await openStore({ kind: 'postgres', url });
+    await createTargetRepository(seed).put(httpTarget({ id: '0/api', chatId: 0, name: 'api', url: `${server.url}/health`, everyMs: 200, timeoutMs: 150, retryMs: 50, confirm: 2 }));
+    await seed.close();
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const log = logSink();
+    const app = await startApp({ ...config(dataDir), databaseUrl: url }, { logger: createLogger('info', log.stream) });
+    try {
+      await until(() => app.engine.state('0/api')?.state === 'UP');
+
+      await cluster!.stopServer();
+      server.setStatus(503);
+      await until(() => app.engine.state('0/api')?.state === 'DOWN');
+      await until(() => log.lines.some((l) => l.event === 'alert'));
+      await until(() => !app.store.health().ok);
+      expect(app.store.health()).toMatchObject({ ok: false, episodes: 1 });
+      expect(await app.store.ping()).toBe(false);
+
+      await cluster!.startServer();
+      await until(() => app.store.health().ok, 15_000);
+      expect(log.lines.filter((l) => l.event === 'store_failing')).toHaveLength(1);
+      expect(log.lines.filter((l) => l.event === 'store_recovered')).toHaveLength(1);
+    } finally {
+      await app.stop();
+    }
+    // The only error is the outage itself: no write dropped or lost, no alert that could not be queued.
+    expect(log.lines.filter((l) => Number(l.level) >= 50).map((l) => l.event)).toEqual(['store_failing']);
+    const after = await openStore({ kind: 'postgres', url });
+    try {
+      expect((await createStateRepository(after).get('0/api'))?.state).toBe('DOWN');
+      const incidents: unknown[] = [];
+      for await (const [, value] of after.namespace('incidents').iterator!(undefined)) incidents.push(value);
+      expect(incidents).toEqual([expect.objectContaining({ targetId: '0/api' })]);
+    } finally {
+      await after.close();
+    }
+  }, 30_000);
+
   it('rejects the start when the database cannot be reached, in one line without the password', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));

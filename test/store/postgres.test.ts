@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { openStore, StoreError, type KeyvStore, type StoreHealth } from '../../src/store/keyv.js';
+import { createChatSettingsRepository } from '../../src/store/chats.js';
 import { redactUrl, TABLE_REF } from '../../src/store/postgres.js';
 import { logSink } from '../support/log-sink.js';
 import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
@@ -125,6 +126,27 @@ describe.runIf(enabled)('the store on PostgreSQL', () => {
       expect(events.filter((e) => e === 'store_failing')).toHaveLength(1);
       expect(events.filter((e) => e === 'store_recovered')).toHaveLength(1);
       expect(JSON.stringify(log.lines)).not.toContain('password');
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  it('chat settings loaded at start still answer while the database is stopped (an alert schedules its escalation)', async () => {
+    const url = await cluster.createDatabase();
+    const store = await openStore({ kind: 'postgres', url }, { retryMs: { base: 20, max: 200 } });
+    try {
+      await createChatSettingsRepository(store).put(7, { tz: 'Europe/Berlin', escalateMs: 600_000 });
+      const chats = createChatSettingsRepository(store);
+      await chats.load();
+      await cluster.stopServer();
+      try {
+        expect(await chats.get(7)).toEqual({ tz: 'Europe/Berlin', escalateMs: 600_000 });
+        expect(await chats.get(8)).toEqual({ tz: 'UTC' });
+        // Without load() a chat it never read cannot be answered: the read fails as reads do during an outage.
+        await expect(createChatSettingsRepository(store).get(7)).rejects.toThrow(/the database refuses connections/);
+      } finally {
+        await cluster.startServer();
+      }
     } finally {
       await store.close();
     }

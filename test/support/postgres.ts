@@ -109,7 +109,9 @@ export async function startTestCluster(): Promise<TestCluster> {
   const log = join(dir, 'server.log');
   const port = await freePort();
   await pgRun(bin, 'initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
-  const options = ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'].join(' ');
+  // fsync off: nothing here survives a machine crash, and none is tested. synchronous_commit stays on: an
+  // immediate stop (the outage tests) must not lose a commit the store was told had landed.
+  const options = ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'full_page_writes=off'].join(' ');
   const start = async (): Promise<void> => {
     try {
       await pgRun(bin, 'pg_ctl', ['start', '-w', '-t', '30', '-D', data, '-l', log, '-o', options]);
