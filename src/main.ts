@@ -27,7 +27,7 @@ import { createHealthReporter } from './health/report.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { ConfigError, loadConfig, secretsOf, type Config } from './config/config.js';
 import { readDeclared, TargetsFileError } from './config/targets-file.js';
 import type { DocumentContents } from './targets/document.js';
 import { createCatalog } from './engine/catalog.js';
@@ -43,7 +43,7 @@ import { moduleOf, startKinds } from './kinds/index.js';
 import { createGrammyStorage } from './store/grammy-storage.js';
 import { createChatSettingsRepository } from './store/chats.js';
 import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
-import { openStore, StoreError, type KeyvStore } from './store/keyv.js';
+import { describeLocation, openStore, StoreError, type KeyvStore, type StoreLocation } from './store/keyv.js';
 import { createHistory, type History } from './store/history.js';
 import { createStateRepository } from './store/states.js';
 import { createTargetRepository } from './store/targets.js';
@@ -112,15 +112,19 @@ export interface AppOptions {
   boardIntervalMs?: number;
 }
 
+/** Where the store lives: PostgreSQL with `DATABASE_URL`, else the SQLite file in `DATA_DIR`. */
+export const storeLocation = (config: Config): StoreLocation =>
+  config.databaseUrl !== undefined ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'sqlite', dataDir: config.dataDir };
+
 /** Composition root: config → store → probes → engine → alerts → bot; returns once checking runs (the chat comes up in the background). */
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const secrets = options.secrets ?? createSecretRegistry([config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets]);
+  const secrets = options.secrets ?? createSecretRegistry(secretsOf(config));
   const logger = options.logger ?? createLogger(config.logLevel, undefined, { secrets });
   const clock = options.clock ?? systemClock;
   // A bad file stops the start before anything is opened, like a bad setting.
   const declared = await readDeclared(config, clock.now());
   if (!declared.ok) throw new TargetsFileError(declared.errors);
-  const store = await openStore({ kind: 'sqlite', dataDir: config.dataDir }, { logger, clock });
+  const store = await openStore(storeLocation(config), { logger, clock });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
   const incidents = createIncidentBook(store);
@@ -128,6 +132,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const windows = createWindowRegistry(store);
   await windows.load();
   const chats = createChatSettingsRepository(store);
+  await chats.load();
   const alertRecords = createAlertRecords(store);
   await alertRecords.load();
   const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });
@@ -549,7 +554,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const secrets = createSecretRegistry([config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets]);
+  const secrets = createSecretRegistry(secretsOf(config));
   logger = createLogger(config.logLevel, undefined, { secrets });
   try {
     app = await startApp(config, { logger, secrets });
@@ -560,10 +565,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir }, 'Lookout started');
+  app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir, store: describeLocation(storeLocation(config)) }, 'Lookout started');
   if (stopAsked) stopNow(app);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void main();
+  // `node dist/main.js migrate --from DATA_DIR --to postgres://...` (what `npm run migrate` runs).
+  if (process.argv[2] === 'migrate') void import('./cli/migrate.js').then(async (m) => process.exit(await m.runCli(process.argv.slice(3))));
+  else void main();
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,9 @@ import { createTargetRepository } from '../src/store/targets.js';
 import { startFakeTelegram } from './support/fake-telegram.js';
 import { logSink } from './support/log-sink.js';
 import { httpTarget, startTargetServer, type TargetServer } from './support/target-server.js';
+import { postgresTestsEnabled, startTestCluster, type TestCluster } from './support/postgres.js';
+import { createServer } from 'node:net';
+import { StoreError } from '../src/store/keyv.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -82,6 +86,101 @@ describe('the app, headless, against a real target and a real SQLite file', () =
   });
 });
 
+/** A port of 127.0.0.1 nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address ? address.port : 1;
+}
+
+const withPostgres = postgresTestsEnabled();
+
+describe('the app on PostgreSQL (DATABASE_URL)', () => {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    if (withPostgres) cluster = await startTestCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it.runIf(withPostgres)('checks from the targets in the database and saves their states there', async () => {
+    const url = await cluster!.createDatabase();
+    const server: TargetServer = await startTargetServer();
+    cleanups.push(() => server.close());
+    const seed = await openStore({ kind: 'postgres', url });
+    await createTargetRepository(seed).put(httpTarget({ id: '0/api', chatId: 0, name: 'api', url: `${server.url}/health`, everyMs: 200, timeoutMs: 150, retryMs: 50, confirm: 1 }));
+    await seed.close();
+
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const log = logSink();
+    const app = await startApp({ ...config(dataDir), databaseUrl: url }, { logger: createLogger('info', log.stream) });
+    await until(() => app.engine.state('0/api')?.state === 'UP');
+    await app.stop();
+
+    const after = await openStore({ kind: 'postgres', url });
+    expect((await createStateRepository(after).get('0/api'))?.state).toBe('UP');
+    await after.close();
+    // Nothing was written to DATA_DIR.
+    expect(existsSync(join(dataDir, 'lookout.sqlite'))).toBe(false);
+  });
+
+  it.runIf(withPostgres)('PostgreSQL stopped while running: the target still goes DOWN and alerts, and the state and incident are in the database once it is back', async () => {
+    const url = await cluster!.createDatabase();
+    const server: TargetServer = await startTargetServer();
+    cleanups.push(() => server.close());
+    const seed = await openStore({ kind: 'postgres', url });
+    await createTargetRepository(seed).put(httpTarget({ id: '0/api', chatId: 0, name: 'api', url: `${server.url}/health`, everyMs: 200, timeoutMs: 150, retryMs: 50, confirm: 2 }));
+    await seed.close();
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const log = logSink();
+    const app = await startApp({ ...config(dataDir), databaseUrl: url }, { logger: createLogger('info', log.stream) });
+    try {
+      await until(() => app.engine.state('0/api')?.state === 'UP');
+
+      await cluster!.stopServer();
+      server.setStatus(503);
+      await until(() => app.engine.state('0/api')?.state === 'DOWN');
+      await until(() => log.lines.some((l) => l.event === 'alert'));
+      await until(() => !app.store.health().ok);
+      expect(app.store.health()).toMatchObject({ ok: false, episodes: 1 });
+      expect(await app.store.ping()).toBe(false);
+
+      await cluster!.startServer();
+      await until(() => app.store.health().ok, 15_000);
+      expect(log.lines.filter((l) => l.event === 'store_failing')).toHaveLength(1);
+      expect(log.lines.filter((l) => l.event === 'store_recovered')).toHaveLength(1);
+    } finally {
+      await app.stop();
+    }
+    // The only error is the outage itself: no write dropped or lost, no alert that could not be queued.
+    expect(log.lines.filter((l) => Number(l.level) >= 50).map((l) => l.event)).toEqual(['store_failing']);
+    const after = await openStore({ kind: 'postgres', url });
+    try {
+      expect((await createStateRepository(after).get('0/api'))?.state).toBe('DOWN');
+      const incidents: unknown[] = [];
+      for await (const [, value] of after.namespace('incidents').iterator!(undefined)) incidents.push(value);
+      expect(incidents).toEqual([expect.objectContaining({ targetId: '0/api' })]);
+    } finally {
+      await after.close();
+    }
+  }, 30_000);
+
+  it('rejects the start when the database cannot be reached, in one line without the password', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lookout-main-pg-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const url = `postgres://lookout:Very-Secret-99@127.0.0.1:${await closedPort()}/lookout`;
+    const err = await startApp({ ...config(dataDir), databaseUrl: url }, { logger: createLogger('silent') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as Error).message).toMatch(/^cannot use postgres:\/\/lookout@127\.0\.0\.1:\d+\/lookout: the database refuses connections \(ECONNREFUSED\)$/);
+    expect((err as Error).message).not.toContain('Very-Secret-99');
+  });
+});
+
 describe('the built process', () => {
   let dist = '';
 
@@ -94,9 +193,9 @@ describe('the built process', () => {
   }, 60_000);
   afterAll(() => rm(dist, { recursive: true, force: true }));
 
-  function run(env: Record<string, string>): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } {
+  function run(env: Record<string, string>, args: string[] = []): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<number | null> } {
     let out = '';
-    const child = spawn(process.execPath, [join(dist, 'main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
+    const child = spawn(process.execPath, [join(dist, 'main.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -129,6 +228,26 @@ describe('the built process', () => {
       `  - ${file}: targets[0] (api): every must be between 10s and 1d, got "5s"`,
       `  - ${file}: targets[0] (api): confirm must be a whole number between 1 and 10, got "0"`,
     ]);
+  });
+
+  it('refuses a DATABASE_URL that cannot be reached: one line without the password, exit code 1', async () => {
+    const port = await closedPort();
+    const p = run({ DATABASE_URL: `postgresql://lookout:Very-Secret-99@127.0.0.1:${port}/lookout`, HTTP_PORT: '0' });
+    expect(await p.exit).toBe(1);
+    expect(p.out().trim().split('\n')).toEqual([`lookout: cannot use postgresql://lookout@127.0.0.1:${port}/lookout: the database refuses connections (ECONNREFUSED)`]);
+    expect(p.out()).not.toContain('Very-Secret-99');
+  });
+
+  it('runs `migrate`: a DATA_DIR without a database is one line and exit code 1; --help exits 0; the built cli/migrate.js is there', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'lookout-migrate-proc-'));
+    cleanups.push(() => rm(empty, { recursive: true, force: true }));
+    const p = run({}, ['migrate', '--from', empty, '--to', 'postgres://lookout:Very-Secret-99@127.0.0.1:1/lookout']);
+    expect(await p.exit).toBe(1);
+    expect(p.out().trim().split('\n')).toEqual([`lookout migrate: no Lookout database in ${empty} (${join(empty, 'lookout.sqlite')} does not exist)`]);
+    const help = run({}, ['migrate', '--help']);
+    expect(await help.exit).toBe(0);
+    expect(help.out()).toMatch(/^usage: lookout migrate --from DATA_DIR --to postgres:/);
+    expect(existsSync(join(dist, 'cli', 'migrate.js'))).toBe(true);
   });
 
   it('refuses a DATA_DIR whose lookout.sqlite is not a database: one line naming the file, exit code 1, no crash dump', async () => {

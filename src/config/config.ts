@@ -3,6 +3,7 @@ import type { TraceSettings } from '../diagnostics/mtr.js';
 import { parseDuration } from '../domain/duration.js';
 import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
 import type { LogLevel } from '../lib/logger.js';
+import { isPostgresUrl, passwordsOf } from '../store/database-url.js';
 import { CORE_SETTINGS, type SettingDeclaration, type SettingNameOf } from './settings.js';
 
 /** Lookout's settings, parsed and validated once at start. */
@@ -13,6 +14,8 @@ export interface Config {
   allowedChatIds: number[];
   adminUserIds: number[];
   dataDir: string;
+  /** `DATABASE_URL`: the store on PostgreSQL (a secret: its password is kept out of every log line); SQLite in `dataDir` when unset. */
+  databaseUrl?: string;
   /** 0 turns the HTTP server off. */
   httpPort: number;
   webhookUrl?: string;
@@ -200,6 +203,10 @@ export function parseEnv(env: Env): ConfigResult {
     else channelEnv[setting.name] = v;
     if (setting.secret) channelSecrets.push(v);
   }
+  const databaseUrl = text('DATABASE_URL');
+  // Only the scheme is named: the URL holds a password.
+  if (databaseUrl !== undefined && !isPostgresUrl(databaseUrl)) errors.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) errors.push('DATABASE_URL must be a valid URL (postgres://user:password@host:5432/database)');
   const traceIntervalS = seconds('TRACE_INTERVAL');
   const targetsFile = text('TARGETS_FILE');
   const statusToken = text('STATUS_TOKEN');
@@ -209,6 +216,7 @@ export function parseEnv(env: Env): ConfigResult {
     allowedChatIds,
     adminUserIds,
     dataDir: text('DATA_DIR') ?? CORE_SETTINGS.DATA_DIR.default,
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     httpPort: integer('HTTP_PORT'),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     publicUrl,
@@ -236,6 +244,11 @@ export function parseEnv(env: Env): ConfigResult {
     channelSecrets,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+/** The secret values of a config, kept out of every log line (DATABASE_URL whole, and its password alone). */
+export function secretsOf(config: Config): Array<string | undefined> {
+  return [config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets, config.databaseUrl, ...(config.databaseUrl ? passwordsOf(config.databaseUrl) : [])];
 }
 
 /** Reads the settings from `env`, throwing a {@link ConfigError} that lists every bad variable. */

@@ -35,6 +35,12 @@ export const CORE_SETTINGS = {
   ALLOWED_CHAT_IDS: { kind: 'ids', shownDefault: 'required with `BOT_TOKEN`', meaning: 'comma-separated ids of the chats Lookout serves' },
   ADMIN_USER_IDS: { kind: 'ids', meaning: 'comma-separated user ids with full rights everywhere' },
   DATA_DIR: { kind: 'text', default: './data', meaning: 'where the SQLite database (lookout.sqlite) lives' },
+  DATABASE_URL: {
+    kind: 'text',
+    secret: true,
+    shownDefault: 'empty = SQLite in DATA_DIR',
+    meaning: 'postgres:// or postgresql:// URL: the store on PostgreSQL instead of SQLite (its password is never logged)',
+  },
   HTTP_PORT: { kind: 'integer', default: 8080, min: 0, max: 65_535, meaning: 'port of /healthz, /metrics, /api/status; 0 turns the server off' },
   WEBHOOK_URL: { kind: 'url', httpsOnly: true, meaning: 'webhook mode: the https URL Telegram posts updates to (long polling when empty)' },
   WEBHOOK_SECRET: { kind: 'text', secret: true, meaning: 'the secret Telegram sends with each update; required with WEBHOOK_URL' },

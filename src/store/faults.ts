@@ -3,20 +3,39 @@ import { dirname } from 'node:path';
 
 /**
  * Thrown by `openStore` when the database cannot be used at start: the directory cannot be created or
- * written, the disk is full, or the file is not a (whole) SQLite database. Its message is one line
- * naming the file and the cause in words; `cause` holds the underlying error.
+ * written, the disk is full, or the file is not a (whole) SQLite database; or the PostgreSQL server
+ * does not answer, refuses the login or the statements. Its message is one line naming the file (or the
+ * database URL without its password) and the cause in words; `cause` holds the underlying error.
  */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
 
   constructor(
-    /** The database file. */
+    /** The database file, or the database URL without its password. */
     readonly file: string,
     /** What is wrong, in words (`the disk is full`). */
     readonly reason: string,
     options: { cause?: unknown } = {},
   ) {
     super(`cannot use ${file}: ${reason}`, options);
+  }
+}
+
+/**
+ * A database server (PostgreSQL) that does not take a statement now: refused or lost connections,
+ * timeouts, a server shutting down or out of disk. Raised in place of the driver's error by
+ * `postgres.ts`, so that the pending-write layer keeps the write and retries it; `reason` is the cause
+ * in words, without the password.
+ */
+export class DatabaseUnavailable extends Error {
+  override readonly name = 'DatabaseUnavailable';
+  readonly code = 'EDBUNAVAILABLE';
+
+  constructor(
+    readonly reason: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(reason, options);
   }
 }
 
@@ -54,7 +73,7 @@ const codeOf = (err: unknown): string | undefined => {
  * Anything else (bad SQL, a value that cannot be serialised) is a bug and stays an exception.
  */
 export function isStorageFault(err: unknown): boolean {
-  if (err instanceof StoreError) return true;
+  if (err instanceof StoreError || err instanceof DatabaseUnavailable) return true;
   const code = codeOf(err);
   return code !== undefined && STORAGE_CODES.has(code);
 }
@@ -103,6 +122,7 @@ const nearestExisting = (dir: string): string => {
  * say about themselves (read-only, not writable, no space), else the code.
  */
 export function describeFault(err: unknown, file: string): string {
+  if (err instanceof DatabaseUnavailable) return err.reason;
   const code = codeOf(err);
   switch (code) {
     case 'SQLITE_FULL':

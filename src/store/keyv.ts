@@ -4,6 +4,8 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { createNamespaceAdapter } from './namespace-adapter.js';
 import { createWriteLayer, DEFAULT_RETRY, type RetryBackoff, type StoreHealth } from './resilient.js';
+import { openPostgres, redactUrl } from './postgres.js';
+import type { Connection } from './resilient.js';
 import { openSqliteFile } from './sqlite-file.js';
 
 export { StoreError } from './faults.js';
@@ -26,17 +28,37 @@ export interface KeyvStore {
   close(): Promise<void>;
 }
 
-/** Where the store keeps its data: a SQLite file in `dataDir`, or memory (tests, benchmarks). */
-export type StoreLocation = { kind: 'sqlite'; dataDir: string } | { kind: 'memory' };
+/**
+ * Where the store keeps its data: a SQLite file in `dataDir`, a PostgreSQL database (`DATABASE_URL`:
+ * every namespace in one table, see `postgres.ts`), or memory (tests, benchmarks).
+ */
+export type StoreLocation = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string } | { kind: 'memory' };
 
-/** Timing and logging of a SQLite store (defaults: the system clock, 250 ms → 10 s retries, a file check every 5 s). */
+/** Where a location keeps its data, in words for logs (a PostgreSQL URL without its password). */
+export const describeLocation = (location: StoreLocation): string =>
+  location.kind === 'sqlite' ? databaseFile(location.dataDir) : location.kind === 'postgres' ? redactUrl(location.url) : 'memory';
+
+/** Timing and logging of a SQLite or PostgreSQL store (defaults: the system clock, 250 ms → 10 s retries, a file check every 5 s). */
 export interface StoreOptions {
   clock?: Clock;
   logger?: Logger;
   /** Delays between retries of waiting writes (and of restoring a deleted file). */
   retryMs?: RetryBackoff;
-  /** How often the database path is compared with the open file (ms). */
+  /** How often the database path is compared with the open file (ms; SQLite only). */
   fileCheckMs?: number;
+}
+
+/** What the store needs of a backend under the pending-write layer. */
+interface Backend {
+  /** The file, or the URL without its password. */
+  where: string;
+  dialect: 'sqlite' | 'postgres';
+  slot(): () => Connection;
+  /** Looks for a lost database file (SQLite). */
+  verify(): void;
+  /** Stops background work (the file watch). */
+  stop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** The SQLite file of a data directory. */
@@ -55,7 +77,10 @@ const quietKeyv = <T>(keyv: Keyv<T>): Keyv<T> => {
  * gives each namespace its own adapter (Keyv keeps the namespace on the adapter, so adapters cannot
  * be shared) over one database file in WAL mode, so readers never wait for writers and a write costs
  * no fsync of the whole file. Writes go through the pending-write layer (`resilient.ts`): a write the
- * storage refuses waits in memory and is retried, and the store reports the episode.
+ * storage refuses waits in memory and is retried, and the store reports the episode. With PostgreSQL,
+ * it first connects and checks that a write reads back (else `StoreError`), and each namespace gets a
+ * KeyvPostgres over one pool, behind the same layer: a database that stops answering is a disk that
+ * refuses writes.
  */
 export async function openStore(location: StoreLocation, options: StoreOptions = {}): Promise<KeyvStore> {
   const instances = new Map<string, Keyv<unknown>>();
@@ -79,15 +104,23 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
 
   const clock = options.clock ?? systemClock;
   const retry = options.retryMs ?? DEFAULT_RETRY;
-  const file = databaseFile(location.dataDir);
-  const layer = createWriteLayer({ file, clock, retry, ...(options.logger ? { logger: options.logger } : {}) });
-  const sqlite = await openSqliteFile({ file, layer, clock, retry, checkMs: options.fileCheckMs ?? 5_000, ...(options.logger ? { logger: options.logger } : {}) });
+  const where = describeLocation(location);
+  const layer = createWriteLayer({ file: where, clock, retry, ...(options.logger ? { logger: options.logger } : {}) });
+  let backend: Backend;
+  if (location.kind === 'postgres') {
+    const db = await openPostgres(location.url, options.logger);
+    backend = { where, dialect: 'postgres', slot: db.slot, verify: () => undefined, stop: async () => undefined, close: db.close };
+  } else {
+    const sqlite = await openSqliteFile({ file: where, layer, clock, retry, checkMs: options.fileCheckMs ?? 5_000, ...(options.logger ? { logger: options.logger } : {}) });
+    backend = { where, dialect: 'sqlite', slot: () => sqlite.slot(), verify: () => sqlite.verify(), stop: () => sqlite.stop(), close: () => sqlite.close() };
+  }
+  const file = where;
   let closing: Promise<void> | undefined;
 
   const namespace = <T>(name: string): Keyv<T> => {
     let keyv = instances.get(name);
     if (!keyv) {
-      keyv = quietKeyv(new Keyv<unknown>({ store: createNamespaceAdapter(layer, sqlite.slot(), file), namespace: name, throwOnErrors: true }));
+      keyv = quietKeyv(new Keyv<unknown>({ store: createNamespaceAdapter(layer, backend.slot(), file, backend.dialect), namespace: name, throwOnErrors: true }));
       instances.set(name, keyv);
     }
     return keyv as Keyv<T>;
@@ -98,7 +131,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
     namespace,
     async ping() {
       if (closing) return false;
-      sqlite.verify();
+      backend.verify();
       try {
         await health.set('ping', clock.now());
         return (await health.get('ping')) !== undefined && layer.health().ok;
@@ -110,14 +143,14 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
     onHealth: (listener) => layer.onHealth(listener),
     close: () =>
       (closing ??= (async () => {
-        await sqlite.stop();
+        await backend.stop();
         layer.stop();
         const left = await layer.flush().catch(() => layer.health().pendingWrites);
         if (left > 0) {
           const cause = layer.health().cause;
           options.logger?.error({ event: 'store_writes_lost', file, count: left, cause }, `closing with ${left} writes not saved to ${file}: ${cause ?? 'the store is failing'}`);
         }
-        await sqlite.close();
+        await backend.close();
       })()),
   };
 }

@@ -4,9 +4,6 @@ import type { Connection, WriteLayer, WriteOp } from './resilient.js';
 /** Rows per page when a namespace is listed. */
 const PAGE = 2_000;
 
-/** The smallest string above every key that starts with `prefix` (`states:` → `states;`). */
-const upperBound = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-
 const valueOf = <Value>(op: WriteOp): StoredData<Value> | undefined => (op.kind === 'set' ? (op.value as StoredData<Value>) : undefined);
 
 /**
@@ -16,17 +13,17 @@ const valueOf = <Value>(op: WriteOp): StoredData<Value> | undefined => (op.kind 
  * a waiting set replaces or adds its row, a waiting delete hides it, so no waiting write is lost from a
  * listing; writes made while the listing runs may or may not show, as with any paged read.
  */
-export function createNamespaceAdapter(layer: WriteLayer, connection: () => Connection, file: string): KeyvStoreAdapter {
+export function createNamespaceAdapter(layer: WriteLayer, connection: () => Connection, file: string, dialect: 'sqlite' | 'postgres' = 'sqlite'): KeyvStoreAdapter {
   const space = layer.space(connection);
   const store: KeyvStoreAdapter = {
-    // The dialect makes Keyv offer `iterator` for this adapter.
-    opts: { dialect: 'sqlite', url: `sqlite://${file}` },
+    // The dialect makes Keyv offer `iterator` for this adapter; `file` is the SQLite file, or the database URL without its password.
+    opts: { dialect, url: dialect === 'sqlite' ? `sqlite://${file}` : file },
     // Nothing to forward: the layer keeps storage errors, and every other error is thrown to the caller.
     on: () => store,
     async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
       const op = layer.pending(space, key);
       if (op) return valueOf<Value>(op);
-      return layer.read(space, (a) => a.get<StoredData<Value>>(key));
+      return layer.read(space, (a) => a.get<Value>(key));
     },
     async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
       const fromDisk = keys.filter((k) => !layer.pending(space, k));
@@ -54,9 +51,7 @@ export function createNamespaceAdapter(layer: WriteLayer, connection: () => Conn
     async clear() {
       layer.forget(space);
       const prefix = store.namespace ? `${store.namespace}:` : '';
-      await layer.read(space, (a) =>
-        prefix ? a.query(`DELETE FROM ${a.opts.table} WHERE key >= ? AND key < ?`, prefix, upperBound(prefix)) : a.query(`DELETE FROM ${a.opts.table}`),
-      );
+      await layer.read(space, (a) => a.clear(prefix));
     },
     // Pages by key (not by offset), so rows landing meanwhile neither repeat nor hide others.
     async *iterator(namespace?: string) {
@@ -64,14 +59,8 @@ export function createNamespaceAdapter(layer: WriteLayer, connection: () => Conn
       const mine = layer.pendingUnder(space, prefix);
       let after: string | undefined;
       for (;;) {
-        const rows = (await layer.read(space, (a) =>
-          a.query(
-            `SELECT key, value FROM ${a.opts.table} WHERE key ${after === undefined ? '>=' : '>'} ?${prefix ? ' AND key < ?' : ''} ORDER BY key LIMIT ?`,
-            after ?? prefix,
-            ...(prefix ? [upperBound(prefix)] : []),
-            PAGE,
-          ),
-        )) as Array<{ key: string; value: string }>;
+        const from = after;
+        const rows = await layer.read(space, (a) => a.page(prefix, from, PAGE));
         for (const row of rows) {
           const op = mine.get(row.key);
           mine.delete(row.key);

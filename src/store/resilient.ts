@@ -1,8 +1,8 @@
-import type { KeyvSqlite } from '@keyv/sqlite';
 import { formatDuration } from '../domain/duration.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { describeFault, isStorageFault } from './faults.js';
+import type { RowAdapter } from './rows.js';
 
 /** How the store is doing, for /health, /metrics, /healthz and whoever must tell the chat. */
 export interface StoreHealth {
@@ -29,8 +29,8 @@ export interface RetryBackoff {
 /** The default {@link RetryBackoff}: 250 ms doubling to 10 s. */
 export const DEFAULT_RETRY: RetryBackoff = { base: 250, max: 10_000 };
 
-/** A namespace's SQLite adapter right now, or a promise to wait on while the file is being reopened. */
-export type Connection = { adapter: KeyvSqlite } | { wait: Promise<void> };
+/** A namespace's connection to the backend right now, or a promise to wait on while it is being reopened (a SQLite file being recovered). */
+export type Connection = { adapter: RowAdapter } | { wait: Promise<void> };
 
 /** One write of a key: its new value (serialised by Keyv), or its removal. */
 export type WriteOp = { kind: 'set'; value: unknown } | { kind: 'delete' };
@@ -48,7 +48,7 @@ export interface WriteLayer {
   /** Writes now when the store is healthy (resolves once on disk); else keeps the write waiting and resolves at once. */
   write(space: Space, key: string, op: WriteOp): Promise<boolean>;
   /** Runs a read against the namespace's connection (waits while the file is being reopened). */
-  read<T>(space: Space, work: (adapter: KeyvSqlite) => Promise<T>): Promise<T>;
+  read<T>(space: Space, work: (adapter: RowAdapter) => Promise<T>): Promise<T>;
   /** The write of `key` waiting in `space`, if any. */
   pending(space: Space, key: string): WriteOp | undefined;
   /** The writes waiting in `space` for keys that start with `prefix`, by key. */
@@ -160,7 +160,7 @@ export function createWriteLayer(deps: { file: string; clock: Clock; logger?: Lo
   };
 
   /** Runs `work` against the namespace's adapter, counted as in flight (never while the file is closed). */
-  const onDisk = async <T>(space: Space, work: (adapter: KeyvSqlite) => Promise<T>): Promise<T> => {
+  const onDisk = async <T>(space: Space, work: (adapter: RowAdapter) => Promise<T>): Promise<T> => {
     for (;;) {
       const c = space.connection();
       if ('wait' in c) {

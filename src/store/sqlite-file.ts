@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { describeFault, spaceProblem, StoreError } from './faults.js';
 import type { Connection, RetryBackoff, WriteLayer } from './resilient.js';
+import { sqliteRows, type RowAdapter } from './rows.js';
 import { headerProblem } from './sqlite-header.js';
 
 /** The SQLite file under the store: one connection per namespace, watched for being deleted. */
@@ -34,6 +35,8 @@ export interface SqliteFileDeps {
 
 interface Opened {
   adapter: KeyvSqlite;
+  /** The same connection as the layer uses it. */
+  rows: RowAdapter;
   /** Settles when the connection is open (rejects when it cannot be). */
   ready: Promise<unknown>;
 }
@@ -73,7 +76,7 @@ function connect(file: string): Opened {
   // A failed open reaches the caller as failed queries; an 'error' event without a listener would end the process.
   adapter.on('error', () => undefined);
   // synchronous=NORMAL is per connection; it is queued before any query of the caller.
-  return { adapter, ready: quiet(adapter.query('PRAGMA synchronous=NORMAL')) };
+  return { adapter, rows: sqliteRows(adapter), ready: quiet(adapter.query('PRAGMA synchronous=NORMAL')) };
 }
 
 const disconnect = async (opened: Opened | undefined): Promise<void> => {
@@ -169,7 +172,7 @@ export async function openSqliteFile(deps: SqliteFileDeps): Promise<SqliteFile> 
   };
 
   const connection = (slot: Slot): Connection => {
-    if (!closed && slot.opened) return { adapter: slot.opened.adapter };
+    if (!closed && slot.opened) return { adapter: slot.opened.rows };
     if (gate) return { wait: gate.promise };
     return { wait: quiet(Promise.reject(new StoreError(file, shut ? 'the store is closed' : 'the database is being recovered'))) };
   };

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseEnv, type Config, type ConfigResult, type Env } from '../../src/config/config.js';
+import { ConfigError, loadConfig, parseEnv, secretsOf, type Config, type ConfigResult, type Env } from '../../src/config/config.js';
 
 const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 const BOT: Env = { BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: '-1001234567890' };
@@ -565,5 +565,26 @@ describe('parseEnv: TRACE_* settings', () => {
 
   it('throws a ConfigError from loadConfig for a bad TRACE_* variable', () => {
     expect(() => loadConfig({ TRACE_MODE: 'udp' })).toThrow(new ConfigError(['TRACE_MODE must be icmp, tcp or auto, got "udp"']));
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('takes a postgres:// or postgresql:// URL, and counts it and its password as secrets', () => {
+    for (const url of ['postgres://lookout:pa55word-x@db:5432/lookout', 'postgresql://lookout:pa55word-x@db/lookout?sslmode=require']) {
+      const parsed = parseEnv({ DATABASE_URL: url });
+      if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+      expect(parsed.config.databaseUrl).toBe(url);
+      expect(secretsOf(parsed.config)).toEqual(expect.arrayContaining([url, 'pa55word-x']));
+    }
+    const none = parseEnv({});
+    expect(none.ok && none.config.databaseUrl).toBeUndefined();
+  });
+
+  it('refuses another scheme without quoting the value (it holds a password)', () => {
+    const parsed = parseEnv({ DATABASE_URL: 'mysql://lookout:pa55word-x@db/lookout' });
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.errors).toEqual(['DATABASE_URL must be a postgres:// or postgresql:// URL']);
+    expect(parsed.errors.join()).not.toContain('pa55word');
   });
 });

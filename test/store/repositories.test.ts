@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { initialState, type StateRecord } from '../../src/domain/state.js';
 import type { HttpTarget } from '../../src/kinds/http/index.js';
 import type { TcpTarget } from '../../src/kinds/tcp/index.js';
@@ -9,6 +9,7 @@ import { databaseFile, openStore, type KeyvStore, type StoreLocation } from '../
 import { createStateRepository } from '../../src/store/states.js';
 import { createTargetRepository } from '../../src/store/targets.js';
 import { existsSync } from 'node:fs';
+import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
 
 const http = (chatId: number, name: string): HttpTarget => ({
   id: `${chatId}/${name}`,
@@ -60,10 +61,21 @@ afterEach(async () => {
   dirs = [];
 });
 
-// The same contract for every backend: in-memory Keyv and a real SQLite file.
+// A throwaway PostgreSQL cluster for this file (skipped with a warning where PostgreSQL is missing, except in CI).
+const withPostgres = postgresTestsEnabled();
+let cluster: TestCluster | undefined;
+beforeAll(async () => {
+  if (withPostgres) cluster = await startTestCluster();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+// The same contract for every backend: in-memory Keyv, a real SQLite file and a real PostgreSQL (a new database per test).
 const backends: Array<[string, () => Promise<StoreLocation>]> = [
   ['memory', async () => ({ kind: 'memory' })],
   ['sqlite', async () => ({ kind: 'sqlite', dataDir: await tempDir() })],
+  ...(withPostgres ? [['postgres', async () => ({ kind: 'postgres', url: await cluster!.createDatabase() })] as [string, () => Promise<StoreLocation>]] : []),
 ];
 
 describe.each(backends)('repositories over %s', (_name, location) => {

@@ -1,12 +1,12 @@
-import type { KeyvSqlite } from '@keyv/sqlite';
 import { describe, expect, it } from 'vitest';
 import { createNamespaceAdapter } from '../../src/store/namespace-adapter.js';
 import { createWriteLayer, type StoreHealth } from '../../src/store/resilient.js';
+import type { RowAdapter } from '../../src/store/rows.js';
 import { FakeClock, flushPromises } from '../support/fake-clock.js';
 
 const FILE = '/data/lookout.sqlite';
 
-/** A disk of rows behind a KeyvSqlite look-alike; `failWith` makes every write fail with that code. */
+/** A disk of rows behind a backend look-alike; `failWith` makes every write fail with that code. */
 function fakeDisk(now: () => number) {
   const rows = new Map<string, unknown>();
   const attempts: number[] = [];
@@ -35,10 +35,11 @@ function fakeDisk(now: () => number) {
       refuse();
       return rows.delete(key);
     },
-    async query() {
+    async page() {
       return [...rows].sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => ({ key, value }));
     },
-  } as unknown as KeyvSqlite;
+    async clear() {},
+  } as unknown as RowAdapter;
   return { rows, attempts, state, adapter };
 }
 
