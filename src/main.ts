@@ -24,6 +24,7 @@ import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
 import { createHealthReporter } from './health/report.js';
+import { definePart, startParts, type Part } from './parts/part.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
@@ -81,11 +82,13 @@ export interface App {
   boards: Boards;
   policy: AlertPolicy;
   metrics: Metrics;
-  /** Resolves once the chat is up (getMe, commands, polling or webhook); absent when headless. */
-  chatReady?: Promise<void>;
+  /** Resolves once the chat is up (getMe, commands, polling or webhook); absent when headless or while the chat part is stopped. */
+  readonly chatReady?: Promise<void> | undefined;
   logger: Logger;
   /** The HTTP endpoints, unless HTTP_PORT=0. */
-  http?: HttpServer;
+  readonly http?: HttpServer | undefined;
+  /** The parts with a lifecycle: the alert side and the chat can be stopped and started again at run time. */
+  parts: { checking: Part; http: Part; alerting: Part; chat?: Part };
   bot?: Bot<LookoutContext>;
   /** Reads TARGETS_FILE again and applies it; a bad file changes nothing and says why. */
   reload(): Promise<{ ok: true; report: SyncReport } | { ok: false; errors: string[] }>;
@@ -376,11 +379,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
   const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
-  await engine.start();
-  for (const t of engine.targets()) secrets.add(...moduleOf(t).secrets(t));
-  // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
-  for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
-  history.start();
   // Resolved incidents are kept as long as the history (HISTORY_DAYS), then pruned, daily.
   const pruneIncidents = (): void => {
     const before = clock.now() - config.history.hourDays * 86_400_000;
@@ -389,54 +387,133 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       (err: unknown) => logger.error({ err, event: 'incidents_prune_failed' }, 'could not prune old incidents'),
     );
   };
-  pruneIncidents();
-  const pruneTimer = setInterval(pruneIncidents, 86_400_000);
-  pruneTimer.unref();
+  let pruneTimer: ReturnType<typeof setInterval> | undefined;
+
+  // The parts, in the order they start (they stop in the reverse): checking, the HTTP endpoints, the
+  // alert side, the chat. The alert side and the chat can stop and start again while the process runs.
+  const checking = definePart(
+    'checking',
+    {
+      async start() {
+        await engine.start();
+        for (const t of engine.targets()) secrets.add(...moduleOf(t).secrets(t));
+        // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
+        for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
+        history.start();
+      },
+      async stop() {
+        await engine.stop();
+        // While Lookout is stopped nobody knows the state: that time counts neither as up nor as down.
+        for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');
+        await history.stop();
+        await warnings.settle();
+      },
+    },
+    logger,
+  );
+
   let listening!: () => void;
   const serverListening = new Promise<void>((resolve) => (listening = resolve));
-  // The chat comes up in the background (Telegram may be unreachable at start): checks and alerts do not wait for it.
-  const chat = bot
-    ? startChat(bot, {
-        pollTimeoutS: options.pollTimeoutS ?? 30,
+  const webhookMode = bot !== undefined && config.webhookUrl !== undefined && config.webhookSecret !== undefined;
+  let chat: ReturnType<typeof startChat> | undefined;
+  let stoppingChat = false;
+  const chatPart = bot
+    ? definePart(
+        'chat',
+        {
+          async start() {
+            stoppingChat = false;
+            // The chat comes up in the background (Telegram may be unreachable at start): checks and alerts do not wait for it.
+            chat = startChat(bot, {
+              pollTimeoutS: options.pollTimeoutS ?? 30,
+              logger,
+              ...(webhookMode ? { webhook: { url: config.webhookUrl!, secret: config.webhookSecret!, listening: serverListening } } : {}),
+              ...(options.chatRetry ? { retry: options.chatRetry } : {}),
+            });
+          },
+          async stop() {
+            stoppingChat = true;
+            // Stop taking updates; every wait is bounded: a handler stuck on an unreachable Telegram must not hold the exit.
+            if ((await chat?.stop(STOP_BUDGET_MS.updates)) === 'abandoned') {
+              logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
+            }
+          },
+        },
         logger,
-        ...(config.webhookUrl && config.webhookSecret ? { webhook: { url: config.webhookUrl, secret: config.webhookSecret, listening: serverListening } } : {}),
-        ...(options.chatRetry ? { retry: options.chatRetry } : {}),
-      })
+      )
     : undefined;
-  const webhook = chat?.webhook;
-  const http =
-    config.httpPort === 0
-      ? undefined
-      : await startHttpServer({
+  // The webhook's path is fixed by its URL, so the route is known before the chat part starts.
+  const webhookPath = webhookMode ? new URL(config.webhookUrl!).pathname : undefined;
+
+  let http: HttpServer | undefined;
+  const httpPart = definePart(
+    'http',
+    {
+      async start() {
+        if (config.httpPort === 0) return;
+        http = await startHttpServer({
           port: config.httpPort,
           engine,
           store,
           metrics,
           ...(config.statusToken ? { statusToken: config.statusToken } : {}),
           kinds,
-          ...(webhook
+          ...(webhookPath
             ? {
                 extra: async (req, res) => {
-                  if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== webhook.path) return false;
-                  if (stopping) {
-                    // Shutting down: no new updates; Telegram keeps them and retries after the restart.
+                  if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== webhookPath) return false;
+                  const hook = chat?.webhook;
+                  if (stopping || stoppingChat || !hook) {
+                    // Shutting down (or not leading the chat): no new updates; Telegram keeps them and retries.
                     res.writeHead(503, { 'retry-after': '5' }).end();
                     return true;
                   }
-                  await webhook.handle(req, res);
+                  await hook.handle(req, res);
                   return true;
                 },
               }
             : {}),
           logger,
         });
-  listening();
-  await policy.start();
-  await outbox.start();
-  if (bot) {
-    // The boards check their messages with Telegram: that must not hold the start up either.
-    void boards.start().catch((err: unknown) => logger.error({ err, event: 'board_start_failed' }, 'could not bring the status boards up to date'));
-  }
+        listening();
+      },
+      async stop() {
+        await http?.close();
+        http = undefined;
+      },
+    },
+    logger,
+  );
+
+  const alerting = definePart(
+    'alerting',
+    {
+      async start() {
+        await policy.start();
+        await outbox.start();
+        if (bot) {
+          // The boards check their messages with Telegram: that must not hold the start up either.
+          void boards.start().catch((err: unknown) => logger.error({ err, event: 'board_start_failed' }, 'could not bring the status boards up to date'));
+        }
+        pruneIncidents();
+        pruneTimer = setInterval(pruneIncidents, 86_400_000);
+        pruneTimer.unref();
+      },
+      async stop() {
+        clearInterval(pruneTimer);
+        await boards.stop();
+        await policy.stop();
+        // What is not delivered in the budget stays queued, on disk, for whoever delivers next.
+        await outbox.pause(STOP_BUDGET_MS.deliveries);
+        await incidents.flush();
+        await alertRecords.flush();
+      },
+    },
+    logger,
+  );
+  const parts = [checking, httpPart, alerting, ...(chatPart ? [chatPart] : [])];
+
+  await startParts(parts);
   const applyDeclared = async (contents: DocumentContents): Promise<SyncReport> => {
     const report = await syncDeclared(contents, {
       catalog,
@@ -465,9 +542,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     policy,
     metrics,
     logger,
-    ...(chat ? { chatReady: chat.ready } : {}),
+    parts: { checking, http: httpPart, alerting, ...(chatPart ? { chat: chatPart } : {}) },
+    get chatReady() {
+      return chat?.ready;
+    },
     ...(bot ? { bot } : {}),
-    ...(http ? { http } : {}),
+    get http() {
+      return http;
+    },
     async reload() {
       const again = await readDeclared(config, clock.now());
       if (!again.ok) {
@@ -479,24 +561,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     stop: () =>
       (stopping ??= (async () => {
         // Stop taking updates, finish the checks in flight (their alerts are queued), then deliver.
-        // Every wait is bounded: a handler stuck on an unreachable Telegram must not hold the exit.
-        if ((await chat?.stop(STOP_BUDGET_MS.updates)) === 'abandoned') {
-          logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
-        }
-        await engine.stop();
-        await boards.stop();
-        clearInterval(pruneTimer);
-        // While Lookout is stopped nobody knows the state: that time counts neither as up nor as down.
-        for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');
-        await history.stop();
+        await chatPart?.stop();
+        await checking.stop();
         traces?.stop();
         tracer.stop();
-        await warnings.settle();
-        await policy.stop();
-        await outbox.stop(STOP_BUDGET_MS.deliveries);
-        await incidents.flush();
-        await alertRecords.flush();
-        await http?.close();
+        await alerting.stop();
+        await httpPart.stop();
+        await outbox.stop(0);
         await agent.close();
         await kinds.close();
         await store.close();

@@ -40,6 +40,11 @@ export interface Outbox {
   enqueue(notification: Notification, destinations: readonly string[]): Promise<void>;
   /** Starts no new delivery, lets the ones in flight finish (bounded), and keeps the rest for the next start. */
   stop(timeoutMs?: number): Promise<void>;
+  /**
+   * Like stop, but keeps the channels open: nothing more is delivered until `start()` again (this
+   * instance stopped leading; what it had not delivered stays queued, on disk).
+   */
+  pause(timeoutMs?: number): Promise<void>;
   /** Items not yet delivered. */
   depth(): number;
   /** Items not yet delivered, per channel kind. */
@@ -420,6 +425,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     },
 
     async stop(timeoutMs = 15_000) {
+      await this.pause(timeoutMs);
+      for (const channel of deps.channels.values()) await channel.close?.().catch(() => undefined);
+    },
+
+    async pause(timeoutMs = 15_000) {
       running = false;
       abort.abort();
       for (const lane of lanes.values()) {
@@ -437,7 +447,6 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       ]);
       clearTimeout(timer);
       await writeChain;
-      for (const channel of deps.channels.values()) await channel.close?.().catch(() => undefined);
     },
 
     depth,
