@@ -23,7 +23,10 @@ import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
+import { createLeaderElector, type LeaderElector } from './cluster/leader.js';
+import { Gauge } from 'prom-client';
 import { createHealthReporter } from './health/report.js';
+import { withTimeout } from './lib/timeout.js';
 import { definePart, startParts, type Part } from './parts/part.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
@@ -113,6 +116,8 @@ export interface AppOptions {
   chatRetry?: { baseMs: number; maxMs: number };
   /** Least time between two edits of a chat's status board (default 10 s). */
   boardIntervalMs?: number;
+  /** This instance leads several on one database (since when): /metrics says so. */
+  leader?: { since: number };
 }
 
 /** Where the store lives: PostgreSQL with `DATABASE_URL`, else the SQLite file in `DATA_DIR`. */
@@ -292,6 +297,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   engine.onCheck((event) => warnings.observe(event.target, event.result));
   const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel(), () => store.health());
+  if (options.leader) {
+    // Several instances on one database: this one leads (a standby's own server says 0).
+    const since = options.leader.since;
+    new Gauge({ name: 'lookout_leader', help: '1 when this instance leads', registers: [metrics.registry] }).set(1);
+    new Gauge({
+      name: 'lookout_leadership_change_seconds',
+      help: "Seconds since this instance's role last changed",
+      registers: [metrics.registry],
+      collect() {
+        this.set((clock.now() - since) / 1_000);
+      },
+    });
+  }
   engine.onCheck((event) => metrics.check(event));
   const history = createHistory({ store, clock, logger, settings: config.history });
   const selfStats = createSelfStats(clock);
@@ -583,6 +601,8 @@ async function main(): Promise<void> {
   let logger: Logger | undefined;
   let signals = 0;
   let stopAsked: NodeJS.Signals | undefined;
+  // A standby (several instances on one database) stops by letting go of the election.
+  let standbyStop: (() => void) | undefined;
   const stopNow = (running: App): void => {
     running.stop().then(
       () => process.exit(0),
@@ -605,6 +625,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, STOP_BUDGET_MS.total).unref();
     if (app) stopNow(app);
+    else if (standbyStop) standbyStop();
     else stopAsked = signal;
   };
   process.on('SIGINT', onSignal);
@@ -627,17 +648,78 @@ async function main(): Promise<void> {
   }
   const secrets = createSecretRegistry(secretsOf(config));
   logger = createLogger(config.logLevel, undefined, { secrets });
-  try {
-    app = await startApp(config, { logger, secrets });
-  } catch (err) {
-    if (err instanceof TargetsFileError || err instanceof StoreError) {
-      process.stderr.write(`lookout: ${err.message}\n`);
-      process.exit(1);
+  const log = logger;
+  const start = async (leader?: { since: number }): Promise<void> => {
+    try {
+      app = await startApp(config, { logger: log, secrets, ...(leader ? { leader } : {}) });
+    } catch (err) {
+      if (err instanceof TargetsFileError || err instanceof StoreError) {
+        process.stderr.write(`lookout: ${err.message}\n`);
+        process.exit(1);
+      }
+      throw err;
     }
-    throw err;
-  }
-  app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir, store: describeLocation(storeLocation(config)) }, 'Lookout started');
-  if (stopAsked) stopNow(app);
+    app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir, store: describeLocation(storeLocation(config)), ...(leader ? { role: 'leader' } : {}) }, 'Lookout started');
+    if (stopAsked) stopNow(app);
+  };
+  if (config.databaseUrl === undefined) return start();
+
+  // Several instances on one database: the one holding the lock leads and runs everything; the others
+  // stand by (answering /healthz and /metrics as standby) until the lock frees. Taking over is a start
+  // on the shared database, the path every restart takes: it finishes what was decided and not sent.
+  const elector = createLeaderElector({ url: config.databaseUrl, logger: log });
+  const standby = config.httpPort === 0 ? undefined : await startStandbyServer(config.httpPort, elector);
+  let lost = false;
+  elector.onChange((leading) => {
+    if (leading && !app && !stopAsked) {
+      void (async () => {
+        await standby?.close();
+        log.info({ event: 'leading', since: elector.changedAt }, 'this instance leads: starting');
+        await start({ since: elector.changedAt ?? Date.now() });
+      })();
+    } else if (!leading && app && !lost) {
+      // The lock is gone: another instance may lead already. Stop sending at once (what is not delivered
+      // is in the shared outbox for the new leader) and exit, so the platform starts a standby again.
+      lost = true;
+      log.error({ event: 'leadership_lost' }, 'this instance lost the leadership: stopping');
+      const running = app;
+      void withTimeout(running.stop(), LEADERSHIP_STOP_MS).finally(() => process.exit(1));
+    }
+  });
+  standbyStop = () => void Promise.allSettled([elector.stop(), standby?.close()]).then(() => process.exit(0));
+  await elector.start();
+  log.info({ event: 'standing_by', leading: elector.isLeader }, elector.isLeader ? 'leading' : 'standing by: another instance leads');
+}
+
+/** How long a leader that lost its lock may take to stop before it exits all the same (ms). */
+const LEADERSHIP_STOP_MS = 5_000;
+
+/** What a standby answers on HTTP_PORT: /healthz 200 (it is healthy, as a standby), /metrics with lookout_leader 0. */
+async function startStandbyServer(port: number, elector: LeaderElector): Promise<{ close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) }).end(body);
+    };
+    if (path === '/healthz') return reply(200, 'application/json', JSON.stringify({ status: 'ok', role: elector.isLeader ? 'leader' : 'standby' }));
+    if (path === '/metrics') {
+      const since = elector.changedAt !== undefined ? (Date.now() - elector.changedAt) / 1_000 : 0;
+      return reply(200, 'text/plain; version=0.0.4', `# HELP lookout_leader 1 when this instance leads\n# TYPE lookout_leader gauge\nlookout_leader 0\n# HELP lookout_leadership_change_seconds Seconds since this instance's role last changed\n# TYPE lookout_leadership_change_seconds gauge\nlookout_leadership_change_seconds ${since}\n`);
+    }
+    reply(503, 'application/json', JSON.stringify({ error: 'standby: another instance leads' }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '0.0.0.0', () => resolve());
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
