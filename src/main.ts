@@ -663,6 +663,17 @@ async function main(): Promise<void> {
     if (stopAsked) stopNow(app);
   };
   if (config.databaseUrl === undefined) return start();
+  // The database is checked before the election, as a single instance checks it at start: a bad URL or an
+  // unreachable server is one line and exit 1, not a standby waiting for ever.
+  try {
+    await (await openStore(storeLocation(config), { logger: log })).close();
+  } catch (err) {
+    if (err instanceof StoreError) {
+      process.stderr.write(`lookout: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
 
   // Several instances on one database: the one holding the lock leads and runs everything; the others
   // stand by (answering /healthz and /metrics as standby) until the lock frees. Taking over is a start
