@@ -55,16 +55,16 @@ const leads = (p: RunningApp): boolean => p.lines().some((l) => l.event === 'lea
 const texts = (): string[] => telegram.callsOf('sendMessage').map((c) => String(c.payload.text));
 
 describe.skipIf(!enabled)('several instances on one database', () => {
-  it('one leads and alerts; kill -9 of the leader → another leads within 15 s and sends the resolution, once', async () => {
+  it('one leads and alerts; kill -9 of the leader → another leads within 15 s and sends the resolution once (the DOWN at most once more)', async () => {
     const url = await cluster.createDatabase('failover');
     const file = join(dir, 'targets.yaml');
     await writeFile(file, `version: 1\nchat: ${GROUP}\ntargets:\n  - { name: api, url: "${server.url}api", every: 10s, confirm: 1 }\n`);
     server.setStatus(503);
     const a = await instance(url, file, 'a');
-    await until(() => leads(a.p), 20_000, 'a leads');
+    await until(() => leads(a.p), 40_000, 'a leads');
     const b = await instance(url, file, 'b');
     const c = await instance(url, file, 'c');
-    await until(() => [b, c].every((x) => x.p.lines().some((l) => l.event === 'standing_by')), 20_000, 'b and c stand by');
+    await until(() => [b, c].every((x) => x.p.lines().some((l) => l.event === 'standing_by')), 40_000, 'b and c stand by');
     expect(leads(b.p) || leads(c.p)).toBe(false);
     // The standbys answer /healthz and say they do not lead.
     const health = await fetch(`http://127.0.0.1:${b.port}/healthz`).then((r) => r.json() as Promise<{ role: string }>);
@@ -82,7 +82,11 @@ describe.skipIf(!enabled)('several instances on one database', () => {
     console.log(`failover: another instance led ${tookOverMs} ms after the kill`);
     expect(tookOverMs).toBeLessThan(15_000);
     await until(() => texts().some((t) => t.includes('api</b> is UP again')), 30_000, 'the resolution from the new leader');
-    expect(texts().filter((t) => t.includes('api</b> is DOWN'))).toHaveLength(1);
+    // The DOWN may be sent once more if the kill came between Telegram's answer and the leader noting it
+    // (at most one duplicate per crash); the resolution, decided after the kill, exactly once.
+    const downs = texts().filter((t) => t.includes('api</b> is DOWN')).length;
+    expect(downs).toBeGreaterThanOrEqual(1);
+    expect(downs).toBeLessThanOrEqual(2);
     expect(texts().filter((t) => t.includes('api</b> is UP again'))).toHaveLength(1);
     // Exactly one of the two leads.
     expect([leads(b.p), leads(c.p)].filter(Boolean)).toHaveLength(1);
