@@ -11,9 +11,9 @@
 // Publishes of one bus go through one connection, one after another, so they arrive in the order made;
 // PostgreSQL's own limit on a payload is 8000 bytes, the bus refuses more than {@link MAX_MESSAGE_BYTES}.
 import pg from 'pg';
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { closeClient, newClient, reasonOf, whereOf, within } from './connection.js';
+import { closeClient, createStepLoop, newClient, reasonOf, whereOf, within } from './connection.js';
 
 /** The largest message (the JSON of topic and payload, in UTF-8 bytes) the bus sends; PostgreSQL's limit is 8000. */
 export const MAX_MESSAGE_BYTES = 7_900;
@@ -90,8 +90,6 @@ export function createBus(options: BusOptions): Bus {
   /** Whether LISTEN was in place once since start: the next time it is, that is a reconnect. */
   let listenedBefore = false;
   let failing = false;
-  let timer: TimerHandle | undefined;
-  let chain: Promise<void> = Promise.resolve();
   let pool: pg.Pool | undefined;
 
   const call = (what: string, fn: () => void): void => {
@@ -117,24 +115,14 @@ export function createBus(options: BusOptions): Bus {
     for (const listener of [...(topics.get(message.t) ?? [])]) call(message.t, () => listener(message.p));
   };
 
-  const enqueue = (step: () => Promise<void>): Promise<void> => {
-    const run = chain.then(step).catch((err: unknown) => {
-      logger?.error({ event: 'bus_step_failed', ...log, err: { message: reasonOf(err, url) } }, 'bus step failed');
-      schedule(retryMs);
-    });
-    chain = run;
-    return run;
-  };
-
-  function schedule(ms: number): void {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    if (!running) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      void enqueue(step);
-    }, ms);
-  }
+  const loop = createStepLoop({
+    clock,
+    retryMs,
+    step: () => step(),
+    running: () => running,
+    failed: (err) => logger?.error({ event: 'bus_step_failed', ...log, err: { message: reasonOf(err, url) } }, 'bus step failed'),
+  });
+  const schedule = loop.schedule;
 
   const lose = (client: pg.Client, why: string): void => {
     if (current?.client !== client) return;
@@ -199,14 +187,13 @@ export function createBus(options: BusOptions): Bus {
       listenedBefore = false;
       pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, keepAlive: true, application_name: 'lookout-bus-publish' });
       pool.on('error', (err) => logger?.debug({ event: 'bus_publish_connection_lost', ...log, why: reasonOf(err, url) }, 'an idle publishing connection ended'));
-      await enqueue(step);
+      await loop.run();
     },
     async stop() {
       if (!running) return;
       running = false;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
-      await chain;
+      loop.cancel();
+      await loop.settled();
       const c = current;
       current = undefined;
       if (c) await closeClient(c.client, 1000, clock);

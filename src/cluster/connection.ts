@@ -80,3 +80,34 @@ export async function closeClient(client: pg.Client, ms: number, clock: Clock): 
     (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
   }
 }
+
+/**
+ * The loop the owner of a dedicated connection runs: steps one after another on one chain (a connect, a
+ * try of the lock, a check), and one timer for the next step. A step that throws is reported and the
+ * next one comes after `retryMs`; nothing is scheduled once `running()` is false.
+ */
+export function createStepLoop(o: { clock: Clock; retryMs: number; step: () => Promise<void>; running: () => boolean; failed: (err: unknown) => void }) {
+  let timer: TimerHandle | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const cancel = (): void => {
+    if (timer !== undefined) o.clock.clearTimeout(timer);
+    timer = undefined;
+  };
+  const run = (): Promise<void> => {
+    const next = chain.then(o.step).catch((err: unknown) => {
+      o.failed(err);
+      schedule(o.retryMs);
+    });
+    chain = next;
+    return next;
+  };
+  function schedule(ms: number): void {
+    cancel();
+    if (!o.running()) return;
+    timer = o.clock.setTimeout(() => {
+      timer = undefined;
+      void run();
+    }, ms);
+  }
+  return { run, schedule, cancel, settled: (): Promise<void> => chain };
+}

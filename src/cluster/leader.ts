@@ -26,9 +26,9 @@
 // Not leader, it retries `pg_try_advisory_lock` every `retryMs` on its connection, reconnecting first
 // when the connection is gone. Nothing is thrown out of its timers; failures are logged and retried.
 import type pg from 'pg';
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { closeClient, newClient, reasonOf, whereOf, within } from './connection.js';
+import { closeClient, createStepLoop, newClient, reasonOf, whereOf, within } from './connection.js';
 
 /** The lock every Lookout instance of one database contends for: the bytes of 'lookout' as a bigint (0x6c6f6f6b6f7574). */
 export const DEFAULT_LOCK_KEY: bigint = BigInt(`0x${Buffer.from('lookout', 'utf8').toString('hex')}`);
@@ -103,9 +103,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let changedAt: number | undefined;
   /** The lock's connection, once connected; cleared the moment it is lost. */
   let current: { client: pg.Client; pid: number | undefined } | undefined;
-  let timer: TimerHandle | undefined;
-  /** Steps run one after another on this chain: a connect, a try of the lock, a check. */
-  let chain: Promise<void> = Promise.resolve();
   /** Whether the last connect failed (logged once per episode, then at debug). */
   let failing = false;
 
@@ -124,24 +121,14 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     }
   };
 
-  const enqueue = (step: () => Promise<void>): Promise<void> => {
-    const run = chain.then(step).catch((err: unknown) => {
-      logger?.error({ event: 'leader_step_failed', ...log, err: { message: reasonOf(err, url) } }, 'leader election step failed');
-      schedule(retryMs);
-    });
-    chain = run;
-    return run;
-  };
-
-  function schedule(ms: number): void {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-    if (!running) return;
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      void enqueue(step);
-    }, ms);
-  }
+  const loop = createStepLoop({
+    clock,
+    retryMs,
+    step: () => step(),
+    running: () => running,
+    failed: (err) => logger?.error({ event: 'leader_step_failed', ...log, err: { message: reasonOf(err, url) } }, 'leader election step failed'),
+  });
+  const schedule = loop.schedule;
 
   /** The connection `client` is gone or unusable: not leader at once, then close it and try again after retryMs. */
   const lose = (client: pg.Client, why: string): void => {
@@ -226,17 +213,16 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     async start() {
       if (running) return;
       running = true;
-      await enqueue(step);
+      await loop.run();
     },
     async stop() {
       if (!running) {
-        await chain;
+        await loop.settled();
         return;
       }
       running = false;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      timer = undefined;
-      await chain;
+      loop.cancel();
+      await loop.settled();
       const c = current;
       current = undefined;
       // Not leader first: nothing may act as leader once the lock can be someone else's.
