@@ -1,19 +1,12 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createBus, MAX_MESSAGE_BYTES, MessageTooLarge, type Bus, type BusOptions } from '../../src/cluster/bus.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { until } from '../support/built-app.js';
 import { logSink } from '../support/log-sink.js';
-import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
+import { useTestCluster } from '../support/postgres.js';
 
-const enabled = postgresTestsEnabled();
-let cluster: TestCluster;
-beforeAll(async () => {
-  if (enabled) cluster = await startTestCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
+const { enabled, cluster } = useTestCluster();
 
 let buses: Bus[] = [];
 afterEach(async () => {

@@ -1,20 +1,13 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLeaderElector, DEFAULT_LOCK_KEY, type LeaderElector, type LeaderElectorOptions } from '../../src/cluster/leader.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { until } from '../support/built-app.js';
 import { logSink } from '../support/log-sink.js';
-import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
+import { useTestCluster } from '../support/postgres.js';
 
-const enabled = postgresTestsEnabled();
-let cluster: TestCluster;
-beforeAll(async () => {
-  if (enabled) cluster = await startTestCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
+const { enabled, cluster } = useTestCluster();
 
 const RETRY_MS = 100;
 const CHECK_MS = 200;

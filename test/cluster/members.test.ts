@@ -1,18 +1,11 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMembership, MEMBERS_TABLE_REF, newMemberId, type Membership, type MembershipOptions } from '../../src/cluster/members.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { logSink } from '../support/log-sink.js';
-import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
+import { useTestCluster } from '../support/postgres.js';
 
-const enabled = postgresTestsEnabled();
-let cluster: TestCluster;
-beforeAll(async () => {
-  if (enabled) cluster = await startTestCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
+const { enabled, cluster } = useTestCluster();
 
 const TTL = 600;
 const BEAT = 200;

@@ -1,21 +1,14 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { openStore, StoreError, type KeyvStore, type StoreHealth } from '../../src/store/keyv.js';
 import { createChatSettingsRepository } from '../../src/store/chats.js';
 import { redactUrl, TABLE_REF } from '../../src/store/postgres.js';
 import { logSink } from '../support/log-sink.js';
-import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
+import { useTestCluster } from '../support/postgres.js';
 
-const enabled = postgresTestsEnabled();
-let cluster: TestCluster;
-beforeAll(async () => {
-  if (enabled) cluster = await startTestCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
+const { enabled, cluster } = useTestCluster();
 
 /** Every row of the database, read past Lookout's store. */
 async function rowsOf(url: string): Promise<Map<string, unknown>> {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { accessSync, chownSync, constants, existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -156,4 +157,34 @@ export async function startTestCluster(): Promise<TestCluster> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One throwaway cluster for the test file that calls this (at its top level): started before its tests,
+ * destroyed after them. `cluster` stands for it once started; `enabled` is whether the tests may run.
+ */
+export function useTestCluster(): { enabled: boolean; cluster: TestCluster } {
+  const enabled = postgresTestsEnabled();
+  let started: TestCluster | undefined;
+  beforeAll(async () => {
+    if (enabled) started = await startTestCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await started?.destroy();
+  });
+  const get = (): TestCluster => {
+    if (!started) throw new Error('the test cluster is not started');
+    return started;
+  };
+  const cluster: TestCluster = {
+    get port() {
+      return get().port;
+    },
+    url: (database, password) => get().url(database, password),
+    createDatabase: (name) => get().createDatabase(name),
+    stopServer: () => get().stopServer(),
+    startServer: () => get().startServer(),
+    destroy: () => get().destroy(),
+  };
+  return { enabled, cluster };
 }
