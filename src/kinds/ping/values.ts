@@ -3,7 +3,7 @@
 import { quoteValue } from '../../domain/errors.js';
 import { metadataError, parseIpv6 } from '../../domain/metadata-address.js';
 import { invalid, valid, type Parsed } from '../../domain/result.js';
-import { parseWhole } from '../../domain/target.js';
+import { HOSTNAME_RE, parseWhole } from '../../domain/target.js';
 
 /**
  * Limits and defaults of a ping target.
@@ -22,9 +22,6 @@ export const PING_LIMITS = {
   lossDefaultPct: 100,
 } as const;
 
-// The host name grammar of target.ts (`parseHostPort`): labels of a-z, 0-9 and inner `-`, at most 253
-// characters, an optional trailing dot.
-const HOSTNAME_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 const IPV4_RE = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 // IPv6 as hex groups, colons and an optional IPv4 tail; no `%zone` (link-local addresses are refused anyway).
 const IPV6_CHARS_RE = /^[0-9a-f:.]+$/i;
