@@ -365,6 +365,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         boards,
         chats,
         access,
+        updates: store.namespace('updates'),
         tracer,
         source,
         clock,

@@ -17,6 +17,7 @@ import type { SourceResolver } from '../diagnostics/source.js';
 import type { Tracer } from '../diagnostics/tracer.js';
 import type { HealthReport } from '../health/report.js';
 import type { Access } from './middleware/access.js';
+import type { UpdateRecords } from './update-ledger.js';
 
 /** What the command handlers work with (passed in, never imported). */
 export interface BotDeps {
@@ -31,6 +32,8 @@ export interface BotDeps {
   boards: Boards;
   chats: ChatSettingsRepository;
   access: Access;
+  /** Where the highest update handled is recorded, for the next leader (a store namespace). */
+  updates: UpdateRecords;
   tracer: Tracer;
   source: SourceResolver;
   clock: Clock;

@@ -23,6 +23,7 @@ import { createWindows } from './features/windows.js';
 import type { Logger } from '../lib/logger.js';
 import { limitMessageLength } from './message-limits.js';
 import { COMMANDS } from './texts.js';
+import { createUpdateLedger } from './update-ledger.js';
 
 /** How the bot reaches Telegram. */
 export interface BotOptions {
@@ -60,10 +61,13 @@ export function createBotClient(options: Omit<BotOptions, 'conversationStorage'>
   return bot;
 }
 
-/** Installs access control, the dialogues and every command family on a bot. */
+/** Installs the update ledger, access control, the dialogues and every command family on a bot. */
 export function installHandlers(bot: Bot<LookoutContext>, deps: BotDeps, conversationStorage: StorageAdapter<unknown>): void {
   // Whatever a handler or an alert sends, Telegram's length limits hold (a cut, never a refused reply).
   bot.api.config.use(limitMessageLength(deps.logger));
+  // First of all: an update an earlier leader handled is skipped before anything sees it, and each update
+  // counts as handled only once everything after it ended (polling and webhook alike).
+  bot.use(createUpdateLedger({ records: deps.updates, clock: deps.clock, logger: deps.logger }).middleware);
   bot.use(deps.access.gate);
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   bot.use(

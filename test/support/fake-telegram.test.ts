@@ -113,6 +113,25 @@ describe('fake Telegram Bot API with a real grammY bot', () => {
     expect(fake.pendingUpdates()).toEqual([]);
   });
 
+  it('loses confirming polls while told to, so a new client gets the updates again', async () => {
+    const bot = createBot();
+    const update = fake.sendText({ chatId: 1, userId: 1, text: 'one' });
+    expect(await bot.api.getUpdates({})).toEqual([update]);
+    fake.loseConfirmations(true);
+    const abort = new AbortController();
+    const lost = bot.api.getUpdates({ offset: update.update_id + 1, timeout: 10 }, abort.signal as never).catch(() => 'aborted');
+    const call = await fake.waitFor('getUpdates', (c) => c.payload.offset === update.update_id + 1);
+    expect(call.lost).toBe(true);
+    expect(fake.pendingUpdates()).toEqual([update]);
+    abort.abort();
+    expect(await lost).toBe('aborted');
+
+    fake.loseConfirmations(false);
+    expect(await bot.api.getUpdates({})).toEqual([update]);
+    expect(await bot.api.getUpdates({ offset: update.update_id + 1 })).toEqual([]);
+    expect(fake.pendingUpdates()).toEqual([]);
+  });
+
   it('delivers each update to a polling bot exactly once', async () => {
     const bot = createBot();
     const seen: string[] = [];

@@ -44,6 +44,8 @@ export interface RecordedCall {
   answeredAt?: number;
   /** Set when the client had closed the connection before its (delayed) answer was due. */
   abandoned?: true;
+  /** A getUpdates that never reached "Telegram" (`loseConfirmations`): not applied, never answered. */
+  lost?: true;
 }
 
 /** Chat member statuses `setMember` accepts, as `getChatMember` reports them. */
@@ -147,6 +149,12 @@ export interface FakeTelegram {
   setAnswerDelay(method: string, ms: number): void;
   /** While down every method (getUpdates too unless `includeGetUpdates: false`) answers 502. */
   setDown(down: boolean, options?: { includeGetUpdates?: boolean }): void;
+  /**
+   * While on, a getUpdates whose offset would confirm a pending update is lost: recorded (`lost`), not
+   * applied (the updates stay pending, no held poll is ended) and never answered, as if the instance that
+   * sent it had been killed between handling those updates and its next poll reaching Telegram.
+   */
+  loseConfirmations(lose: boolean): void;
   /** Answers held polls with `[]`, stops listening and destroys every socket; safe to call twice. */
   close(): Promise<void>;
 }
@@ -247,6 +255,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   let webhookUrl = '';
   let webhookSecret: string | undefined;
   let down: { includeGetUpdates: boolean } | undefined;
+  let losingConfirmations = false;
   let closing: Promise<void> | undefined;
   const answerDelays = new Map<string, number>(Object.entries(options.answerDelayMs ?? {}));
   const delayedAnswers = new Set<ReturnType<typeof setTimeout>>();
@@ -352,6 +361,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   };
 
   const getUpdates = (payload: Record<string, unknown>, call: RecordedCall, res: ServerResponse): void => {
+    const offset = Number(payload.offset ?? 0);
+    if (losingConfirmations && offset > 0 && queue.some((update) => update.update_id < offset)) {
+      call.lost = true;
+      return;
+    }
     if (webhookUrl !== '') {
       respond(res, call, fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"));
       return;
@@ -360,7 +374,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     if (heldPoll !== undefined) {
       answerPoll(heldPoll, fail(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'));
     }
-    confirmUpTo(Number(payload.offset ?? 0));
+    confirmUpTo(offset);
     const limit = Math.min(100, Math.max(1, Number(payload.limit ?? 100)));
     const timeoutSeconds = Math.max(0, Number(payload.timeout ?? 0));
     if (queue.length > 0 || timeoutSeconds === 0 || closing !== undefined) {
@@ -845,6 +859,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     setDown: (isDown, downOptions = {}) => {
       down = isDown ? { includeGetUpdates: downOptions.includeGetUpdates ?? true } : undefined;
+    },
+    loseConfirmations: (lose) => {
+      losingConfirmations = lose;
     },
     close: () => {
       closing ??= (async () => {
