@@ -23,9 +23,12 @@ import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
-import { createLeaderElector, type LeaderElector } from './cluster/leader.js';
+import { createLeaderElector } from './cluster/leader.js';
+import { createBus, type Bus } from './cluster/bus.js';
+import { createMembership, newMemberId, type Membership } from './cluster/members.js';
+import { createSharing, type Sharing } from './cluster/sharing.js';
 import { Gauge } from 'prom-client';
-import { createHealthReporter } from './health/report.js';
+import { createHealthReporter, type ClusterInfo } from './health/report.js';
 import { withTimeout } from './lib/timeout.js';
 import { definePart, startParts, type Part } from './parts/part.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
@@ -92,6 +95,14 @@ export interface App {
   readonly http?: HttpServer | undefined;
   /** The parts with a lifecycle: the alert side and the chat can be stopped and started again at run time. */
   parts: { checking: Part; http: Part; alerting: Part; chat?: Part };
+  /** Several instances on one database: how checks and changes are shared (absent for one instance). */
+  sharing?: Sharing;
+  /** Whether this instance runs the alert side and the chat (always, for one instance). */
+  readonly leading: boolean;
+  /** Several instances: this one won the lock; starts the alert side (applying TARGETS_FILE) and the chat. */
+  lead(): Promise<void>;
+  /** Several instances: this one lost the lock; stops the chat and the alert side (what they had is in the store), keeps checking. */
+  stepDown(): Promise<void>;
   bot?: Bot<LookoutContext>;
   /** Reads TARGETS_FILE again and applies it; a bad file changes nothing and says why. */
   reload(): Promise<{ ok: true; report: SyncReport } | { ok: false; errors: string[] }>;
@@ -116,8 +127,11 @@ export interface AppOptions {
   chatRetry?: { baseMs: number; maxMs: number };
   /** Least time between two edits of a chat's status board (default 10 s). */
   boardIntervalMs?: number;
-  /** This instance leads several on one database (since when): /metrics says so. */
-  leader?: { since: number };
+  /**
+   * Several instances on one database: the member registry and the bus, started. The app then checks
+   * only its share, and runs the alert side and the chat only after `lead()`.
+   */
+  cluster?: { membership: Membership; bus: Bus };
 }
 
 /** Where the store lives: PostgreSQL with `DATABASE_URL`, else the SQLite file in `DATA_DIR`. */
@@ -136,13 +150,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
   const incidents = createIncidentBook(store);
-  await incidents.load();
   const windows = createWindowRegistry(store);
-  await windows.load();
   const chats = createChatSettingsRepository(store);
-  await chats.load();
   const alertRecords = createAlertRecords(store);
-  await alertRecords.load();
+  const destinations = createDestinations(store);
+  // What only the alert side and the chat read: loaded at the start of one instance, and by one of
+  // several when it starts leading (the leader before it kept changing them).
+  const loadLeaderState = async (): Promise<void> => {
+    await incidents.load();
+    await windows.load();
+    await chats.load();
+    await alertRecords.load();
+    await destinations.load();
+    for (const d of destinations.list()) secrets.add(...(channelSpec(d.kind)?.secrets(d.settings) ?? []));
+  };
+  if (!options.cluster) await loadLeaderState();
   const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });
   // The kinds' parts reach the engine through these closures: it is made just below, and used only once checks run.
   const kinds = startKinds({
@@ -165,7 +187,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     concurrency: config.checkConcurrency,
     timerResolutionMs: TIMER_RESOLUTION_MS,
     stopGraceMs: STOP_BUDGET_MS.checks,
+    // Several instances: only this one's share (sharing is made below, before anything is checked).
+    ...(options.cluster ? { owns: (id: string) => sharing?.owns(id) ?? true } : {}),
   });
+  const cluster = options.cluster;
+  let sharing: Sharing | undefined;
+  // One instance always leads; of several, the one holding the lock (main() calls lead()).
+  let leading = cluster === undefined;
+  let roleSince = clock.now();
+  let role: ClusterInfo['role'] = cluster ? 'member' : 'leader';
 
   const told = store.namespace<boolean>('access');
   const access = createAccess({
@@ -190,9 +220,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
       })
     : undefined;
-  const destinations = createDestinations(store);
-  await destinations.load();
-  for (const d of destinations.list()) secrets.add(...(channelSpec(d.kind)?.secrets(d.settings) ?? []));
   const channelEnv = config.channelEnv;
   const channelContext: ChannelContext = {
     clock,
@@ -264,6 +291,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // The chats hear once that Lookout cannot save (and once that it can again), not with every alert.
   let failing: { since: number; failedWrites: number } | undefined;
   store.onHealth((h) => {
+    // Of several instances, the leader tells the chats (every instance's /health shows its own store).
+    if (!leading) return;
     const episode = failing ?? { since: h.since ?? clock.now(), failedWrites: h.failedWrites };
     failing = h.ok ? undefined : episode;
     const body = h.ok
@@ -276,7 +305,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => engine.state(id) });
-  const warnings = createWarnings({ store, tell, clock, thresholdsDays: config.expiryWarnDays, logger });
+  // What an instance that does not lead has to tell (expiry warnings of its targets) goes to the leader through the journal.
+  const tellFromHere: Tell = (n) => (leading || !sharing ? tell(n) : sharing.forwardTell(n));
+  const warnings = createWarnings({ store, tell: tellFromHere, clock, thresholdsDays: config.expiryWarnDays, logger });
   const policy = createAlertPolicy({
     incidents,
     tell,
@@ -293,28 +324,74 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   });
   engine.onChange((change, target) => {
-    policy.onChange(change, target).catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
+    // Not leading (several instances): the change goes to the leader's policy through the journal.
+    const decided = leading || !sharing ? policy.onChange(change, target) : sharing.forward(change, target);
+    decided.catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
   engine.onCheck((event) => warnings.observe(event.target, event.result));
   const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel(), () => store.health());
-  if (options.leader) {
-    // Several instances on one database: this one leads (a standby's own server says 0).
-    const since = options.leader.since;
-    new Gauge({ name: 'lookout_leader', help: '1 when this instance leads', registers: [metrics.registry] }).set(1);
+  if (cluster) {
+    // Several instances on one database: each says whether it leads, since when, and how many it sees.
+    new Gauge({
+      name: 'lookout_leader',
+      help: '1 when this instance leads',
+      registers: [metrics.registry],
+      collect() {
+        this.set(leading ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'lookout_leadership_change_seconds',
       help: "Seconds since this instance's role last changed",
       registers: [metrics.registry],
       collect() {
-        this.set((clock.now() - since) / 1_000);
+        this.set((clock.now() - roleSince) / 1_000);
+      },
+    });
+    new Gauge({
+      name: 'lookout_cluster_members',
+      help: 'Live instances on the database, as this one last read them',
+      registers: [metrics.registry],
+      collect() {
+        this.set(cluster.membership.live().length);
+      },
+    });
+    new Gauge({
+      name: 'lookout_targets_checked',
+      help: 'Targets this instance checks (its share)',
+      registers: [metrics.registry],
+      collect() {
+        this.set(engine.targets().filter((t) => engine.owned(t.id)).length);
       },
     });
   }
+  const clusterInfo = (): ClusterInfo | undefined =>
+    cluster
+      ? {
+          instance: cluster.membership.id,
+          role,
+          peers: cluster.membership.members().map((m) => ({ id: m.id, seenAgoMs: Math.max(0, Date.now() - m.seenAt.getTime()), pending: m.pending })),
+          checking: engine.targets().filter((t) => engine.owned(t.id)).length,
+          roleSince,
+        }
+      : undefined;
   engine.onCheck((event) => metrics.check(event));
   const history = createHistory({ store, clock, logger, settings: config.history });
   const selfStats = createSelfStats(clock);
   engine.onCheck((event) => selfStats.observe(event));
-  const health = createHealthReporter({ version: VERSION, source: config.sourceLabel, clock, engine, store, selfStats, history, outbox, destinations, secrets });
+  const health = createHealthReporter({
+    version: VERSION,
+    source: config.sourceLabel,
+    clock,
+    engine,
+    store,
+    selfStats,
+    history,
+    outbox,
+    destinations,
+    secrets,
+    ...(cluster ? { cluster: () => clusterInfo()! } : {}),
+  });
   engine.onCheck((event) => history.record(event.target.id, event.result));
   engine.onChange((change, target) => history.change(target.id, change.at, change.to));
   outbox.onDelivery((event) => metrics.delivery(event.outcome, channelOf(event.item.destination)));
@@ -348,7 +425,24 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await history.rename(previousId, t.id);
       await policy.renamed(previousId, t);
     },
+    onChanged: (id, previousId) => sharing?.targetChanged(id, previousId),
   });
+  if (cluster) {
+    sharing = createSharing({
+      membership: cluster.membership,
+      bus: cluster.bus,
+      engine,
+      store,
+      targets,
+      clock,
+      logger,
+      // A target given to another instance: its series leave this one's /metrics, its checks so far reach the store now.
+      reassigned: ({ given }) => {
+        for (const id of given) metrics.forget(id);
+        if (given.length > 0) void history.flush();
+      },
+    });
+  }
 
   let stopping: Promise<void> | undefined;
   if (bot && config.botToken) {
@@ -417,13 +511,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await engine.start();
         for (const t of engine.targets()) secrets.add(...moduleOf(t).secrets(t));
         // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
-        for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
+        // Of several instances, one stopping is no gap: the others take its targets and the timeline goes on.
+        if (!cluster) for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
         history.start();
+        await sharing?.start();
       },
       async stop() {
+        await sharing?.stop();
         await engine.stop();
         // While Lookout is stopped nobody knows the state: that time counts neither as up nor as down.
-        for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');
+        if (!cluster) for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');
         await history.stop();
         await warnings.settle();
       },
@@ -477,6 +574,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           metrics,
           ...(config.statusToken ? { statusToken: config.statusToken } : {}),
           kinds,
+          ...(cluster ? { about: () => { const c = clusterInfo()!; return { role: c.role, instance: c.instance, peers: c.peers.map((p) => p.id), checking: c.checking, roleSinceS: Math.round((clock.now() - c.roleSince) / 1_000) }; } } : {}),
           ...(webhookPath
             ? {
                 extra: async (req, res) => {
@@ -530,9 +628,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     logger,
   );
-  const parts = [checking, httpPart, alerting, ...(chatPart ? [chatPart] : [])];
-
-  await startParts(parts);
+  // One instance starts every part; of several, the alert side and the chat wait for lead().
+  await startParts(cluster ? [checking, httpPart] : [checking, httpPart, alerting, ...(chatPart ? [chatPart] : [])]);
   const applyDeclared = async (contents: DocumentContents): Promise<SyncReport> => {
     const report = await syncDeclared(contents, {
       catalog,
@@ -548,7 +645,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger.info({ event: 'targets_file_applied', file: config.targetsFile, ...report }, `TARGETS_FILE: ${report.added.length} added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged${report.channels ? `, ${report.channels} destinations added or changed` : ''}`);
     return report;
   };
-  if (declared.value) await applyDeclared(declared.value);
+  if (declared.value && !cluster) await applyDeclared(declared.value);
+  const setRole = (next: ClusterInfo['role']): void => {
+    role = next;
+    roleSince = clock.now();
+  };
+  let led = false;
 
   return {
     config,
@@ -565,11 +667,42 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     get chatReady() {
       return chat?.ready;
     },
+    ...(sharing ? { sharing } : {}),
+    get leading() {
+      return leading;
+    },
+    async lead() {
+      if (!cluster || led || stopping) return;
+      led = true;
+      await loadLeaderState();
+      // The states of the targets others check, as they saved them: what the policy reconciles against.
+      for (const record of (await states.all()).values()) engine.observe(record);
+      await startParts([alerting]);
+      // What the others decided while nobody (or the last leader) led, then everything as it comes.
+      await sharing!.lead({ decide: (change, target) => policy.onChange(change, target), tell });
+      leading = true;
+      setRole('leader');
+      if (declared.value) await applyDeclared(declared.value);
+      if (chatPart) await startParts([chatPart]);
+      logger.info({ event: 'leading', instance: cluster.membership.id }, 'this instance leads: the chat and the alerts run here');
+    },
+    async stepDown() {
+      if (!cluster || !leading) return;
+      leading = false;
+      setRole('stepping-down');
+      sharing?.unlead();
+      await chatPart?.stop();
+      await alerting.stop();
+    },
     ...(bot ? { bot } : {}),
     get http() {
       return http;
     },
     async reload() {
+      if (!leading) {
+        logger.info({ event: 'targets_file_not_leading' }, 'TARGETS_FILE is applied by the leading instance');
+        return { ok: true, report: { added: [], changed: [], unchanged: [], removed: [], windows: 0 } };
+      }
       const again = await readDeclared(config, clock.now());
       if (!again.ok) {
         logger.error({ event: 'targets_file_invalid', file: config.targetsFile, problems: again.errors }, 'TARGETS_FILE not applied: it has errors');
@@ -602,10 +735,12 @@ async function main(): Promise<void> {
   let logger: Logger | undefined;
   let signals = 0;
   let stopAsked: NodeJS.Signals | undefined;
-  // A standby (several instances on one database) stops by letting go of the election.
-  let standbyStop: (() => void) | undefined;
+  // Several instances on one database: what a stop must also let go of (the lock, the member row, the bus).
+  let clusterStop: (() => Promise<void>) | undefined;
   const stopNow = (running: App): void => {
     running.stop().then(
+      () => (clusterStop ?? (async () => undefined))(),
+    ).then(
       () => process.exit(0),
       (err: unknown) => {
         running.logger.error({ err, event: 'stop_failed' }, 'could not stop cleanly');
@@ -626,7 +761,6 @@ async function main(): Promise<void> {
       process.exit(1);
     }, STOP_BUDGET_MS.total).unref();
     if (app) stopNow(app);
-    else if (standbyStop) standbyStop();
     else stopAsked = signal;
   };
   process.on('SIGINT', onSignal);
@@ -650,9 +784,9 @@ async function main(): Promise<void> {
   const secrets = createSecretRegistry(secretsOf(config));
   logger = createLogger(config.logLevel, undefined, { secrets });
   const log = logger;
-  const start = async (leader?: { since: number }): Promise<void> => {
+  const start = async (): Promise<void> => {
     try {
-      app = await startApp(config, { logger: log, secrets, ...(leader ? { leader } : {}) });
+      app = await startApp(config, { logger: log, secrets });
     } catch (err) {
       if (err instanceof TargetsFileError || err instanceof StoreError) {
         process.stderr.write(`lookout: ${err.message}\n`);
@@ -660,12 +794,12 @@ async function main(): Promise<void> {
       }
       throw err;
     }
-    app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir, store: describeLocation(storeLocation(config)), ...(leader ? { role: 'leader' } : {}) }, 'Lookout started');
+    app.logger.info({ event: 'started', headless: !config.botToken, dataDir: config.dataDir, store: describeLocation(storeLocation(config)) }, 'Lookout started');
     if (stopAsked) stopNow(app);
   };
   if (config.databaseUrl === undefined) return start();
-  // The database is checked before the election, as a single instance checks it at start: a bad URL or an
-  // unreachable server is one line and exit 1, not a standby waiting for ever.
+  // The database is checked before anything else, as a single instance checks it at start: a bad URL or
+  // an unreachable server is one line and exit 1, not an instance waiting for ever.
   try {
     await (await openStore(storeLocation(config), { logger: log })).close();
   } catch (err) {
@@ -675,63 +809,104 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-
-  // Several instances on one database: the one holding the lock leads and runs everything; the others
-  // stand by (answering /healthz and /metrics as standby) until the lock frees. Taking over is a start
-  // on the shared database, the path every restart takes: it finishes what was decided and not sent.
-  const elector = createLeaderElector({ url: config.databaseUrl, logger: log });
-  const standby = config.httpPort === 0 ? undefined : await startStandbyServer(config.httpPort, elector);
-  let lost = false;
-  elector.onChange((leading) => {
-    if (leading && !app && !stopAsked) {
-      void (async () => {
-        await standby?.close();
-        log.info({ event: 'leading', since: elector.changedAt }, 'this instance leads: starting');
-        await start({ since: elector.changedAt ?? Date.now() });
-      })();
-    } else if (!leading && app && !lost) {
-      // The lock is gone: another instance may lead already. Stop sending at once (what is not delivered
-      // is in the shared outbox for the new leader) and exit, so the platform starts a standby again.
-      lost = true;
-      log.error({ event: 'leadership_lost' }, 'this instance lost the leadership: stopping');
-      const running = app;
-      void withTimeout(running.stop(), LEADERSHIP_STOP_MS).finally(() => process.exit(1));
+  const url = config.databaseUrl;
+  const instance = config.instanceId ?? newMemberId();
+  // Several instances on one database. Every one checks its share of the targets; the one holding the
+  // lock also leads (the chat, the alert policy, the outbox). A leader that loses the lock stops the chat
+  // and the alert side at once, keeps checking, waits until what it decided is in the database, then
+  // starts again as a member: taking over is a start on the shared database, the path every restart
+  // takes, so the next leader finishes what was decided and not sent.
+  for (;;) {
+    const membership = createMembership({ url, id: instance, ttlMs: config.memberTtlMs, logger: log, pending: () => app?.store.health().pendingWrites ?? 0 });
+    const bus = createBus({ url, logger: log });
+    await membership.start();
+    await bus.start();
+    let running: App;
+    try {
+      running = await startApp(config, { logger: log, secrets, cluster: { membership, bus } });
+    } catch (err) {
+      if (err instanceof TargetsFileError || err instanceof StoreError) {
+        process.stderr.write(`lookout: ${err.message}\n`);
+        process.exit(1);
+      }
+      throw err;
     }
-  });
-  standbyStop = () => void Promise.allSettled([elector.stop(), standby?.close()]).then(() => process.exit(0));
-  await elector.start();
-  log.info({ event: 'standing_by', leading: elector.isLeader }, elector.isLeader ? 'leading' : 'standing by: another instance leads');
+    app = running;
+    let lastRecovery = 0;
+    running.store.onHealth((h) => {
+      if (h.ok) lastRecovery = Date.now();
+    });
+    const elector = createLeaderElector({ url, logger: log });
+    clusterStop = async () => {
+      await elector.stop();
+      await membership.stop();
+      await bus.publish('members', { id: instance }).catch(() => undefined);
+      await bus.stop();
+    };
+    log.info({ event: 'started', role: 'member', instance, headless: !config.botToken, store: describeLocation(storeLocation(config)) }, 'Lookout started: checking its share, standing by to lead');
+    if (stopAsked) {
+      stopNow(running);
+      return;
+    }
+    const steppedDown = new Promise<void>((resolve) => {
+      let led = false;
+      elector.onChange((leading) => {
+        if (leading && !led) {
+          led = true;
+          void (async () => {
+            await handover(membership, running, () => lastRecovery, config.memberTtlMs, log);
+            if (elector.isLeader && !stopAsked) await running.lead();
+          })().catch((err: unknown) => log.error({ err, event: 'lead_failed' }, 'could not start leading'));
+        } else if (!leading && led) {
+          // The lock is gone: another instance may lead already. Stop sending at once; what is not
+          // delivered is in the shared outbox (or in this instance's waiting writes until the database is back).
+          log.error({ event: 'leadership_lost', instance }, 'this instance lost the leadership: stopping the chat and the alerts');
+          void (async () => {
+            await withTimeout(running.stepDown(), LEADERSHIP_STOP_MS);
+            await elector.stop();
+            while (running.store.health().pendingWrites > 0 && !stopAsked) await new Promise((r) => setTimeout(r, 250));
+            resolve();
+          })();
+        }
+      });
+    });
+    await elector.start();
+    await steppedDown;
+    if (stopAsked) return;
+    log.info({ event: 'restarting', instance }, 'what this instance decided is in the database: starting again as a member');
+    clusterStop = undefined;
+    app = undefined;
+    await withTimeout(running.stop(), STOP_BUDGET_MS.total);
+    await membership.stop();
+    await bus.stop();
+  }
 }
 
-/** How long a leader that lost its lock may take to stop before it exits all the same (ms). */
+/** How long a leader that lost its lock may take to stop the chat and the alert side (ms). */
 const LEADERSHIP_STOP_MS = 5_000;
+/** How long a new leader waits at most for the others' waiting writes (the last leader's decisions) to reach the database (ms). */
+const HANDOVER_MAX_MS = 10_000;
 
-/** What a standby answers on HTTP_PORT: /healthz 200 (it is healthy, as a standby), /metrics with lookout_leader 0. */
-async function startStandbyServer(port: number, elector: LeaderElector): Promise<{ close(): Promise<void> }> {
-  const { createServer } = await import('node:http');
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const reply = (status: number, type: string, body: string): void => {
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) }).end(body);
-    };
-    if (path === '/healthz') return reply(200, 'application/json', JSON.stringify({ status: 'ok', role: elector.isLeader ? 'leader' : 'standby' }));
-    if (path === '/metrics') {
-      const since = elector.changedAt !== undefined ? (Date.now() - elector.changedAt) / 1_000 : 0;
-      return reply(200, 'text/plain; version=0.0.4', `# HELP lookout_leader 1 when this instance leads\n# TYPE lookout_leader gauge\nlookout_leader 0\n# HELP lookout_leadership_change_seconds Seconds since this instance's role last changed\n# TYPE lookout_leadership_change_seconds gauge\nlookout_leadership_change_seconds ${since}\n`);
+/**
+ * Before a new leader reads the incidents and the outbox: the writes other instances still hold (a
+ * leader that lost its lock when the database went away holds its last decisions) reach the database
+ * first, as far as their member rows tell. Right after the database came back, two beats are waited
+ * for, so every instance has had the time to say what it holds.
+ */
+async function handover(membership: Membership, app: App, lastRecovery: () => number, ttlMs: number, log: Logger): Promise<void> {
+  const started = Date.now();
+  const beat = Math.floor(ttlMs / 3);
+  for (;;) {
+    await membership.refresh();
+    const waiting = membership.members().filter((m) => m.id !== membership.id && m.pending > 0);
+    const recent = Date.now() - lastRecovery() < 2 * beat;
+    if (waiting.length === 0 && !recent && app.store.health().pendingWrites === 0) return;
+    if (Date.now() - started > HANDOVER_MAX_MS) {
+      log.warn({ event: 'handover_timeout', waiting: waiting.map((m) => m.id) }, 'leading without waiting longer for the other instances\' writes');
+      return;
     }
-    reply(503, 'application/json', JSON.stringify({ error: 'standby: another instance leads' }));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '0.0.0.0', () => resolve());
-  });
-  return {
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -25,12 +25,14 @@ export const MEMBERS_TABLE = 'lookout_members';
 /** The table as every statement names it. */
 export const MEMBERS_TABLE_REF = `public.${MEMBERS_TABLE}`;
 
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${MEMBERS_TABLE_REF} (id TEXT PRIMARY KEY, location TEXT, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), seen_at TIMESTAMPTZ NOT NULL DEFAULT now())`;
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS ${MEMBERS_TABLE_REF} (id TEXT PRIMARY KEY, location TEXT, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), seen_at TIMESTAMPTZ NOT NULL DEFAULT now(), pending INTEGER NOT NULL DEFAULT 0)`;
+/** Tables made before the `pending` column. */
+const ADD_PENDING = `ALTER TABLE ${MEMBERS_TABLE_REF} ADD COLUMN IF NOT EXISTS pending INTEGER NOT NULL DEFAULT 0`;
 /** The first beat of a start: `started_at` is now, also for an id that had a row before (a restarted instance). */
-const JOIN = `INSERT INTO ${MEMBERS_TABLE_REF} (id, location, started_at, seen_at) VALUES ($1, $2, now(), now()) ON CONFLICT (id) DO UPDATE SET location = excluded.location, started_at = excluded.started_at, seen_at = excluded.seen_at`;
+const JOIN = `INSERT INTO ${MEMBERS_TABLE_REF} (id, location, started_at, seen_at, pending) VALUES ($1, $2, now(), now(), $3) ON CONFLICT (id) DO UPDATE SET location = excluded.location, started_at = excluded.started_at, seen_at = excluded.seen_at, pending = excluded.pending`;
 /** Every later beat keeps `started_at`. */
-const BEAT = `INSERT INTO ${MEMBERS_TABLE_REF} (id, location, started_at, seen_at) VALUES ($1, $2, now(), now()) ON CONFLICT (id) DO UPDATE SET location = excluded.location, seen_at = excluded.seen_at`;
-const READ = `SELECT id, location, started_at, seen_at FROM ${MEMBERS_TABLE_REF} WHERE seen_at > now() - $1::double precision * interval '1 millisecond' ORDER BY id`;
+const BEAT = `INSERT INTO ${MEMBERS_TABLE_REF} (id, location, started_at, seen_at, pending) VALUES ($1, $2, now(), now(), $3) ON CONFLICT (id) DO UPDATE SET location = excluded.location, seen_at = excluded.seen_at, pending = excluded.pending`;
+const READ = `SELECT id, location, started_at, seen_at, pending FROM ${MEMBERS_TABLE_REF} WHERE seen_at > now() - $1::double precision * interval '1 millisecond' ORDER BY id`;
 const LEAVE = `DELETE FROM ${MEMBERS_TABLE_REF} WHERE id = $1`;
 /** Rows of instances that died without leaving are removed once they are this old (ms; at least 4 TTLs). */
 const PRUNE_AFTER_MS = 3_600_000;
@@ -47,6 +49,8 @@ export interface MemberInfo {
   readonly startedAt: Date;
   /** Its last beat, by the database's clock. */
   readonly seenAt: Date;
+  /** Writes it held at that beat that the database had not taken yet (a new leader waits for them). */
+  readonly pending: number;
 }
 
 /** How the registry is doing, for /health and tests. */
@@ -79,6 +83,8 @@ export interface MembershipOptions {
   beatMs?: number;
   /** Paces the beats (the database's clock decides who is live). */
   clock?: Clock;
+  /** Writes this instance holds that the database has not taken (the store's pending writes), told with each beat. */
+  pending?: () => number;
   logger?: Logger;
 }
 
@@ -213,14 +219,15 @@ export function createMembership(options: MembershipOptions): Membership {
     try {
       if (!tableReady) {
         await ensureTable(p);
+        await p.query(ADD_PENDING);
         tableReady = true;
       }
-      await p.query(joined ? BEAT : JOIN, [id, location ?? null]);
+      await p.query(joined ? BEAT : JOIN, [id, location ?? null, Math.max(0, Math.floor(options.pending?.() ?? 0))]);
       if (!joined || successfulBeats % PRUNE_EVERY === 0) await p.query(PRUNE, [Math.max(PRUNE_AFTER_MS, 4 * ttlMs)]);
       joined = true;
-      const result = await p.query<{ id: string; location: string | null; started_at: Date; seen_at: Date }>(READ, [ttlMs]);
+      const result = await p.query<{ id: string; location: string | null; started_at: Date; seen_at: Date; pending: number }>(READ, [ttlMs]);
       if (!running) return;
-      rows = result.rows.map((r) => ({ id: r.id, ...(r.location !== null ? { location: r.location } : {}), startedAt: r.started_at, seenAt: r.seen_at }));
+      rows = result.rows.map((r) => ({ id: r.id, ...(r.location !== null ? { location: r.location } : {}), startedAt: r.started_at, seenAt: r.seen_at, pending: r.pending }));
       readAt = clock.now();
       succeeded();
     } catch (err) {

@@ -16,6 +16,10 @@ export interface Config {
   dataDir: string;
   /** `DATABASE_URL`: the store on PostgreSQL (a secret: its password is kept out of every log line); SQLite in `dataDir` when unset. */
   databaseUrl?: string;
+  /** This instance's id among several on one database (absent: made up at start). */
+  instanceId?: string;
+  /** With DATABASE_URL: an instance not heard from this long is gone (ms). */
+  memberTtlMs: number;
   /** 0 turns the HTTP server off. */
   httpPort: number;
   webhookUrl?: string;
@@ -207,6 +211,9 @@ export function parseEnv(env: Env): ConfigResult {
   // Only the scheme is named: the URL holds a password.
   if (databaseUrl !== undefined && !isPostgresUrl(databaseUrl)) errors.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) errors.push('DATABASE_URL must be a valid URL (postgres://user:password@host:5432/database)');
+  const instanceId = text('INSTANCE_ID');
+  if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) errors.push('INSTANCE_ID must be 1-64 letters, digits, dots, underscores or dashes');
+  const memberTtlMs = seconds('MEMBER_TTL') * 1_000;
   const traceIntervalS = seconds('TRACE_INTERVAL');
   const targetsFile = text('TARGETS_FILE');
   const statusToken = text('STATUS_TOKEN');
@@ -217,6 +224,8 @@ export function parseEnv(env: Env): ConfigResult {
     adminUserIds,
     dataDir: text('DATA_DIR') ?? CORE_SETTINGS.DATA_DIR.default,
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(instanceId !== undefined ? { instanceId } : {}),
+    memberTtlMs,
     httpPort: integer('HTTP_PORT'),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     publicUrl,

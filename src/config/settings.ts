@@ -41,6 +41,12 @@ export const CORE_SETTINGS = {
     shownDefault: 'empty = SQLite in DATA_DIR',
     meaning: 'postgres:// or postgresql:// URL: the store on PostgreSQL instead of SQLite (its password is never logged)',
   },
+  INSTANCE_ID: {
+    kind: 'text',
+    shownDefault: '<host name>-<pid>-<random>',
+    meaning: 'with DATABASE_URL: this instance among those on the database (letters, digits, . _ -; at most 64)',
+  },
+  MEMBER_TTL: { kind: 'seconds', default: 15, min: 1, max: 300, meaning: 'with DATABASE_URL: an instance not heard from for this long is gone and its targets move' },
   HTTP_PORT: { kind: 'integer', default: 8080, min: 0, max: 65_535, meaning: 'port of /healthz, /metrics, /api/status; 0 turns the server off' },
   WEBHOOK_URL: { kind: 'url', httpsOnly: true, meaning: 'webhook mode: the https URL Telegram posts updates to (long polling when empty)' },
   WEBHOOK_SECRET: { kind: 'text', secret: true, meaning: 'the secret Telegram sends with each update; required with WEBHOOK_URL' },

@@ -10,6 +10,8 @@ export interface CatalogHooks {
   onPaused?(target: Target): Promise<void>;
   onRemoved?(target: Target): Promise<void>;
   onRenamed?(previousId: string, target: Target): Promise<void>;
+  /** After every change is in the store and the engine (the other instances on the database read it again). */
+  onChanged?(targetId: string, previousId?: string): void;
 }
 
 /** Why a catalog change was refused, in words for the user. */
@@ -40,6 +42,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       hooks.onSaved?.(target);
       await targets.put(target);
       await engine.upsert(target);
+      hooks.onChanged?.(target.id);
       return { ok: true, value: target };
     },
 
@@ -52,6 +55,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       if (next.id !== previous.id) await targets.delete(previous.id);
       await engine.upsert(next, previous.id);
       if (next.id !== previous.id) await hooks.onRenamed?.(previous.id, next);
+      hooks.onChanged?.(next.id, next.id !== previous.id ? previous.id : undefined);
       return { ok: true, value: next };
     },
 
@@ -59,18 +63,22 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       await targets.delete(target.id);
       await engine.remove(target.id);
       await hooks.onRemoved?.(target);
+      hooks.onChanged?.(target.id);
     },
 
     async pause(target) {
       await targets.put({ ...target, paused: true });
       const record = await engine.pause(target.id);
       await hooks.onPaused?.(target);
+      hooks.onChanged?.(target.id);
       return record;
     },
 
     async resume(target) {
       await targets.put({ ...target, paused: false });
-      return engine.resume(target.id);
+      const record = await engine.resume(target.id);
+      hooks.onChanged?.(target.id);
+      return record;
     },
 
     get: (chatId, name) => targets.get(`${chatId}/${name}`),

@@ -42,6 +42,12 @@ export interface EngineDeps {
   restartSpreadMs?: number;
   /** `stop()` waits this long for running checks before aborting them (ms, default 5 s). */
   stopGraceMs?: number;
+  /**
+   * Whether this instance checks a target (several instances on one database share them; see
+   * cluster/sharing.ts). Default: every target. The engine still knows the others (the chat and the
+   * alert policy read them), it only neither schedules nor saves them. Call `reassign()` when the answer changes.
+   */
+  owns?: (targetId: string) => boolean;
 }
 
 /** The check engine: schedules every target, runs probes, keeps states, emits changes. */
@@ -75,6 +81,21 @@ export interface Engine {
   stats(): EngineStats;
   /** Checks due more than a second ago that have not started (late timer, or waiting for a free slot). */
   overdue(): number;
+  /**
+   * Applies a new answer of `owns`: targets this instance now checks are read from the store (the last
+   * owner saved their state) and scheduled; those it gave away stop being scheduled and their state is
+   * saved for the next owner. Answers how many were taken and given.
+   */
+  reassign(): Promise<{ taken: string[]; given: string[] }>;
+  /**
+   * Another instance changed a target in the store (the leader's chat, TARGETS_FILE): reads it and its
+   * state again, or forgets it when it is gone (without deleting what the store holds: the changer did).
+   */
+  sync(targetId: string): Promise<void>;
+  /** The state of a target another instance checks, as that one saved it (the leader's copy, for the chat and the policy). */
+  observe(record: StateRecord): void;
+  /** Whether this instance checks the target now. */
+  owned(targetId: string): boolean;
 }
 
 /** Counters for health and metrics. */
@@ -93,6 +114,8 @@ interface Entry {
   inFlight?: Promise<CheckEvent | undefined>;
   /** The record differs from what the store holds. */
   dirty: boolean;
+  /** This instance checks it (else the record is a copy of what its owner saved). */
+  owned: boolean;
 }
 
 /** Creates the engine; nothing runs until `start()`. */
@@ -107,13 +130,14 @@ export function createEngine(deps: EngineDeps): Engine {
   const pendingWrites = new Set<Promise<void>>();
   const controllers = new Set<AbortController>();
   const stopGraceMs = deps.stopGraceMs ?? 5_000;
+  const owns = deps.owns ?? ((): boolean => true);
   let running = false;
   let abandoned = false;
   let checks = 0;
 
   const scheduler = createScheduler(clock, (id, scheduledAt) => {
     const entry = entries.get(id);
-    if (!entry || entry.inFlight) return;
+    if (!entry || entry.inFlight || !entry.owned) return;
     void runCheck(entry, scheduledAt, false);
   }, deps.timerResolutionMs ?? 1);
 
@@ -198,7 +222,7 @@ export function createEngine(deps: EngineDeps): Engine {
           log?.error({ err, target: target.id, event: 'listener_failed' }, 'a check listener threw');
         }
       }
-      if (running && entries.get(target.id) === entry && entry.record.state !== 'PAUSED') {
+      if (running && entries.get(target.id) === entry && entry.owned && entry.record.state !== 'PAUSED') {
         scheduler.schedule(target.id, nextDue(entry, scheduledAt, step.nextDelayMs, clock.now()));
       }
       return event;
@@ -211,7 +235,7 @@ export function createEngine(deps: EngineDeps): Engine {
   };
 
   const scheduleFirst = (entry: Entry, now: number): void => {
-    if (!running || entry.record.state === 'PAUSED' || entry.target.paused) return;
+    if (!running || !entry.owned || entry.record.state === 'PAUSED' || entry.target.paused) return;
     const every = entry.target.everyMs;
     const last = entry.record.lastCheckAt;
     if (last !== undefined && last + every > now) {
@@ -237,7 +261,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const stored = states.get(target.id);
         let record = stored ?? initialState(target.id, now, target.paused);
         if (target.paused && record.state !== 'PAUSED') record = pauseState(record, now).record;
-        entries.set(target.id, { target, record, dirty: stored === undefined });
+        entries.set(target.id, { target, record, dirty: stored === undefined, owned: owns(target.id) });
         scheduleFirst(entries.get(target.id)!, now);
       }
       log?.info({ event: 'engine_started', targets: targets.length }, `checking ${targets.length} targets`);
@@ -255,7 +279,7 @@ export function createEngine(deps: EngineDeps): Engine {
         for (const c of controllers) c.abort();
         await inFlight;
       }
-      const dirty = [...entries.values()].filter((e) => e.dirty).map((e) => e.record);
+      const dirty = [...entries.values()].filter((e) => e.dirty && e.owned).map((e) => e.record);
       await settle();
       try {
         await deps.states.putMany(dirty);
@@ -273,7 +297,7 @@ export function createEngine(deps: EngineDeps): Engine {
           if (old.inFlight) await old.inFlight.catch(() => undefined);
           entries.delete(previousId);
           scheduler.cancel(previousId);
-          const entry: Entry = { target, record: { ...old.record, targetId: target.id }, dirty: false };
+          const entry: Entry = { target, record: { ...old.record, targetId: target.id }, dirty: false, owned: owns(target.id) };
           entries.set(target.id, entry);
           persist(entry.record);
           await settle();
@@ -294,7 +318,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const stored = await deps.states.get(target.id);
       const record = stored ?? initialState(target.id, now, target.paused);
-      const entry: Entry = { target, record, dirty: false };
+      const entry: Entry = { target, record, dirty: false, owned: owns(target.id) };
       entries.set(target.id, entry);
       if (!stored) persist(record);
       scheduleFirst(entry, now);
@@ -336,6 +360,75 @@ export function createEngine(deps: EngineDeps): Engine {
       scheduler.cancel(targetId);
       return runCheck(entry, clock.now(), true);
     },
+
+    async reassign() {
+      const taken: string[] = [];
+      const given: string[] = [];
+      for (const entry of [...entries.values()]) {
+        const id = entry.target.id;
+        const now = owns(id);
+        if (now === entry.owned) continue;
+        if (now) {
+          // The last owner saved its state when it gave the target up (or when it last changed, if it died).
+          const stored = await deps.states.get(id).catch(() => undefined);
+          if (entries.get(id) !== entry || entry.owned) continue;
+          if (stored) entry.record = stored;
+          entry.owned = true;
+          entry.dirty = false;
+          scheduleFirst(entry, clock.now());
+          taken.push(id);
+        } else {
+          entry.owned = false;
+          scheduler.cancel(id);
+          if (entry.inFlight) await entry.inFlight.catch(() => undefined);
+          if (entry.dirty) {
+            entry.dirty = false;
+            persist(entry.record);
+          }
+          given.push(id);
+        }
+      }
+      await settle();
+      if (taken.length > 0 || given.length > 0) log?.info({ event: 'targets_reassigned', taken: taken.length, given: given.length }, `checking ${taken.length} more, ${given.length} fewer targets`);
+      return { taken, given };
+    },
+
+    async sync(id) {
+      const [target, stored] = await Promise.all([deps.targets.get(id), deps.states.get(id)]);
+      const entry = entries.get(id);
+      if (!target) {
+        if (!entry) return;
+        entries.delete(id);
+        scheduler.cancel(id);
+        if (entry.inFlight) await entry.inFlight.catch(() => undefined);
+        return;
+      }
+      const now = clock.now();
+      if (!entry) {
+        const e: Entry = { target, record: stored ?? initialState(id, now, target.paused), dirty: false, owned: owns(id) };
+        entries.set(id, e);
+        scheduleFirst(e, now);
+        return;
+      }
+      const timingChanged = entry.target.everyMs !== target.everyMs || entry.target.paused !== target.paused;
+      entry.target = target;
+      // A pause or resume was applied to the state by whoever changed the target: take it over.
+      if (stored && (stored.state === 'PAUSED') !== (entry.record.state === 'PAUSED')) {
+        entry.record = stored;
+        entry.dirty = false;
+      }
+      if (timingChanged) {
+        scheduler.cancel(id);
+        scheduleFirst(entry, now);
+      }
+    },
+
+    observe(record) {
+      const entry = entries.get(record.targetId);
+      if (entry && !entry.owned) entry.record = record;
+    },
+
+    owned: (id) => entries.get(id)?.owned ?? false,
 
     state: (id) => entries.get(id)?.record,
     stateSaved: (id) => lastWrite.get(id) ?? Promise.resolve(),

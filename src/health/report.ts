@@ -34,6 +34,22 @@ export interface HealthReport {
   destinations?: Array<{ chatId: number; name: string; kind: string; lastOkAt?: number; lastErrorAt?: number; lastError?: string; depth: number; paused: boolean }>;
   /** Whether writes reach the disk (`store.health()`). */
   store: StoreHealth;
+  /** Several instances on one database: this one's role and its peers. */
+  cluster?: ClusterInfo;
+}
+
+/** Where this instance stands among the instances on one database (`DATABASE_URL`). */
+export interface ClusterInfo {
+  /** This instance's id (`INSTANCE_ID`). */
+  instance: string;
+  /** `leader`: runs the chat and the alerts; `member`: checks its share; `stepping-down`: lost the lock, saving what it decided. */
+  role: 'leader' | 'member' | 'stepping-down';
+  /** The live instances (this one among them), with how many targets each checks as far as this one computes. */
+  peers: Array<{ id: string; seenAgoMs: number; pending: number }>;
+  /** Targets this instance checks. */
+  checking: number;
+  /** When its role last changed (epoch ms). */
+  roleSince: number;
 }
 
 /** What the report is read from. */
@@ -48,6 +64,7 @@ export interface HealthSources {
   outbox: Pick<Outbox, 'depth' | 'outcomes'>;
   destinations: Pick<Destinations, 'list'>;
   secrets: Pick<SecretRegistry, 'values'>;
+  cluster?: () => ClusterInfo;
 }
 
 /** A function that gathers the report now; the uptime counts from when it was made. */
@@ -72,6 +89,7 @@ export function createHealthReporter(deps: HealthSources): () => Promise<HealthR
       ...(history.stats.writes > 0 ? { historyWriteMs: history.stats.writeMs / history.stats.writes } : {}),
       outboxDepth: outbox.depth(),
       store: store.health(),
+      ...(deps.cluster ? { cluster: deps.cluster() } : {}),
       destinations: destinations.list().map((d) => {
         const o = outbox.outcomes().get(d.id);
         return {

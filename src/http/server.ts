@@ -14,6 +14,8 @@ export interface HttpServerDeps {
   engine: Pick<Engine, 'running' | 'targets' | 'state'>;
   store: Pick<KeyvStore, 'ping' | 'health'>;
   metrics: Metrics;
+  /** Said with every /healthz answer (several instances: the role, the peers). */
+  about?: () => Record<string, unknown>;
   /** A store that has not answered /healthz's ping within this long is unhealthy (ms, default 2 s). */
   pingTimeoutMs?: number;
   /** Bearer token required by /api/status when set. */
@@ -74,7 +76,8 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
       if (!store.ok) problems.push(storeFailing(store));
       // A hung store must make /healthz fail, not hang it (the platform's check would only time out).
       else if ((await withTimeout(deps.store.ping(), deps.pingTimeoutMs ?? 2_000)) !== true) problems.push('store not answering');
-      return json(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ok' } : { status: 'unhealthy', problems });
+      const about = deps.about?.() ?? {};
+      return json(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ok', ...about } : { status: 'unhealthy', problems, ...about });
     }
     if (path === '/metrics') {
       const text = await deps.metrics.registry.metrics();

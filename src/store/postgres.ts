@@ -140,9 +140,12 @@ export async function openPostgres(url: string, logger?: Logger): Promise<Postgr
   const pool = createPool(url, logger);
   try {
     await ensureTable(pool);
-    const stamp = String(Date.now());
-    await pool.query(`INSERT INTO ${TABLE_REF} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, ['health:opened', JSON.stringify({ value: stamp })]);
-    const read = await pool.query<{ value: string }>(`SELECT value FROM ${TABLE_REF} WHERE key = $1`, ['health:opened']);
+    // A stamp of this process only: several instances start on one database at once, and each must read back its own.
+    const stamp = `${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const key = `health:opened:${stamp}`;
+    await pool.query(`INSERT INTO ${TABLE_REF} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, JSON.stringify({ value: stamp })]);
+    const read = await pool.query<{ value: string }>(`SELECT value FROM ${TABLE_REF} WHERE key = $1`, [key]);
+    await pool.query(`DELETE FROM ${TABLE_REF} WHERE key = $1`, [key]);
     if (!read.rows[0]?.value.includes(stamp)) throw new StoreError(where, 'a write could not be read back');
   } catch (err) {
     await pool.end().catch(() => undefined);

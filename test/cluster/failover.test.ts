@@ -2,93 +2,211 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownerOf } from '../../src/cluster/assignment.js';
 import { buildApp, runApp, until, type RunningApp } from '../support/built-app.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
 import { closedPort, startTargetServer, type TargetServer } from '../support/target-server.js';
 
-// Several built processes on one PostgreSQL behind the fake Bot API: one leads and talks to Telegram, the
-// others stand by; kill -9 of the leader → another leads and finishes what was decided, once.
+// Three built processes on one PostgreSQL behind the fake Bot API. Each checks its share of the targets
+// (rendezvous hashing over the live instances); one leads and talks to Telegram. Kill -9 of the leader,
+// kill -9 of a checker and PostgreSQL stopped for 30 s: every decided alert arrives, at most once more.
 
 const GROUP = -1001234567890;
 const enabled = postgresTestsEnabled(process.env);
+const MEMBERS = ['a', 'b', 'c'];
+const TTL_S = 3;
 
 let dist: { dist: string; remove(): Promise<void> };
 let cluster: TestCluster;
 let telegram: FakeTelegram;
-let server: TargetServer;
 let dir: string;
+let url: string;
+let file: string;
+const servers = new Map<string, TargetServer>();
 const running: RunningApp[] = [];
+const instances = new Map<string, { p: RunningApp; port: number }>();
+
+/** Two target names owned by each of a, b and c (by the function every instance uses). */
+const names: string[] = (() => {
+  const picked = new Map<string, string[]>(MEMBERS.map((m) => [m, []]));
+  for (let i = 0; [...picked.values()].some((l) => l.length < 2); i++) {
+    const name = `svc${i}`;
+    const owner = ownerOf(`${GROUP}/${name}`, MEMBERS)!;
+    if (picked.get(owner)!.length < 2) picked.get(owner)!.push(name);
+  }
+  return [...picked.values()].flat();
+})();
+const ownerAmong = (name: string, live: string[]): string => ownerOf(`${GROUP}/${name}`, live)!;
 
 beforeAll(async () => {
   if (!enabled) return;
-  [dist, cluster, telegram, server] = await Promise.all([buildApp(), startTestCluster(), startFakeTelegram(), startTargetServer()]);
-  dir = await mkdtemp(join(tmpdir(), 'lookout-failover-'));
+  [dist, cluster, telegram] = await Promise.all([buildApp(), startTestCluster(), startFakeTelegram()]);
+  for (const name of names) servers.set(name, await startTargetServer());
+  dir = await mkdtemp(join(tmpdir(), 'lookout-cluster-'));
+  url = await cluster.createDatabase('cluster');
+  file = join(dir, 'targets.yaml');
+  const lines = names.map((n) => `  - { name: ${n}, url: "${servers.get(n)!.url}${n}", every: 10s, timeout: 2s, confirm: 1 }`);
+  await writeFile(file, `version: 1\nchat: ${GROUP}\ntargets:\n${lines.join('\n')}\n`);
 }, 120_000);
 
 afterAll(async () => {
   for (const p of running) if (p.child.exitCode === null && p.signal() === null) p.child.kill('SIGKILL');
   await Promise.all(running.map((p) => p.exit));
-  await Promise.all([dist?.remove(), cluster?.destroy(), telegram?.close(), server?.close(), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
+  await Promise.all([dist?.remove(), cluster?.destroy(), telegram?.close(), ...[...servers.values()].map((s) => s.close()), dir ? rm(dir, { recursive: true, force: true }) : undefined]);
 });
 
-async function instance(url: string, file: string, name: string): Promise<{ p: RunningApp; port: number }> {
-  const port = await closedPort();
+async function start(id: string): Promise<{ p: RunningApp; port: number }> {
+  const port = instances.get(id)?.port ?? (await closedPort());
   const p = runApp(dist.dist, {
     DATABASE_URL: url,
-    DATA_DIR: join(dir, name),
+    INSTANCE_ID: id,
+    MEMBER_TTL: String(TTL_S),
+    DATA_DIR: join(dir, id),
     HTTP_PORT: String(port),
     BOT_TOKEN: telegram.token,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     ALLOWED_CHAT_IDS: String(GROUP),
     TARGETS_FILE: file,
     LOG_LEVEL: 'info',
-    SOURCE_LABEL: name,
+    SOURCE_LABEL: id,
     TRACE_MODE: 'icmp',
     MTR_PATH: '/nonexistent/mtr',
   });
   running.push(p);
-  return { p, port };
+  const x = { p, port };
+  instances.set(id, x);
+  return x;
 }
 
-const leads = (p: RunningApp): boolean => p.lines().some((l) => l.event === 'leading');
+interface Healthz {
+  status: string;
+  role: string;
+  instance: string;
+  peers: string[];
+  checking: number;
+}
+const healthz = async (id: string): Promise<Healthz | undefined> => {
+  try {
+    return (await (await fetch(`http://127.0.0.1:${instances.get(id)!.port}/healthz`)).json()) as Healthz;
+  } catch {
+    return undefined;
+  }
+};
+const alive = (id: string): boolean => {
+  const p = instances.get(id)?.p;
+  return p !== undefined && p.child.exitCode === null && p.signal() === null;
+};
+const leaderOf = async (ids: string[]): Promise<string | undefined> => {
+  for (const id of ids) if (alive(id) && (await healthz(id))?.role === 'leader') return id;
+  return undefined;
+};
 const texts = (): string[] => telegram.callsOf('sendMessage').map((c) => String(c.payload.text));
+const lines = (): string[] => texts().flatMap((t) => t.split('\n'));
+/** DOWN alerts of `n`: alone (`🔴 <b>n</b> is DOWN`) or a line of a grouped alert (`🔴 <b>n</b> · reason`). */
+const downs = (n: string): number => lines().filter((l) => l === `🔴 <b>${n}</b> is DOWN` || l.startsWith(`🔴 <b>${n}</b> ·`) || l === `🔴 <b>${n}</b>`).length;
+/** Resolutions of `n`: alone or in a group. */
+const ups = (n: string): number => lines().filter((l) => l === `🟢 <b>${n}</b> is UP again` || l.startsWith(`• <b>${n}</b> · down for`)).length;
+/** Outages of `n` told after they ended (one line). */
+const blips = (n: string): number => lines().filter((l) => l.startsWith(`⚡ <b>${n}</b> was DOWN`)).length;
+const setAll = (status: number): void => servers.forEach((s) => s.setStatus(status));
+const kill = async (id: string): Promise<void> => {
+  const x = instances.get(id)!;
+  x.p.child.kill('SIGKILL');
+  await x.p.exit;
+};
+/** Each live instance checks exactly the targets the assignment gives it among `live`. */
+const converged = async (live: string[]): Promise<boolean> => {
+  for (const id of live) {
+    const h = await healthz(id);
+    if (!h || h.checking !== names.filter((n) => ownerAmong(n, live) === id).length || h.peers.length !== live.length) return false;
+  }
+  return true;
+};
 
-describe.skipIf(!enabled)('several instances on one database', () => {
-  it('one leads and alerts; kill -9 of the leader → another leads within 15 s and sends the resolution once (the DOWN at most once more)', async () => {
-    const url = await cluster.createDatabase('failover');
-    const file = join(dir, 'targets.yaml');
-    await writeFile(file, `version: 1\nchat: ${GROUP}\ntargets:\n  - { name: api, url: "${server.url}api", every: 10s, confirm: 1 }\n`);
-    server.setStatus(503);
-    const a = await instance(url, file, 'a');
-    await until(() => leads(a.p), 40_000, 'a leads');
-    const b = await instance(url, file, 'b');
-    const c = await instance(url, file, 'c');
-    await until(() => [b, c].every((x) => x.p.lines().some((l) => l.event === 'standing_by')), 40_000, 'b and c stand by');
-    expect(leads(b.p) || leads(c.p)).toBe(false);
-    // The standbys answer /healthz and say they do not lead.
-    const health = await fetch(`http://127.0.0.1:${b.port}/healthz`).then((r) => r.json() as Promise<{ role: string }>);
-    expect(health.role).toBe('standby');
-    expect(await fetch(`http://127.0.0.1:${b.port}/metrics`).then((r) => r.text())).toMatch(/^lookout_leader 0$/m);
-    expect(await fetch(`http://127.0.0.1:${a.port}/metrics`).then((r) => r.text())).toMatch(/^lookout_leader 1$/m);
+describe.skipIf(!enabled)('three instances on one database', () => {
+  it('share the checks: each checks its share, one leads, every DOWN arrives once', async () => {
+    setAll(503);
+    for (const id of MEMBERS) await start(id);
+    await until(() => converged(MEMBERS), 40_000, 'the targets are shared among a, b and c');
+    const leader = await leaderOf(MEMBERS);
+    expect(leader).toBeDefined();
+    for (const id of MEMBERS) {
+      const h = (await healthz(id))!;
+      expect(h.role).toBe(id === leader ? 'leader' : 'member');
+      expect([...h.peers].sort()).toEqual(MEMBERS);
+      const metrics = await (await fetch(`http://127.0.0.1:${instances.get(id)!.port}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^lookout_leader ${id === leader ? 1 : 0}$`, 'm'));
+      expect(metrics).toMatch(/^lookout_cluster_members 3$/m);
+    }
+    await until(() => names.every((n) => downs(n) >= 1), 40_000, 'a DOWN for every target');
+    // Every instance checked its own targets and only those: the checks' series are on their owner's /metrics.
+    for (const id of MEMBERS) {
+      const metrics = await (await fetch(`http://127.0.0.1:${instances.get(id)!.port}/metrics`)).text();
+      for (const n of names) expect(metrics.includes(`lookout_checks_total{target="${GROUP}/${n}"`)).toBe(ownerAmong(n, MEMBERS) === id);
+    }
+    for (const n of names) expect(downs(n)).toBe(1);
+  }, 150_000);
 
-    await until(() => texts().some((t) => t.includes('api</b> is DOWN')), 30_000, 'the DOWN alert');
-    a.p.child.kill('SIGKILL');
-    await a.p.exit;
+  it('kill -9 of the leader mid-incident: another leads within 15 s, its targets move within the TTL, every resolution arrives once', async () => {
+    const leader = (await leaderOf(MEMBERS))!;
+    const rest = MEMBERS.filter((m) => m !== leader);
+    await kill(leader);
     const killedAt = Date.now();
-    server.setStatus(200);
-    await until(() => leads(b.p) || leads(c.p), 20_000, 'another instance leads');
+    setAll(200);
+    await until(async () => (await leaderOf(rest)) !== undefined, 20_000, 'another instance leads');
     const tookOverMs = Date.now() - killedAt;
-    console.log(`failover: another instance led ${tookOverMs} ms after the kill`);
+    await until(() => converged(rest), 20_000, "the dead leader's targets are shared by the others");
+    const movedMs = Date.now() - killedAt;
+    console.log(`failover: a new leader ${tookOverMs} ms after the kill; targets moved after ${movedMs} ms`);
     expect(tookOverMs).toBeLessThan(15_000);
-    await until(() => texts().some((t) => t.includes('api</b> is UP again')), 30_000, 'the resolution from the new leader');
-    // The DOWN may be sent once more if the kill came between Telegram's answer and the leader noting it
-    // (at most one duplicate per crash); the resolution, decided after the kill, exactly once.
-    const downs = texts().filter((t) => t.includes('api</b> is DOWN')).length;
-    expect(downs).toBeGreaterThanOrEqual(1);
-    expect(downs).toBeLessThanOrEqual(2);
-    expect(texts().filter((t) => t.includes('api</b> is UP again'))).toHaveLength(1);
-    // Exactly one of the two leads.
-    expect([leads(b.p), leads(c.p)].filter(Boolean)).toHaveLength(1);
-  }, 120_000);
+    await until(() => names.every((n) => ups(n) >= 1), 60_000, 'every resolution');
+    for (const n of names) {
+      expect(ups(n)).toBe(1);
+      // The DOWN may be sent once more if the kill came between Telegram's answer and the leader noting it.
+      expect(downs(n)).toBeLessThanOrEqual(2);
+    }
+  }, 150_000);
+
+  it('kill -9 of a checker that does not lead: the leader checks its targets within the TTL and alerts on them', async () => {
+    const live = MEMBERS.filter(alive);
+    const leader = (await leaderOf(live))!;
+    const checker = live.find((m) => m !== leader)!;
+    const its = names.filter((n) => ownerAmong(n, live) === checker);
+    expect(its.length).toBeGreaterThan(0);
+    await kill(checker);
+    const killedAt = Date.now();
+    for (const n of its) servers.get(n)!.setStatus(503);
+    await until(async () => (await healthz(leader))?.checking === names.length, 30_000, 'the leader checks every target');
+    console.log(`checker killed: its targets moved after ${Date.now() - killedAt} ms`);
+    await until(() => its.every((n) => downs(n) >= 2), 40_000, "DOWN for the dead checker's targets");
+    for (const n of its) servers.get(n)!.setStatus(200);
+    await until(() => its.every((n) => ups(n) >= 2), 40_000, "the dead checker's targets UP again");
+  }, 150_000);
+
+  it('PostgreSQL stopped for 30 s and started again: no decided alert is lost', async () => {
+    // Back to three instances (the two killed ones start again with their ids).
+    for (const id of MEMBERS) if (!alive(id)) await start(id);
+    await until(() => converged(MEMBERS), 40_000, 'three instances again');
+    const downsBefore = new Map(names.map((n) => [n, downs(n)]));
+    const upsBefore = new Map(names.map((n) => [n, ups(n)]));
+    const blipsBefore = new Map(names.map((n) => [n, blips(n)]));
+    await cluster.stopServer();
+    // Every target goes down while the database is away; half of them come back before it returns.
+    setAll(503);
+    await new Promise((r) => setTimeout(r, 15_000));
+    const back = names.filter((_, i) => i % 2 === 0);
+    for (const n of back) servers.get(n)!.setStatus(200);
+    await new Promise((r) => setTimeout(r, 15_000));
+    await cluster.startServer();
+    // Those still down: a DOWN each. Those that came back: their outage is told (as DOWN and UP, or one blip line).
+    await until(
+      () => names.every((n) => (back.includes(n) ? blips(n) > blipsBefore.get(n)! || (downs(n) > downsBefore.get(n)! && ups(n) > upsBefore.get(n)!) : downs(n) > downsBefore.get(n)!)),
+      90_000,
+      'every outage of the 30 s told',
+    );
+    for (const n of names.filter((x) => !back.includes(x))) expect(downs(n) - downsBefore.get(n)!).toBeLessThanOrEqual(2);
+    // Someone leads again, and all three check.
+    await until(async () => (await leaderOf(MEMBERS)) !== undefined, 40_000, 'a leader after the outage');
+  }, 240_000);
 });

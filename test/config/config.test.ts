@@ -16,6 +16,7 @@ const DEFAULTS: Config = {
   publicUrl: `http://${hostname()}:8080`,
   checkConcurrency: 100,
   maxTargetsPerChat: 1_000,
+  memberTtlMs: 15_000,
   allowMetadataTargets: false,
   expiryWarnDays: [14, 7, 3, 1],
   history: { minuteHours: 48, hourDays: 90 },

@@ -32,6 +32,12 @@ export function healthText(h: HealthReport, chatId?: number): string {
     `Store: ${storeText(h)}${h.historyWriteMs !== undefined ? ` · history rows ${ms(h.historyWriteMs)} each` : ''}`,
     `Outbox: ${h.outboxDepth} message${h.outboxDepth === 1 ? '' : 's'} waiting`,
     `Telegram API errors in the last hour: ${h.telegramErrorsLastHour}`,
+    ...(h.cluster
+      ? [
+          `Instance: ${escapeHtml(h.cluster.instance)} · ${h.cluster.role} for ${formatDuration(Math.max(0, Date.now() - h.cluster.roleSince))} · checks ${h.cluster.checking} targets`,
+          `Peers: ${h.cluster.peers.map((p) => `${escapeHtml(p.id)}${p.pending > 0 ? ` (${p.pending} writes waiting)` : ''}`).join(', ') || '—'}`,
+        ]
+      : []),
     ...(mine.length > 0
       ? [
           'Destinations:',

@@ -1,0 +1,258 @@
+// Checks shared by the instances on one database: who checks what, and how what one instance learns
+// reaches the others.
+//
+// - Who: a target belongs to the live member that weighs most for it (assignment.ts over members.ts's
+//   live set). Every instance computes the same answer; when the set changes, the engine takes the
+//   targets it gained (reading the state their last owner saved) and gives up the others (saving theirs).
+// - Target changes: the leader's chat (and TARGETS_FILE) change targets in the store and then publish
+//   `target` with the id; every instance reads that target again (`engine.sync`). A lost LISTEN
+//   connection is followed by a full comparison with the store (notifications of the gap are lost).
+// - State changes: an instance that does not lead writes each state change of its targets to the change
+//   journal (a namespace of the store, so it goes through the pending-write layer like every decision),
+//   then publishes `change` with the journal key. The leader reads the entry, updates its copy of the
+//   state, hands the change to the alert policy and deletes the entry once the policy's decision is saved.
+//   It also reads the whole journal when it starts leading, when its LISTEN connection comes back and
+//   every `drainEveryMs`, so a change whose notification was lost (a leader that died, a database that
+//   was down when it was published) is still decided, late rather than never. The journal key starts
+//   with the time, so entries are handled in the order they happened.
+
+import type { Notification } from '../domain/notification.js';
+import type { StateChange, StateRecord } from '../domain/state.js';
+import type { Engine } from '../engine/engine.js';
+import type { Target } from '../kinds/index.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { KeyvStore } from '../store/keyv.js';
+import type { TargetRepository } from '../store/targets.js';
+import { ownerOf } from './assignment.js';
+import type { Bus } from './bus.js';
+import type { Membership } from './members.js';
+
+/** One state change in the journal, as its owner saw it, or a notification an instance asks the leader to send. */
+export type JournalEntry =
+  | {
+      targetId: string;
+      change: StateChange;
+      /** The owner's state record after the change (the leader's copy). */
+      record: StateRecord;
+      /** The instance that checked. */
+      by: string;
+    }
+  | { tell: Notification; by: string };
+
+/** What the leader does with the journal. */
+export interface Leading {
+  /** Decides on a state change (the alert policy); resolves once the decision is saved. */
+  decide(change: StateChange, target: Target): Promise<void>;
+  /** Queues a notification (the outbox); resolves once it is saved. */
+  tell(notification: Notification): Promise<void>;
+}
+
+/** The bus topics the instances use. */
+export const TOPICS = { target: 'target', change: 'change', members: 'members', drain: 'drain' } as const;
+
+export interface SharingDeps {
+  membership: Membership;
+  bus: Bus;
+  engine: Engine;
+  store: KeyvStore;
+  targets: TargetRepository;
+  clock?: Clock;
+  logger?: Logger;
+  /** How often the leader reads the whole journal besides the notifications (ms, default 5 s). */
+  drainEveryMs?: number;
+  /** After the engine took or gave targets because the live set changed. */
+  reassigned?: (r: { taken: string[]; given: string[] }) => void;
+}
+
+export interface Sharing {
+  /** Whether this instance checks `targetId` (all of them while the live set is unknown). */
+  owns(targetId: string): boolean;
+  /** Subscribes to the bus and the member set; call after the membership and the bus have started. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A target changed in the store here: the others read it again. */
+  targetChanged(targetId: string, previousId?: string): void;
+  /** A state change of a target this instance checks while it does not lead: saved in the journal, then announced. */
+  forward(change: StateChange, target: Target): Promise<void>;
+  /** A notification this instance has to send while it does not lead (an expiry warning): the leader queues it. */
+  forwardTell(notification: Notification): Promise<void>;
+  /** This instance leads from now on: the journal's entries go to `leading`; resolves once the journal has been read. */
+  lead(leading: Leading): Promise<void>;
+  /** No longer leading: changes stay in the journal for the next leader. */
+  unlead(): void;
+  /** Reads the journal now and hands what it holds to the leader's policy (resolves when done). */
+  drain(): Promise<void>;
+  /** Journal entries handled by this instance as leader, and forwarded by it (for /health and tests). */
+  stats(): { forwarded: number; decided: number; drains: number };
+}
+
+/** Whether `self` checks `targetId` among `live` (all targets while the set is unknown or lacks this instance). */
+export function ownsAmong(self: string, live: readonly string[], targetId: string): boolean {
+  if (live.length === 0 || !live.includes(self)) return true;
+  return ownerOf(targetId, live) === self;
+}
+
+export function createSharing(deps: SharingDeps): Sharing {
+  const { membership, bus, engine, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const journal = deps.store.namespace<JournalEntry>('cluster-changes');
+  const drainEveryMs = deps.drainEveryMs ?? 5_000;
+  const self = membership.id;
+  let seq = 0;
+  let decide: Leading | undefined;
+  const handled = new Set<string>();
+  let chain: Promise<void> = Promise.resolve();
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  let running = false;
+  const offs: Array<() => void> = [];
+  const stats = { forwarded: 0, decided: 0, drains: 0 };
+
+  /** Handles one journal entry (in the chain: one at a time, in the order they were announced or listed). */
+  const handle = async (key: string, known?: JournalEntry): Promise<void> => {
+    const policy = decide;
+    if (!policy || handled.has(key)) return;
+    const entry = known ?? (await journal.get(key));
+    if (!entry) return;
+    handled.add(key);
+    try {
+      if ('tell' in entry) await policy.tell(entry.tell);
+      else {
+        engine.observe(entry.record);
+        const target = engine.target(entry.targetId);
+        if (target) await policy.decide(entry.change, target);
+      }
+      await journal.delete(key);
+      stats.decided++;
+    } catch (err) {
+      // Left in the journal: the next drain tries it again.
+      handled.delete(key);
+      logger?.error({ err, event: 'cluster_change_failed', ...('targetId' in entry ? { target: entry.targetId } : {}) }, 'could not decide on a state change from another instance');
+    }
+    // The set only needs to cover keys that may still be announced or listed.
+    if (handled.size > 10_000) handled.clear();
+  };
+
+  const enqueue = (work: () => Promise<void>): Promise<void> => {
+    const next = chain.then(work).catch((err: unknown) => logger?.error({ err, event: 'cluster_change_failed' }, 'could not handle a journal entry'));
+    chain = next;
+    return next;
+  };
+
+  const drain = (): Promise<void> =>
+    enqueue(async () => {
+      if (!decide) return;
+      stats.drains++;
+      if (!journal.iterator) return;
+      const entries: Array<[string, JournalEntry]> = [];
+      for await (const [key, value] of journal.iterator(undefined)) entries.push([String(key), value as JournalEntry]);
+      entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const [key, entry] of entries) await handle(key, entry);
+    });
+
+  const scheduleDrain = (): void => {
+    if (!running) return;
+    timer = clock.setTimeout(() => {
+      void drain().finally(scheduleDrain);
+    }, drainEveryMs);
+  };
+
+  /** After a lost LISTEN connection: every target compared with the store. */
+  const resync = async (): Promise<void> => {
+    const stored = await deps.targets.list();
+    const ids = new Set(stored.map((t) => t.id));
+    let changed = 0;
+    for (const t of stored) {
+      const mine = engine.target(t.id);
+      if (!mine || JSON.stringify(mine) !== JSON.stringify(t)) {
+        await engine.sync(t.id);
+        changed++;
+      }
+    }
+    for (const t of engine.targets()) {
+      if (!ids.has(t.id)) {
+        await engine.sync(t.id);
+        changed++;
+      }
+    }
+    if (changed > 0) logger?.info({ event: 'cluster_resynced', changed }, `${changed} targets read again after a lost connection`);
+  };
+
+  /** Saves an entry (through the pending-write layer: durable once the database takes it), then rings the leader. */
+  const append = async (at: number, entry: JournalEntry): Promise<void> => {
+    const key = `${String(at).padStart(15, '0')}:${self}:${String(++seq).padStart(9, '0')}`;
+    await journal.set(key, entry);
+    stats.forwarded++;
+    await bus.publish(TOPICS.change, { key }).catch(() => undefined);
+  };
+
+  const syncChain = { last: Promise.resolve() as Promise<void> };
+  const syncOne = (id: string): Promise<void> =>
+    (syncChain.last = syncChain.last.then(() => engine.sync(id)).catch((err: unknown) => logger?.error({ err, event: 'cluster_sync_failed', target: id }, 'could not read a changed target')));
+
+  return {
+    owns: (id) => ownsAmong(self, membership.live(), id),
+
+    async start() {
+      running = true;
+      offs.push(
+        bus.subscribe(TOPICS.target, (p) => {
+          const { id, previousId } = (p ?? {}) as { id?: unknown; previousId?: unknown };
+          if (typeof previousId === 'string') void syncOne(previousId);
+          if (typeof id === 'string') void syncOne(id);
+        }),
+        bus.subscribe(TOPICS.change, (p) => {
+          const { key } = (p ?? {}) as { key?: unknown };
+          if (typeof key === 'string' && decide) void enqueue(() => handle(key));
+        }),
+        bus.subscribe(TOPICS.members, () => void membership.refresh()),
+        bus.subscribe(TOPICS.drain, () => void drain()),
+        bus.onReconnect(() => {
+          void resync().catch((err: unknown) => logger?.error({ err, event: 'cluster_resync_failed' }, 'could not compare the targets with the store'));
+          void drain();
+        }),
+        membership.onChange(() => {
+          void engine.reassign().then((r) => deps.reassigned?.(r)).catch((err: unknown) => logger?.error({ err, event: 'reassign_failed' }, 'could not take or give targets'));
+        }),
+      );
+      // The others learn of this instance now rather than at their next beat.
+      await bus.publish(TOPICS.members, { id: self }).catch(() => undefined);
+      scheduleDrain();
+    },
+
+    async stop() {
+      running = false;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      for (const off of offs.splice(0)) off();
+      decide = undefined;
+      await chain;
+      await syncChain.last;
+    },
+
+    targetChanged(id, previousId) {
+      void bus.publish(TOPICS.target, { id, ...(previousId !== undefined ? { previousId } : {}) }).catch((err: unknown) =>
+        logger?.warn({ event: 'cluster_publish_failed', target: id, cause: err instanceof Error ? err.message : String(err) }, 'could not tell the other instances of a target change: they read it again when their connection is back'),
+      );
+    },
+
+    async forward(change, target) {
+      const record = engine.state(target.id);
+      if (!record) return;
+      await append(change.at, { targetId: target.id, change, record, by: self });
+    },
+
+    forwardTell: (notification) => append(clock.now(), { tell: notification, by: self }),
+
+    async lead(policy) {
+      decide = policy;
+      await drain();
+    },
+
+    unlead() {
+      decide = undefined;
+    },
+
+    drain,
+    stats: () => ({ ...stats }),
+  };
+}
