@@ -173,7 +173,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clock,
     logger,
     storage: (namespace) => store.namespace(`kind:${namespace}`),
-    checkNow: (id) => void engine.checkNow(id).catch(() => undefined),
+    // Of several instances, the one that checks the target does (a heartbeat's ping may reach any).
+    checkNow: (id) => (sharing && !engine.owned(id) ? sharing.checkOnOwner(id) : void engine.checkNow(id).catch(() => undefined)),
     targets: () => engine.targets(),
     publicUrl: config.publicUrl,
   });

@@ -49,7 +49,7 @@ export interface Leading {
 }
 
 /** The bus topics the instances use. */
-export const TOPICS = { target: 'target', change: 'change', members: 'members', drain: 'drain' } as const;
+export const TOPICS = { target: 'target', change: 'change', members: 'members', drain: 'drain', check: 'check' } as const;
 
 export interface SharingDeps {
   membership: Membership;
@@ -73,6 +73,8 @@ export interface Sharing {
   stop(): Promise<void>;
   /** A target changed in the store here: the others read it again. */
   targetChanged(targetId: string, previousId?: string): void;
+  /** Asks the instance that checks `targetId` to check it now (a heartbeat's ping arrived here). */
+  checkOnOwner(targetId: string): void;
   /** A state change of a target this instance checks while it does not lead: saved in the journal, then announced. */
   forward(change: StateChange, target: Target): Promise<void>;
   /** A notification this instance has to send while it does not lead (an expiry warning): the leader queues it. */
@@ -206,6 +208,10 @@ export function createSharing(deps: SharingDeps): Sharing {
           if (typeof key === 'string' && decide) void enqueue(() => handle(key));
         }),
         bus.subscribe(TOPICS.members, () => void membership.refresh()),
+        bus.subscribe(TOPICS.check, (p) => {
+          const { id } = (p ?? {}) as { id?: unknown };
+          if (typeof id === 'string' && engine.owned(id)) void engine.checkNow(id).catch(() => undefined);
+        }),
         bus.subscribe(TOPICS.drain, () => void drain()),
         bus.onReconnect(() => {
           void resync().catch((err: unknown) => logger?.error({ err, event: 'cluster_resync_failed' }, 'could not compare the targets with the store'));
@@ -233,6 +239,10 @@ export function createSharing(deps: SharingDeps): Sharing {
       void bus.publish(TOPICS.target, { id, ...(previousId !== undefined ? { previousId } : {}) }).catch((err: unknown) =>
         logger?.warn({ event: 'cluster_publish_failed', target: id, cause: err instanceof Error ? err.message : String(err) }, 'could not tell the other instances of a target change: they read it again when their connection is back'),
       );
+    },
+
+    checkOnOwner(id) {
+      void bus.publish(TOPICS.check, { id }).catch(() => undefined);
     },
 
     async forward(change, target) {

@@ -211,9 +211,12 @@ export function createEngine(deps: EngineDeps): Engine {
       if (abandoned) return undefined;
       checks++;
       const step = nextState(entry.record, result, entry.target);
-      // The target may have been removed while the check ran; then its result is dropped.
-      if (entries.get(target.id) === entry) apply(entry, step);
-      const event: CheckEvent = { target, result, record: entry.record, scheduledAt, latenessMs: startedAt - scheduledAt, manual };
+      // The target may have been removed while the check ran; then its result is dropped. A target another
+      // instance checks (a /check here) is only shown: its state is its owner's to keep.
+      const owned = entry.owned;
+      if (entries.get(target.id) === entry && owned) apply(entry, step);
+      const event: CheckEvent = { target, result, record: owned ? entry.record : step.record, scheduledAt, latenessMs: startedAt - scheduledAt, manual };
+      if (!owned) return event;
       // A listener that throws (metrics, history, warnings) must not cost the target its next check.
       for (const listener of checkListeners) {
         try {

@@ -16,6 +16,7 @@ const GROUP = -1001234567890;
 const enabled = postgresTestsEnabled(process.env);
 const MEMBERS = ['a', 'b', 'c'];
 const TTL_S = 3;
+const ADMIN = 4242;
 
 let dist: { dist: string; remove(): Promise<void> };
 let cluster: TestCluster;
@@ -67,6 +68,7 @@ async function start(id: string): Promise<{ p: RunningApp; port: number }> {
     BOT_TOKEN: telegram.token,
     TELEGRAM_API_ROOT: telegram.apiRoot,
     ALLOWED_CHAT_IDS: String(GROUP),
+    ADMIN_USER_IDS: String(ADMIN),
     TARGETS_FILE: file,
     LOG_LEVEL: 'info',
     SOURCE_LABEL: id,
@@ -147,6 +149,25 @@ describe.skipIf(!enabled)('three instances on one database', () => {
     }
     for (const n of names) expect(downs(n)).toBe(1);
   }, 150_000);
+
+  it('a target added and removed in the chat reaches the instance that checks it (LISTEN/NOTIFY)', async () => {
+    const fresh = 'fresh1';
+    const owner = ownerAmong(fresh, MEMBERS);
+    const before = (await healthz(owner))!.checking;
+    const sentAt = Date.now();
+    telegram.sendText({ chatId: GROUP, userId: ADMIN, text: `/add ${fresh} ${servers.get(names[0]!)!.url}${fresh} every=10s` });
+    await until(async () => (await healthz(owner))?.checking === before + 1, 20_000, `${owner} checks the new target`);
+    console.log(`/add reached its owner ${owner} after ${Date.now() - sentAt} ms (the command's handling included)`);
+    // Nobody else took it.
+    for (const id of MEMBERS.filter((m) => m !== owner)) expect((await healthz(id))!.checking).toBe(names.filter((n) => ownerAmong(n, MEMBERS) === id).length);
+    telegram.sendText({ chatId: GROUP, userId: ADMIN, text: `/remove ${fresh}` });
+    const ask = await telegram.waitFor('sendMessage', (c) => String(c.payload.text).startsWith(`Remove <b>${fresh}</b>`), 20_000);
+    const messageId = (ask.result as { message_id: number }).message_id;
+    const pressedAt = Date.now();
+    telegram.pressButton({ chatId: GROUP, userId: ADMIN, messageId, data: `rm:${GROUP}/${fresh}` });
+    await until(async () => (await healthz(owner))?.checking === before, 20_000, `${owner} stops checking the removed target`);
+    console.log(`/remove reached its owner after ${Date.now() - pressedAt} ms`);
+  }, 60_000);
 
   it('kill -9 of the leader mid-incident: another leads within 15 s, its targets move within the TTL, every resolution arrives once', async () => {
     const leader = (await leaderOf(MEMBERS))!;

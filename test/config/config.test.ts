@@ -87,6 +87,8 @@ describe('parseEnv', () => {
         HISTORY_MINUTE_HOURS: '24',
         HISTORY_DAYS: '60',
         PUBLIC_URL: 'https://status.example.com/',
+        INSTANCE_ID: 'fra1-a',
+        MEMBER_TTL: '9s',
       };
       expect(parseEnv(env)).toStrictEqual({
         ok: true,
@@ -106,6 +108,8 @@ describe('parseEnv', () => {
           statusToken: 'status-token',
           checkConcurrency: 8,
           maxTargetsPerChat: 50,
+          instanceId: 'fra1-a',
+          memberTtlMs: 9_000,
           allowMetadataTargets: true,
           expiryWarnDays: [14, 7, 3, 1],
           history: { minuteHours: 24, hourDays: 60 },

@@ -126,7 +126,10 @@ function createHeartbeats(runtime: KindRuntime) {
     probe: {
       kind: 'heartbeat' as const,
       async run(t: HeartbeatTarget, ctx: { now: () => number }) {
-        return describeBeat(t, await beatOf(t.token), ctx.now());
+        // Read from the store at each check: of several instances, the ping may have reached another one.
+        const stored = (await storage.get(t.token).catch(() => undefined)) as Beat | undefined;
+        if (stored !== undefined) beats.set(t.token, stored);
+        return describeBeat(t, stored ?? (await beatOf(t.token)), ctx.now());
       },
     },
     async route(req: { method: string; path: string; body(): Promise<string> }) {
