@@ -327,6 +327,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   engine.onChange((change, target) => {
     // Not leading (several instances): the change goes to the leader's policy through the journal.
     const decided = leading || !sharing ? policy.onChange(change, target) : sharing.forward(change, target);
+    if (leading && sharing) {
+      const record = engine.state(target.id);
+      if (record) sharing.announce(record);
+    }
     decided.catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
   engine.onCheck((event) => warnings.observe(event.target, event.result));

@@ -25,7 +25,7 @@ import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';
 import type { TargetRepository } from '../store/targets.js';
 import { ownerOf } from './assignment.js';
-import type { Bus } from './bus.js';
+import { MessageTooLarge, type Bus } from './bus.js';
 import type { Membership } from './members.js';
 
 /** One state change in the journal, as its owner saw it, or a notification an instance asks the leader to send. */
@@ -73,6 +73,8 @@ export interface Sharing {
   stop(): Promise<void>;
   /** A target changed in the store here: the others read it again. */
   targetChanged(targetId: string, previousId?: string): void;
+  /** A state change this instance (the leader) decided on itself: the others update their copy. */
+  announce(record: StateRecord): void;
   /** Asks the instance that checks `targetId` to check it now (a heartbeat's ping arrived here). */
   checkOnOwner(targetId: string): void;
   /** A state change of a target this instance checks while it does not lead: saved in the journal, then announced. */
@@ -185,8 +187,15 @@ export function createSharing(deps: SharingDeps): Sharing {
     const key = `${String(at).padStart(15, '0')}:${self}:${String(++seq).padStart(9, '0')}`;
     await journal.set(key, entry);
     stats.forwarded++;
-    await bus.publish(TOPICS.change, { key }).catch(() => undefined);
+    await publishChange({ key, ...('record' in entry ? { record: entry.record } : {}) });
   };
+
+  /** With the record when it fits a notification, else the key alone (the leader reads the entry; the others wait for the next change). */
+  const publishChange = (payload: { key?: string; record?: StateRecord }): Promise<void> =>
+    bus.publish(TOPICS.change, payload).catch((err: unknown) => {
+      if (err instanceof MessageTooLarge && payload.key !== undefined) return bus.publish(TOPICS.change, { key: payload.key }).catch(() => undefined);
+      return undefined;
+    });
 
   const syncChain = { last: Promise.resolve() as Promise<void> };
   const syncOne = (id: string): Promise<void> =>
@@ -204,7 +213,9 @@ export function createSharing(deps: SharingDeps): Sharing {
           if (typeof id === 'string') void syncOne(id);
         }),
         bus.subscribe(TOPICS.change, (p) => {
-          const { key } = (p ?? {}) as { key?: unknown };
+          const { key, record } = (p ?? {}) as { key?: unknown; record?: StateRecord };
+          // Every instance keeps its copy of the others' states current (/api/status, /healthz of any instance).
+          if (record && typeof record.targetId === 'string') engine.observe(record);
           if (typeof key === 'string' && decide) void enqueue(() => handle(key));
         }),
         bus.subscribe(TOPICS.members, () => void membership.refresh()),
@@ -239,6 +250,10 @@ export function createSharing(deps: SharingDeps): Sharing {
       void bus.publish(TOPICS.target, { id, ...(previousId !== undefined ? { previousId } : {}) }).catch((err: unknown) =>
         logger?.warn({ event: 'cluster_publish_failed', target: id, cause: err instanceof Error ? err.message : String(err) }, 'could not tell the other instances of a target change: they read it again when their connection is back'),
       );
+    },
+
+    announce(record) {
+      void publishChange({ record });
     },
 
     checkOnOwner(id) {

@@ -155,7 +155,7 @@ describe.skipIf(!enabled)('three instances on one database', () => {
     const owner = ownerAmong(fresh, MEMBERS);
     const before = (await healthz(owner))!.checking;
     const sentAt = Date.now();
-    telegram.sendText({ chatId: GROUP, userId: ADMIN, text: `/add ${fresh} ${servers.get(names[0]!)!.url}${fresh} every=10s` });
+    telegram.sendText({ chatId: GROUP, userId: ADMIN, text: `/add ${servers.get(names[0]!)!.url}${fresh} name=${fresh} every=10s` });
     await until(async () => (await healthz(owner))?.checking === before + 1, 20_000, `${owner} checks the new target`);
     console.log(`/add reached its owner ${owner} after ${Date.now() - sentAt} ms (the command's handling included)`);
     // Nobody else took it.
