@@ -11,7 +11,7 @@ import { createLogChannel, logDestination } from './alerts/channels/log/channel.
 import type { ChannelContext } from './alerts/channels/spec.js';
 import { applyDestinations, createDestinations, type Destination } from './alerts/destinations.js';
 import { createAlertRecords } from './alerts/channels/telegram/alert-records.js';
-import { classifyTelegramError, createTelegramSender } from './alerts/channels/telegram/api.js';
+import { classifyTelegramError, countFailedCalls, createTelegramSender } from './alerts/channels/telegram/api.js';
 import { createBoardApi } from './alerts/channels/telegram/board-api.js';
 import { createTelegramChannel, telegramDestination } from './alerts/channels/telegram/channel.js';
 import { channelOf, createOutbox, type Outbox } from './alerts/outbox.js';
@@ -27,10 +27,14 @@ import { createLeaderElector } from './cluster/leader.js';
 import { createBus, type Bus } from './cluster/bus.js';
 import { createMembership, newMemberId, type Membership } from './cluster/members.js';
 import { createSharing, type Sharing } from './cluster/sharing.js';
-import { Gauge } from 'prom-client';
 import { createHealthReporter, type ClusterInfo } from './health/report.js';
+import { clusterHealthz, registerClusterMetrics } from './health/cluster.js';
 import { withTimeout } from './lib/timeout.js';
-import { definePart, startParts, type Part } from './parts/part.js';
+import { startParts, type Part } from './parts/part.js';
+import { createAlertingPart } from './parts/alerting.js';
+import { createChatPart, type ChatPart } from './parts/chat.js';
+import { createCheckingPart } from './parts/checking.js';
+import { createHttpPart } from './parts/http.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
@@ -335,41 +339,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   engine.onCheck((event) => warnings.observe(event.target, event.result));
   const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel(), () => store.health());
-  if (cluster) {
-    // Several instances on one database: each says whether it leads, since when, and how many it sees.
-    new Gauge({
-      name: 'lookout_leader',
-      help: '1 when this instance leads',
-      registers: [metrics.registry],
-      collect() {
-        this.set(leading ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'lookout_leadership_change_seconds',
-      help: "Seconds since this instance's role last changed",
-      registers: [metrics.registry],
-      collect() {
-        this.set((clock.now() - roleSince) / 1_000);
-      },
-    });
-    new Gauge({
-      name: 'lookout_cluster_members',
-      help: 'Live instances on the database, as this one last read them',
-      registers: [metrics.registry],
-      collect() {
-        this.set(cluster.membership.live().length);
-      },
-    });
-    new Gauge({
-      name: 'lookout_targets_checked',
-      help: 'Targets this instance checks (its share)',
-      registers: [metrics.registry],
-      collect() {
-        this.set(engine.targets().filter((t) => engine.owned(t.id)).length);
-      },
-    });
-  }
   const clusterInfo = (): ClusterInfo | undefined =>
     cluster
       ? {
@@ -380,6 +349,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           roleSince,
         }
       : undefined;
+  if (cluster) registerClusterMetrics(metrics.registry, () => clusterInfo()!, clock.now);
   engine.onCheck((event) => metrics.check(event));
   const history = createHistory({ store, clock, logger, settings: config.history });
   const selfStats = createSelfStats(clock);
@@ -481,158 +451,52 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
       createGrammyStorage(store, 'conversations'),
     );
-    bot.api.config.use(async (prev, method, payload, signal) => {
-      try {
-        const res = await prev(method, payload, signal);
-        if (!res.ok) {
-          metrics.telegramError(method);
-          selfStats.telegramError();
-        }
-        return res;
-      } catch (err) {
-        metrics.telegramError(method);
-        selfStats.telegramError();
-        throw err;
-      }
+    countFailedCalls(bot.api, (method) => {
+      metrics.telegramError(method);
+      selfStats.telegramError();
     });
   }
   const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
-  // Resolved incidents are kept as long as the history (HISTORY_DAYS), then pruned, daily.
-  const pruneIncidents = (): void => {
-    const before = clock.now() - config.history.hourDays * 86_400_000;
-    void Promise.all([incidents.pruneResolved(before), alertRecords.prune(before)]).then(
-      ([n]) => n > 0 && logger.info({ event: 'incidents_pruned', count: n }, `pruned ${n} old incidents`),
-      (err: unknown) => logger.error({ err, event: 'incidents_prune_failed' }, 'could not prune old incidents'),
-    );
-  };
-  let pruneTimer: ReturnType<typeof setInterval> | undefined;
-
   // The parts, in the order they start (they stop in the reverse): checking, the HTTP endpoints, the
   // alert side, the chat. The alert side and the chat can stop and start again while the process runs.
-  const checking = definePart(
-    'checking',
-    {
-      async start() {
-        await engine.start();
-        for (const t of engine.targets()) secrets.add(...moduleOf(t).secrets(t));
-        // The timeline says where each target stands again; the time Lookout was stopped stays UNKNOWN.
-        // Of several instances, one stopping is no gap: the others take its targets and the timeline goes on.
-        if (!cluster) for (const t of engine.targets()) history.change(t.id, clock.now(), engine.state(t.id)?.state ?? 'UNKNOWN');
-        history.start();
-        await sharing?.start();
-      },
-      async stop() {
-        await sharing?.stop();
-        await engine.stop();
-        // While Lookout is stopped nobody knows the state: that time counts neither as up nor as down.
-        if (!cluster) for (const t of engine.targets()) history.change(t.id, clock.now(), 'UNKNOWN');
-        await history.stop();
-        await warnings.settle();
-      },
-    },
-    logger,
-  );
-
-  let listening!: () => void;
-  const serverListening = new Promise<void>((resolve) => (listening = resolve));
+  const checking = createCheckingPart({ engine, history, warnings, ...(sharing ? { sharing } : {}), secrets, clock, logger });
   const webhookMode = bot !== undefined && config.webhookUrl !== undefined && config.webhookSecret !== undefined;
-  let chat: ReturnType<typeof startChat> | undefined;
-  let stoppingChat = false;
-  const chatPart = bot
-    ? definePart(
-        'chat',
-        {
-          async start() {
-            stoppingChat = false;
-            // The chat comes up in the background (Telegram may be unreachable at start): checks and alerts do not wait for it.
-            chat = startChat(bot, {
-              pollTimeoutS: options.pollTimeoutS ?? 30,
-              logger,
-              ...(webhookMode ? { webhook: { url: config.webhookUrl!, secret: config.webhookSecret!, listening: serverListening } } : {}),
-              ...(options.chatRetry ? { retry: options.chatRetry } : {}),
-            });
-          },
-          async stop() {
-            stoppingChat = true;
-            // Stop taking updates; every wait is bounded: a handler stuck on an unreachable Telegram must not hold the exit.
-            if ((await chat?.stop(STOP_BUDGET_MS.updates)) === 'abandoned') {
-              logger.warn({ event: 'updates_abandoned' }, 'stopping: update handlers still running were left');
-            }
-          },
-        },
+  let chatPart: ChatPart | undefined;
+  const httpPart = createHttpPart(
+    {
+      port: config.httpPort,
+      engine,
+      store,
+      metrics,
+      ...(config.statusToken ? { statusToken: config.statusToken } : {}),
+      kinds,
+      ...(cluster ? { about: () => clusterHealthz(clusterInfo()!, clock.now()) } : {}),
+    },
+    logger,
+    webhookMode ? (req, res) => chatPart?.route(req, res) ?? Promise.resolve(false) : undefined,
+  );
+  chatPart = bot
+    ? createChatPart({
+        bot,
+        pollTimeoutS: options.pollTimeoutS ?? 30,
+        ...(webhookMode ? { webhook: { url: config.webhookUrl!, secret: config.webhookSecret!, listening: httpPart.listening } } : {}),
+        ...(options.chatRetry ? { retry: options.chatRetry } : {}),
+        updatesMs: STOP_BUDGET_MS.updates,
         logger,
-      )
+      })
     : undefined;
-  // The webhook's path is fixed by its URL, so the route is known before the chat part starts.
-  const webhookPath = webhookMode ? new URL(config.webhookUrl!).pathname : undefined;
-
-  let http: HttpServer | undefined;
-  const httpPart = definePart(
-    'http',
-    {
-      async start() {
-        if (config.httpPort === 0) return;
-        http = await startHttpServer({
-          port: config.httpPort,
-          engine,
-          store,
-          metrics,
-          ...(config.statusToken ? { statusToken: config.statusToken } : {}),
-          kinds,
-          ...(cluster ? { about: () => { const c = clusterInfo()!; return { role: c.role, instance: c.instance, peers: c.peers.map((p) => p.id), checking: c.checking, roleSinceS: Math.round((clock.now() - c.roleSince) / 1_000) }; } } : {}),
-          ...(webhookPath
-            ? {
-                extra: async (req, res) => {
-                  if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== webhookPath) return false;
-                  const hook = chat?.webhook;
-                  if (stopping || stoppingChat || !hook) {
-                    // Shutting down (or not leading the chat): no new updates; Telegram keeps them and retries.
-                    res.writeHead(503, { 'retry-after': '5' }).end();
-                    return true;
-                  }
-                  await hook.handle(req, res);
-                  return true;
-                },
-              }
-            : {}),
-          logger,
-        });
-        listening();
-      },
-      async stop() {
-        await http?.close();
-        http = undefined;
-      },
-    },
+  const alerting = createAlertingPart({
+    policy,
+    outbox,
+    boards,
+    startBoards: bot !== undefined,
+    incidents,
+    alertRecords,
+    keepMs: config.history.hourDays * 86_400_000,
+    deliveriesMs: STOP_BUDGET_MS.deliveries,
+    clock,
     logger,
-  );
-
-  const alerting = definePart(
-    'alerting',
-    {
-      async start() {
-        await policy.start();
-        await outbox.start();
-        if (bot) {
-          // The boards check their messages with Telegram: that must not hold the start up either.
-          void boards.start().catch((err: unknown) => logger.error({ err, event: 'board_start_failed' }, 'could not bring the status boards up to date'));
-        }
-        pruneIncidents();
-        pruneTimer = setInterval(pruneIncidents, 86_400_000);
-        pruneTimer.unref();
-      },
-      async stop() {
-        clearInterval(pruneTimer);
-        await boards.stop();
-        await policy.stop();
-        // What is not delivered in the budget stays queued, on disk, for whoever delivers next.
-        await outbox.pause(STOP_BUDGET_MS.deliveries);
-        await incidents.flush();
-        await alertRecords.flush();
-      },
-    },
-    logger,
-  );
+  });
   // One instance starts every part; of several, the alert side and the chat wait for lead().
   await startParts(cluster ? [checking, httpPart] : [checking, httpPart, alerting, ...(chatPart ? [chatPart] : [])]);
   const applyDeclared = async (contents: DocumentContents): Promise<SyncReport> => {
@@ -670,7 +534,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     parts: { checking, http: httpPart, alerting, ...(chatPart ? { chat: chatPart } : {}) },
     get chatReady() {
-      return chat?.ready;
+      return chatPart?.ready;
     },
     ...(sharing ? { sharing } : {}),
     get leading() {
@@ -701,7 +565,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     ...(bot ? { bot } : {}),
     get http() {
-      return http;
+      return httpPart.server;
     },
     async reload() {
       if (!leading) {

@@ -29,6 +29,20 @@ export function keyboard(buttons: Button[][]): InlineKeyboardMarkup {
 }
 
 /** Delivers through the bot's API (with the throttler and auto-retry installed on it). */
+/** Calls `failed` with the method of every Bot API call that fails (refused, or not answered): /metrics and /health count them. */
+export function countFailedCalls(api: Api, failed: (method: string) => void): void {
+  api.config.use(async (prev, method, payload, signal) => {
+    try {
+      const res = await prev(method, payload, signal);
+      if (!res.ok) failed(method);
+      return res;
+    } catch (err) {
+      failed(method);
+      throw err;
+    }
+  });
+}
+
 export function createTelegramSender(api: Api): MessageSender {
   return {
     async send(chatId, text, options) {
