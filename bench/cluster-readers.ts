@@ -50,8 +50,13 @@ function samplesOf(text: string, name: string): string[] {
   return out;
 }
 
-/** Checks this instance has run: the sum of `lookout_checks_total{target,result}` over every series. */
+/** The metrics the bench reads, asked for by name: the whole /metrics of 10,000 targets is 13 MB and holds the checks up. */
+export const SCRAPE_PATH = '/metrics?name=lookout_checks_run_total&name=lookout_scheduler_lateness_seconds&name=lookout_leader';
+
+/** Checks this instance has run: `lookout_checks_run_total`, else the sum of `lookout_checks_total{target,result}` over every series. */
 export function readChecksTotal(metrics: string): number {
+  const run = samplesOf(metrics, 'lookout_checks_run_total')[0];
+  if (run !== undefined) return sampleValue(run);
   let sum = 0;
   for (const line of samplesOf(metrics, 'lookout_checks_total')) {
     const v = sampleValue(line);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startTestCluster } from '../test/support/postgres.js';
 import { closedPort } from '../test/support/target-server.js';
-import { fetchHealth, fetchText, readChecksTotal, readLateness, readLeaderGauge, type Health, type Histogram, type Role } from './cluster-readers.js';
+import { fetchHealth, fetchText, SCRAPE_PATH, readChecksTotal, readLateness, readLeaderGauge, type Health, type Histogram, type Role } from './cluster-readers.js';
 import { startCountingTargets, targetsYaml, type CountingTargets } from './count-targets.js';
 import { clockTicks, postmasterPid } from './postgres-usage.js';
 
@@ -212,12 +212,12 @@ export async function startRig(entry: string, options: RigOptions): Promise<Rig>
       const health = await fetchHealth(inst.port);
       if (!health || health.role) return { health, role: health?.role };
       // A /healthz without a role (the leader before shared checks): lookout_leader says.
-      const gauge = readLeaderGauge((await fetchText(inst.port, '/metrics', 10_000)) ?? '');
+      const gauge = readLeaderGauge((await fetchText(inst.port, '/metrics?name=lookout_leader', 10_000)) ?? '');
       return { health, role: gauge === 1 ? 'leader' : gauge === 0 ? 'member' : undefined };
     },
     async scrape(inst) {
       const from = Date.now();
-      const text = await fetchText(inst.port, '/metrics', 20_000);
+      const text = await fetchText(inst.port, SCRAPE_PATH, 20_000);
       if (text === undefined) return undefined;
       const to = Date.now();
       return { at: (from + to) / 2, tookMs: to - from, bytes: text.length, checks: readChecksTotal(text), lateness: readLateness(text), leaderGauge: readLeaderGauge(text) };

@@ -548,7 +548,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       for (const record of (await states.all()).values()) engine.observe(record);
       await startParts([alerting]);
       // What the others decided while nobody (or the last leader) led, then everything as it comes.
-      await sharing!.lead({ decide: (change, target) => policy.onChange(change, target), tell });
+      await sharing!.lead({
+        decide: async (change, target) => {
+          await policy.onChange(change, target);
+          boards.changed(target.chatId);
+        },
+        tell,
+      });
       leading = true;
       setRole('leader');
       if (declared.value) await applyDeclared(declared.value);

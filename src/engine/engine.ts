@@ -118,6 +118,9 @@ interface Entry {
   owned: boolean;
 }
 
+/** Targets taken from another instance whose checks are overdue start within this long (ms). */
+const TAKEOVER_SPREAD_MS = 1_000;
+
 /** Creates the engine; nothing runs until `start()`. */
 export function createEngine(deps: EngineDeps): Engine {
   const { clock, probes } = deps;
@@ -378,7 +381,13 @@ export function createEngine(deps: EngineDeps): Engine {
           if (stored) entry.record = stored;
           entry.owned = true;
           entry.dirty = false;
-          scheduleFirst(entry, clock.now());
+          // Taken from an instance that died: its checks are overdue already, so they are spread over a
+          // second at most (not over an interval, as after a restart), or kept at their due time.
+          const at = clock.now();
+          const last = entry.record.lastCheckAt;
+          if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
+            scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, TAKEOVER_SPREAD_MS)));
+          }
           taken.push(id);
         } else {
           entry.owned = false;

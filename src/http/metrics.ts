@@ -27,6 +27,8 @@ export function createMetrics(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
   const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result'], registers: [registry] });
+  // One series for all: cheap to scrape alone (`/metrics?name=lookout_checks_run_total`) where the per-target ones are megabytes.
+  const run = new Counter({ name: 'lookout_checks_run_total', help: 'Checks this instance ran', registers: [registry] });
   const duration = new Histogram({
     name: 'lookout_check_duration_seconds',
     help: 'Check duration by target',
@@ -80,6 +82,7 @@ export function createMetrics(
       const id = event.target.id;
       const result = event.result.ok ? 'ok' : (event.result.failure ?? 'error');
       checks.inc({ target: id, result });
+      run.inc();
       const seen = results.get(id) ?? new Set<string>();
       if (!seen.has(result)) results.set(id, seen.add(result));
       duration.observe({ target: id }, event.result.latencyMs / 1_000);

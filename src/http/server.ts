@@ -80,7 +80,12 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
       return json(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ok', ...about } : { status: 'unhealthy', problems, ...about });
     }
     if (path === '/metrics') {
-      const text = await deps.metrics.registry.metrics();
+      // `?name=a&name=b`: only those metrics (a scrape of everything with 10,000 targets is megabytes and holds the checks up).
+      const names = new URL(req.url ?? '/', 'http://x').searchParams.getAll('name').filter((n) => /^[a-z_:][a-z0-9_:]{0,99}$/.test(n)).slice(0, 20);
+      const text =
+        names.length > 0
+          ? (await Promise.all(names.map((n) => (deps.metrics.registry.getSingleMetric(n) ? deps.metrics.registry.getSingleMetricAsString(n) : Promise.resolve(''))))).filter((t) => t !== '').join('\n') + '\n'
+          : await deps.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
       res.end(text);
       return;
