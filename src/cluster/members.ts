@@ -81,6 +81,12 @@ export interface MembershipOptions {
   ttlMs?: number;
   /** How often the row is written and the set read (ms, default ttl / 3; less than the ttl). */
   beatMs?: number;
+  /**
+   * How often the live set is read (ms, default the lesser of 1 s and beatMs). A row counts as live
+   * within ttl − readMs (when that is still more than a beat), so a dead instance is out of everyone's
+   * set at most one TTL after its last beat.
+   */
+  readMs?: number;
   /** Paces the beats (the database's clock decides who is live). */
   clock?: Clock;
   /** Writes this instance holds that the database has not taken (the store's pending writes), told with each beat. */
@@ -121,6 +127,10 @@ export function createMembership(options: MembershipOptions): Membership {
   if (!id) throw new RangeError('a member needs an id');
   if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
   if (!(beatMs > 0 && beatMs < ttlMs)) throw new RangeError(`beatMs must be positive and less than ttlMs (${ttlMs}), got ${beatMs}`);
+  const readMs = Math.min(options.readMs ?? Math.min(1_000, beatMs), beatMs);
+  if (!(readMs > 0)) throw new RangeError(`readMs must be positive, got ${readMs}`);
+  const liveWithinMs = ttlMs - readMs > beatMs ? ttlMs - readMs : ttlMs;
+  let wroteAt: number | undefined;
   if ((options.url === undefined) === (options.pool === undefined)) throw new RangeError('a membership needs either url or pool');
   const passwords = options.url !== undefined ? passwordsOf(options.url) : [...passwordsOf(options.pool!.options.connectionString ?? ''), ...(typeof options.pool!.options.password === 'string' ? [options.pool!.options.password] : [])];
 
@@ -222,10 +232,14 @@ export function createMembership(options: MembershipOptions): Membership {
         await p.query(ADD_PENDING);
         tableReady = true;
       }
-      await p.query(joined ? BEAT : JOIN, [id, location ?? null, Math.max(0, Math.floor(options.pending?.() ?? 0))]);
-      if (!joined || successfulBeats % PRUNE_EVERY === 0) await p.query(PRUNE, [Math.max(PRUNE_AFTER_MS, 4 * ttlMs)]);
-      joined = true;
-      const result = await p.query<{ id: string; location: string | null; started_at: Date; seen_at: Date; pending: number }>(READ, [ttlMs]);
+      // The row is written every beat; the set is read at every tick (every readMs).
+      if (!joined || wroteAt === undefined || clock.now() - wroteAt >= beatMs - readMs / 2) {
+        await p.query(joined ? BEAT : JOIN, [id, location ?? null, Math.max(0, Math.floor(options.pending?.() ?? 0))]);
+        if (!joined || successfulBeats % PRUNE_EVERY === 0) await p.query(PRUNE, [Math.max(PRUNE_AFTER_MS, 4 * ttlMs)]);
+        joined = true;
+        wroteAt = clock.now();
+      }
+      const result = await p.query<{ id: string; location: string | null; started_at: Date; seen_at: Date; pending: number }>(READ, [liveWithinMs]);
       if (!running) return;
       rows = result.rows.map((r) => ({ id: r.id, ...(r.location !== null ? { location: r.location } : {}), startedAt: r.started_at, seenAt: r.seen_at, pending: r.pending }));
       readAt = clock.now();
@@ -249,7 +263,7 @@ export function createMembership(options: MembershipOptions): Membership {
     timer = clock.setTimeout(() => {
       timer = undefined;
       void enqueue().then(schedule);
-    }, beatMs);
+    }, readMs);
   };
 
   const halt = async (): Promise<void> => {
@@ -274,6 +288,7 @@ export function createMembership(options: MembershipOptions): Membership {
       if (options.url !== undefined) pool = ownPool(options.url);
       running = true;
       joined = false;
+      wroteAt = undefined;
       rows = [];
       emitted = '[]';
       const first = enqueue();

@@ -119,7 +119,7 @@ interface Entry {
 }
 
 /** Targets taken from another instance whose checks are overdue start within this long (ms). */
-const TAKEOVER_SPREAD_MS = 1_000;
+const TAKEOVER_SPREAD_MS = 500;
 
 /** Creates the engine; nothing runs until `start()`. */
 export function createEngine(deps: EngineDeps): Engine {
@@ -381,7 +381,7 @@ export function createEngine(deps: EngineDeps): Engine {
           if (stored) entry.record = stored;
           entry.owned = true;
           entry.dirty = false;
-          // Taken from an instance that died: its checks are overdue already, so they are spread over a
+          // Taken from an instance that died: its checks are overdue already, so they are spread over half a
           // second at most (not over an interval, as after a restart), or kept at their due time.
           const at = clock.now();
           const last = entry.record.lastCheckAt;
