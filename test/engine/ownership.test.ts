@@ -1,0 +1,455 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../../src/domain/check.js';
+import type { StateChange, StateRecord } from '../../src/domain/state.js';
+import { createCatalog } from '../../src/engine/catalog.js';
+import { createEngine, type Engine } from '../../src/engine/engine.js';
+import { phaseOffset } from '../../src/engine/jitter.js';
+import type { HttpTarget } from '../../src/kinds/http/index.js';
+import type { Probe } from '../../src/probes/probe.js';
+import { createProbeRegistry } from '../../src/probes/registry.js';
+import { openStore, type KeyvStore } from '../../src/store/keyv.js';
+import { createStateRepository, type StateRepository } from '../../src/store/states.js';
+import { createTargetRepository, type TargetRepository } from '../../src/store/targets.js';
+import { FakeClock, flushPromises } from '../support/fake-clock.js';
+import { httpTarget } from '../support/target-server.js';
+
+// The engine of one instance among several: it knows every target but checks and saves only the ones
+// `owns` gives it. Everything here runs on a fake clock over a memory store; "another instance" is
+// either a second engine over the same store or the test writing to the store as that one would.
+
+const T0 = 1_000_000;
+
+const target = (name: string, over: Partial<HttpTarget> = {}): HttpTarget =>
+  httpTarget({ id: `1/${name}`, chatId: 1, name, url: `http://127.0.0.1:9/${name}`, everyMs: 10_000, timeoutMs: 2_000, retryMs: 1_000, confirm: 2, recover: 1, ...over });
+
+/** A probe whose answers the test scripts per target; `hold` makes runs wait until released. */
+class ScriptedProbe implements Probe<HttpTarget> {
+  readonly kind = 'http' as const;
+  calls: Array<{ id: string; at: number }> = [];
+  failing = new Set<string>();
+  active = 0;
+  hold = false;
+  private waiting: Array<() => void> = [];
+  constructor(private clock: FakeClock) {}
+
+  async run(t: HttpTarget): Promise<CheckResult> {
+    const at = this.clock.now();
+    this.calls.push({ id: t.id, at });
+    this.active++;
+    if (this.hold) await new Promise<void>((r) => this.waiting.push(r));
+    this.active--;
+    return this.failing.has(t.id) ? { ok: false, at, latencyMs: 0, status: 503, failure: 'status', reason: 'HTTP 503, expected 200-299' } : { ok: true, at, latencyMs: 0, status: 200 };
+  }
+
+  release(): void {
+    for (const r of this.waiting.splice(0)) r();
+  }
+
+  callsOf(id: string): number[] {
+    return this.calls.filter((c) => c.id === id).map((c) => c.at);
+  }
+}
+
+interface Rig {
+  clock: FakeClock;
+  probe: ScriptedProbe;
+  store: KeyvStore;
+  targets: TargetRepository;
+  /** The store's states, read and written past the engine (as another instance would). */
+  stored: StateRepository;
+  engine: Engine;
+  /** The targets this instance owns: `owns` answers from it. */
+  mine: Set<string>;
+  changes: StateChange[];
+  /** Target ids of every state write the engine made (put and putMany), in order. */
+  writes: string[];
+  /** Makes the engine's `states.get` wait until the returned function is called (one read). */
+  gateNextRead(): () => void;
+}
+
+const rigs: Rig[] = [];
+
+async function rig(opts: { store?: KeyvStore; clock?: FakeClock; mine?: Iterable<string> } = {}): Promise<Rig> {
+  const clock = opts.clock ?? new FakeClock(T0);
+  const probe = new ScriptedProbe(clock);
+  const store = opts.store ?? (await openStore({ kind: 'memory' }));
+  const targets = createTargetRepository(store);
+  const stored = createStateRepository(store);
+  const mine = new Set(opts.mine ?? []);
+  const writes: string[] = [];
+  let gate: Promise<void> | undefined;
+  const states: StateRepository = {
+    ...stored,
+    get: async (id) => {
+      const wait = gate;
+      gate = undefined;
+      if (wait) await wait;
+      return stored.get(id);
+    },
+    put: async (rec) => {
+      writes.push(rec.targetId);
+      await stored.put(rec);
+    },
+    putMany: async (recs) => {
+      writes.push(...recs.map((r) => r.targetId));
+      await stored.putMany(recs);
+    },
+  };
+  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: 10, owns: (id) => mine.has(id) });
+  const changes: StateChange[] = [];
+  engine.onChange((c) => changes.push(c));
+  const r: Rig = {
+    clock,
+    probe,
+    store,
+    targets,
+    stored,
+    engine,
+    mine,
+    changes,
+    writes,
+    gateNextRead() {
+      let open!: () => void;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      return open;
+    },
+  };
+  rigs.push(r);
+  return r;
+}
+
+afterEach(async () => {
+  for (const r of rigs.splice(0)) {
+    r.probe.hold = false;
+    r.probe.release();
+    await r.engine.stop();
+  }
+});
+
+/** A record as another instance saved it. */
+const record = (targetId: string, over: Partial<StateRecord> = {}): StateRecord => ({
+  targetId,
+  state: 'UP',
+  since: T0 - 3_600_000,
+  consecutiveFailures: 0,
+  consecutiveSuccesses: 5,
+  checks: 5,
+  failures: 0,
+  lastCheckAt: T0 - 1_000,
+  ...over,
+});
+
+const transitions = (changes: StateChange[], id?: string): string[] => changes.filter((c) => id === undefined || c.targetId === id).map((c) => `${c.targetId} ${c.from}>${c.to}`);
+
+describe('an engine that owns some of the targets', () => {
+  it('knows the targets it does not own (targets, target, state) but never checks them, nor saves them, not even at stop', async () => {
+    const a = target('a');
+    const b = target('b');
+    const r = await rig({ mine: [a.id] });
+    await r.targets.put(a);
+    await r.targets.put(b);
+    await r.engine.start();
+    expect(r.engine.targets().map((t) => t.id)).toEqual([a.id, b.id]);
+    expect(r.engine.target(b.id)).toEqual(b);
+    expect(r.engine.state(b.id)?.state).toBe('UNKNOWN');
+    expect([r.engine.owned(a.id), r.engine.owned(b.id), r.engine.owned('1/nope')]).toEqual([true, false, false]);
+    expect(r.engine.stats()).toMatchObject({ targets: 2, scheduled: 1 });
+
+    await r.clock.advance(60_000);
+    expect(r.probe.callsOf(a.id).length).toBeGreaterThanOrEqual(5);
+    expect(r.probe.callsOf(b.id)).toEqual([]);
+    expect(r.engine.state(b.id)?.state).toBe('UNKNOWN');
+    // b had no stored state (so its fresh record differs from the store), yet it is not this instance's to save.
+    await r.engine.stop();
+    expect(r.writes.filter((id) => id === b.id)).toEqual([]);
+    expect(await r.stored.get(b.id)).toBeUndefined();
+    expect((await r.stored.get(a.id))?.checks).toBe(r.probe.callsOf(a.id).length);
+  });
+
+  it('checkNow still checks a target it does not own, without scheduling it; stop() does not flush what that check changed', async () => {
+    const b = target('b');
+    const r = await rig({ mine: [] });
+    await r.targets.put(b);
+    const saved = record(b.id);
+    await r.stored.put(saved);
+    await r.engine.start();
+    const event = await r.engine.checkNow(b.id);
+    expect(event).toMatchObject({ manual: true, result: { ok: true } });
+    // UP stays UP: no change, but the record now differs from the store (one more check).
+    expect(r.changes).toEqual([]);
+    expect(r.engine.state(b.id)?.checks).toBe(saved.checks + 1);
+    expect(r.engine.stats().scheduled).toBe(0);
+    await r.clock.advance(60_000);
+    expect(r.probe.callsOf(b.id)).toEqual([T0]);
+    await r.engine.stop();
+    expect(r.writes).toEqual([]);
+    expect(await r.stored.get(b.id)).toEqual(saved);
+  });
+});
+
+describe('reassign(): owns() changed its answer', () => {
+  it('a newly owned target starts from the state its last owner saved: still failing is no new change, recovering is DOWN→UP', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [] });
+    await r.targets.put(x);
+    await r.stored.put(record(x.id));
+    await r.engine.start();
+    expect(r.engine.state(x.id)?.state).toBe('UP');
+    // Meanwhile the owner saw x go DOWN and saved it (then died, or gave x up).
+    const down = record(x.id, { state: 'DOWN', since: T0 + 500, consecutiveFailures: 2, consecutiveSuccesses: 0, checks: 9, failures: 2, lastCheckAt: T0 + 2_000 });
+    await r.stored.put(down);
+    await r.clock.advance(3_000);
+    expect(r.probe.calls).toEqual([]);
+
+    r.mine.add(x.id);
+    expect(await r.engine.reassign()).toEqual({ taken: [x.id], given: [] });
+    expect(r.engine.owned(x.id)).toBe(true);
+    expect(r.engine.state(x.id)).toEqual(down);
+    expect(r.engine.stats().scheduled).toBe(1);
+
+    // Its next check comes one interval after the last owner's last check, and x is still down.
+    r.probe.failing.add(x.id);
+    await r.clock.advance(down.lastCheckAt! + x.everyMs - r.clock.now());
+    expect(r.probe.callsOf(x.id)).toEqual([down.lastCheckAt! + x.everyMs]);
+    await r.clock.advance(x.everyMs);
+    expect(r.probe.callsOf(x.id)).toHaveLength(2);
+    expect(r.engine.state(x.id)).toMatchObject({ state: 'DOWN', since: down.since, checks: down.checks + 2, consecutiveFailures: 4 });
+    expect(r.changes).toEqual([]);
+
+    r.probe.failing.delete(x.id);
+    await r.clock.advance(x.everyMs);
+    expect(transitions(r.changes)).toEqual([`${x.id} DOWN>UP`]);
+    expect(r.changes[0]!.fromSince).toBe(down.since);
+    expect((await r.stored.get(x.id))?.state).toBe('UP');
+  });
+
+  it('a taken target is not written back until it is checked: the last owner may still be saving it', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [] });
+    await r.targets.put(x);
+    // No state in the store at start: the copy is a fresh record the store does not hold.
+    await r.engine.start();
+    const saved = record(x.id, { lastCheckAt: T0 });
+    await r.stored.put(saved);
+    r.mine.add(x.id);
+    expect(await r.engine.reassign()).toEqual({ taken: [x.id], given: [] });
+    expect(r.engine.state(x.id)).toEqual(saved);
+    await r.engine.stop();
+    expect(r.probe.calls).toEqual([]);
+    expect(r.writes).toEqual([]);
+  });
+
+  it('a given-away target stops being checked and its unsaved record is saved for the next owner', async () => {
+    const x = target('x');
+    const y = target('y');
+    const r = await rig({ mine: ['1/x', '1/y'] });
+    await r.targets.put(x);
+    await r.targets.put(y);
+    await r.engine.start();
+    await r.clock.advance(50_000);
+    const checked = r.probe.callsOf(x.id).length;
+    expect(checked).toBeGreaterThanOrEqual(4);
+    // Only UNKNOWN→UP was written; the checks since are in memory.
+    expect((await r.stored.get(x.id))?.checks).toBe(1);
+
+    r.mine.delete(x.id);
+    expect(await r.engine.reassign()).toEqual({ taken: [], given: [x.id] });
+    expect(r.engine.owned(x.id)).toBe(false);
+    expect(await r.stored.get(x.id)).toEqual(r.engine.state(x.id));
+    expect((await r.stored.get(x.id))?.checks).toBe(checked);
+    expect(r.engine.stats().scheduled).toBe(1);
+    await r.clock.advance(60_000);
+    expect(r.probe.callsOf(x.id)).toHaveLength(checked);
+    expect(r.probe.callsOf(y.id).length).toBeGreaterThan(checked);
+    // Known still, and a second reassign with the same answers changes nothing.
+    expect(r.engine.target(x.id)).toEqual(x);
+    expect(await r.engine.reassign()).toEqual({ taken: [], given: [] });
+  });
+
+  it('a target given away while its check runs: the check finishes, its result is saved, nothing is scheduled again', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [x.id] });
+    await r.targets.put(x);
+    await r.engine.start();
+    await r.clock.advance(x.everyMs);
+    expect(r.probe.callsOf(x.id)).toHaveLength(1);
+    r.probe.hold = true;
+    await r.clock.advance(x.everyMs);
+    expect(r.probe.active).toBe(1);
+
+    r.mine.delete(x.id);
+    let done = false;
+    const reassigned = r.engine.reassign().then((result) => {
+      done = true;
+      return result;
+    });
+    await flushPromises();
+    expect(done).toBe(false);
+    r.probe.release();
+    expect(await reassigned).toEqual({ taken: [], given: [x.id] });
+    expect((await r.stored.get(x.id))?.checks).toBe(2);
+    expect(await r.stored.get(x.id)).toEqual(r.engine.state(x.id));
+    expect(r.engine.stats().scheduled).toBe(0);
+    r.probe.hold = false;
+    await r.clock.advance(60_000);
+    expect(r.probe.callsOf(x.id)).toHaveLength(2);
+  });
+
+  // Known bug (see the report of branch i16-sharetests): a reassign() that takes a target keeps its
+  // decision across the `states.get` it awaits, so a later reassign() that gave the target back (the
+  // live set changed twice meanwhile) is undone. Remove `.fails` once reassign re-checks owns() after
+  // the read (or runs one at a time).
+  it.fails('two reassigns racing: owns() flips to true and back while the first one reads the state; the target ends not owned', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [] });
+    await r.targets.put(x);
+    await r.stored.put(record(x.id));
+    await r.engine.start();
+    r.mine.add(x.id);
+    const open = r.gateNextRead();
+    const first = r.engine.reassign();
+    await flushPromises();
+    r.mine.delete(x.id);
+    const second = r.engine.reassign();
+    await flushPromises();
+    open();
+    await Promise.all([first, second]);
+    expect(r.engine.owned(x.id)).toBe(false);
+    expect(r.engine.stats().scheduled).toBe(0);
+  });
+});
+
+describe('sync(): another instance changed a target in the store', () => {
+  it('picks up a new target: scheduled at its phase when owned, only known when not (with the state the store holds)', async () => {
+    const x = target('x');
+    const y = target('y');
+    const r = await rig({ mine: [x.id] });
+    await r.engine.start();
+    await r.targets.put(x);
+    await r.targets.put(y);
+    const yState = record(y.id, { state: 'DOWN', consecutiveFailures: 2 });
+    await r.stored.put(yState);
+    await r.engine.sync(x.id);
+    await r.engine.sync(y.id);
+    await r.engine.sync('1/never-stored');
+    expect(r.engine.targets().map((t) => t.id)).toEqual([x.id, y.id]);
+    expect(r.engine.state(y.id)).toEqual(yState);
+    expect([r.engine.owned(x.id), r.engine.owned(y.id)]).toEqual([true, false]);
+    expect(r.engine.stats().scheduled).toBe(1);
+    await r.clock.advance(x.everyMs);
+    expect(r.probe.callsOf(x.id)).toEqual([T0 + phaseOffset(x.id, x.everyMs)]);
+    expect(r.probe.callsOf(y.id)).toEqual([]);
+    expect(r.writes.filter((id) => id === y.id)).toEqual([]);
+  });
+
+  it('applies a changed interval at once: the next check comes one new interval after the last', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [x.id] });
+    await r.targets.put(x);
+    await r.engine.start();
+    await r.clock.advance(x.everyMs);
+    const [first] = r.probe.callsOf(x.id);
+    expect(first).toBe(T0 + phaseOffset(x.id, x.everyMs));
+    await r.targets.put({ ...x, everyMs: 60_000 });
+    await r.engine.sync(x.id);
+    expect(r.engine.target(x.id)?.everyMs).toBe(60_000);
+    // Not at first + 10 s (the old interval): at first + 60 s.
+    await r.clock.advance(first! + 60_000 - 1 - r.clock.now());
+    expect(r.probe.callsOf(x.id)).toEqual([first]);
+    await r.clock.advance(1);
+    expect(r.probe.callsOf(x.id)).toEqual([first, first! + 60_000]);
+  });
+
+  it('takes over a pause and a resume the leader applied (its catalog wrote target and state): no change event here, no check while paused', async () => {
+    const store = await openStore({ kind: 'memory' });
+    const clock = new FakeClock(T0);
+    const x = target('x');
+    // The leader does not check x; the member does.
+    const leader = await rig({ store, clock, mine: [] });
+    const member = await rig({ store, clock, mine: [x.id] });
+    await leader.targets.put(x);
+    await leader.engine.start();
+    await member.engine.start();
+    await clock.advance(x.everyMs);
+    expect(member.probe.callsOf(x.id)).toHaveLength(1);
+    expect(transitions(member.changes)).toEqual([`${x.id} UNKNOWN>UP`]);
+    // What the journal brings the leader (sharing.ts): its copy of x as the member saved it.
+    leader.engine.observe(member.engine.state(x.id)!);
+    const catalog = createCatalog(leader.targets, leader.engine);
+
+    await catalog.pause(x);
+    expect((await member.stored.get(x.id))?.state).toBe('PAUSED');
+    await member.engine.sync(x.id);
+    expect(member.engine.target(x.id)?.paused).toBe(true);
+    expect(member.engine.state(x.id)?.state).toBe('PAUSED');
+    expect(member.engine.stats().scheduled).toBe(0);
+    await clock.advance(60_000);
+    expect(member.probe.callsOf(x.id)).toHaveLength(1);
+
+    await catalog.resume({ ...x, paused: true });
+    await member.engine.sync(x.id);
+    expect(member.engine.target(x.id)?.paused).toBe(false);
+    expect(member.engine.state(x.id)?.state).toBe('UNKNOWN');
+    await clock.advance(60_000);
+    expect(member.probe.callsOf(x.id).length).toBeGreaterThanOrEqual(2);
+    expect(member.engine.state(x.id)?.state).toBe('UP');
+    // The member emitted only what its own checks found; the pause and the resume were the leader's to tell.
+    expect(transitions(member.changes)).toEqual([`${x.id} UNKNOWN>UP`, `${x.id} UNKNOWN>UP`]);
+    expect(transitions(leader.changes)).toEqual([`${x.id} UP>PAUSED`, `${x.id} PAUSED>UNKNOWN`]);
+    // The leader's resume asked for a check at once, but x is not its own to check.
+    expect(leader.probe.calls).toEqual([]);
+  });
+
+  it('forgets a removed target without deleting the state the store holds', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [x.id] });
+    await r.targets.put(x);
+    await r.engine.start();
+    await r.clock.advance(x.everyMs);
+    await r.clock.advance(x.everyMs);
+    expect(r.probe.callsOf(x.id)).toHaveLength(2);
+    const before = await r.stored.get(x.id);
+    expect(before?.state).toBe('UP');
+    const writes = r.writes.length;
+
+    await r.targets.delete(x.id);
+    await r.engine.sync(x.id);
+    expect(r.engine.target(x.id)).toBeUndefined();
+    expect(r.engine.state(x.id)).toBeUndefined();
+    expect(r.engine.targets()).toEqual([]);
+    expect(r.engine.stats()).toMatchObject({ targets: 0, scheduled: 0 });
+    expect(await r.stored.get(x.id)).toEqual(before);
+    await r.clock.advance(60_000);
+    await r.engine.stop();
+    expect(r.probe.callsOf(x.id)).toHaveLength(2);
+    expect(r.writes.length).toBe(writes);
+    expect(await r.stored.get(x.id)).toEqual(before);
+  });
+});
+
+describe('observe(): the owner saved a state', () => {
+  it('updates the copy of a target this instance does not own, and only that', async () => {
+    const x = target('x');
+    const y = target('y');
+    const r = await rig({ mine: [x.id] });
+    await r.targets.put(x);
+    await r.targets.put(y);
+    await r.engine.start();
+    await r.clock.advance(x.everyMs);
+    const mineBefore = r.engine.state(x.id);
+    expect(mineBefore?.state).toBe('UP');
+
+    const yDown = record(y.id, { state: 'DOWN', consecutiveFailures: 2 });
+    r.engine.observe(yDown);
+    r.engine.observe(record(x.id, { state: 'DOWN', consecutiveFailures: 2 }));
+    r.engine.observe(record('1/unknown', { state: 'DOWN' }));
+    expect(r.engine.state(y.id)).toEqual(yDown);
+    expect(r.engine.state(x.id)).toEqual(mineBefore);
+    expect(r.engine.state('1/unknown')).toBeUndefined();
+    expect(r.engine.targets()).toHaveLength(2);
+    // A copy is no change of this instance's and nothing to save.
+    expect(transitions(r.changes, y.id)).toEqual([]);
+    await r.engine.stop();
+    expect(r.writes.filter((id) => id === y.id)).toEqual([]);
+  });
+});
