@@ -196,6 +196,9 @@ export function createEngine(deps: EngineDeps): Engine {
       if (!running && !manual) return undefined;
       const target = entry.target;
       const startedAt = clock.now();
+      // A check started by the owner is the owner's, even if the target is given away while it runs (the
+      // handover waits for it and saves its result).
+      const owned = entry.owned;
       const controller = new AbortController();
       controllers.add(controller);
       const timer = setTimeout(() => controller.abort(), target.timeoutMs);
@@ -216,7 +219,6 @@ export function createEngine(deps: EngineDeps): Engine {
       const step = nextState(entry.record, result, entry.target);
       // The target may have been removed while the check ran; then its result is dropped. A target another
       // instance checks (a /check here) is only shown: its state is its owner's to keep.
-      const owned = entry.owned;
       if (entries.get(target.id) === entry && owned) apply(entry, step);
       const event: CheckEvent = { target, result, record: owned ? entry.record : step.record, scheduledAt, latenessMs: startedAt - scheduledAt, manual };
       if (!owned) return event;
@@ -255,6 +257,53 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const settle = async (): Promise<void> => {
     while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
+  };
+
+  let reassigning: Promise<unknown> = Promise.resolve();
+  const reassignNow = async (): Promise<{ taken: string[]; given: string[] }> => {
+    const taken: string[] = [];
+    const given: string[] = [];
+    const toTake: Entry[] = [];
+    for (const entry of [...entries.values()]) {
+      const id = entry.target.id;
+      const now = owns(id);
+      if (now === entry.owned) continue;
+      if (now) toTake.push(entry);
+      else {
+        entry.owned = false;
+        scheduler.cancel(id);
+        if (entry.inFlight) await entry.inFlight.catch(() => undefined);
+        if (entry.dirty) {
+          entry.dirty = false;
+          persist(entry.record);
+        }
+        given.push(id);
+      }
+    }
+    if (toTake.length > 0) {
+      // The last owners saved these states when they gave the targets up (or at their last change, if they
+      // died): one read of them all, not one per target (a dead instance's share can be thousands).
+      const stored = await deps.states.all().catch(() => new Map<string, StateRecord>());
+      const at = clock.now();
+      for (const entry of toTake) {
+        const id = entry.target.id;
+        if (entries.get(id) !== entry || entry.owned || !owns(id)) continue;
+        const record = stored.get(id);
+        if (record) entry.record = record;
+        entry.owned = true;
+        entry.dirty = false;
+        // Taken from an instance that died: its checks are overdue already, so they are spread over half a
+        // second at most (not over an interval, as after a restart), or kept at their due time.
+        const last = entry.record.lastCheckAt;
+        if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
+          scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, TAKEOVER_SPREAD_MS)));
+        }
+        taken.push(id);
+      }
+    }
+    await settle();
+    if (taken.length > 0 || given.length > 0) log?.info({ event: 'targets_reassigned', taken: taken.length, given: given.length }, `checking ${taken.length} more, ${given.length} fewer targets`);
+    return { taken, given };
   };
 
   return {
@@ -367,42 +416,12 @@ export function createEngine(deps: EngineDeps): Engine {
       return runCheck(entry, clock.now(), true);
     },
 
-    async reassign() {
-      const taken: string[] = [];
-      const given: string[] = [];
-      for (const entry of [...entries.values()]) {
-        const id = entry.target.id;
-        const now = owns(id);
-        if (now === entry.owned) continue;
-        if (now) {
-          // The last owner saved its state when it gave the target up (or when it last changed, if it died).
-          const stored = await deps.states.get(id).catch(() => undefined);
-          if (entries.get(id) !== entry || entry.owned) continue;
-          if (stored) entry.record = stored;
-          entry.owned = true;
-          entry.dirty = false;
-          // Taken from an instance that died: its checks are overdue already, so they are spread over half a
-          // second at most (not over an interval, as after a restart), or kept at their due time.
-          const at = clock.now();
-          const last = entry.record.lastCheckAt;
-          if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
-            scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, TAKEOVER_SPREAD_MS)));
-          }
-          taken.push(id);
-        } else {
-          entry.owned = false;
-          scheduler.cancel(id);
-          if (entry.inFlight) await entry.inFlight.catch(() => undefined);
-          if (entry.dirty) {
-            entry.dirty = false;
-            persist(entry.record);
-          }
-          given.push(id);
-        }
-      }
-      await settle();
-      if (taken.length > 0 || given.length > 0) log?.info({ event: 'targets_reassigned', taken: taken.length, given: given.length }, `checking ${taken.length} more, ${given.length} fewer targets`);
-      return { taken, given };
+    reassign() {
+      // One at a time: the live set can change twice while a reassign reads states, and a later answer
+      // must not be undone by an earlier one that finishes after it.
+      const run = reassigning.then(reassignNow);
+      reassigning = run.catch(() => undefined);
+      return run;
     },
 
     async sync(id) {
