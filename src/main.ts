@@ -103,8 +103,8 @@ export interface App {
   sharing?: Sharing;
   /** Whether this instance runs the alert side and the chat (always, for one instance). */
   readonly leading: boolean;
-  /** Several instances: this one won the lock; starts the alert side (applying TARGETS_FILE) and the chat. */
-  lead(): Promise<void>;
+  /** Several instances: this one won the lock; starts the alert side (applying TARGETS_FILE) and the chat. Rejects when `stillLeader()` turns false on the way. */
+  lead(stillLeader?: () => boolean): Promise<void>;
   /** Several instances: this one lost the lock; stops the chat and the alert side (what they had is in the store), keeps checking. */
   stepDown(): Promise<void>;
   bot?: Bot<LookoutContext>;
@@ -459,7 +459,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
   // The parts, in the order they start (they stop in the reverse): checking, the HTTP endpoints, the
   // alert side, the chat. The alert side and the chat can stop and start again while the process runs.
-  const checking = createCheckingPart({ engine, history, warnings, ...(sharing ? { sharing } : {}), secrets, clock, logger });
+  const checking = createCheckingPart({
+    engine,
+    history,
+    warnings,
+    ...(sharing ? { sharing } : {}),
+    alone: () => !cluster || cluster.membership.live().every((id) => id === cluster.membership.id),
+    secrets,
+    clock,
+    logger,
+  });
   const webhookMode = bot !== undefined && config.webhookUrl !== undefined && config.webhookSecret !== undefined;
   let chatPart: ChatPart | undefined;
   const httpPart = createHttpPart(
@@ -520,6 +529,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     roleSince = clock.now();
   };
   let led = false;
+  let steppedDown = false;
 
   return {
     config,
@@ -540,13 +550,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     get leading() {
       return leading;
     },
-    async lead() {
+    async lead(stillLeader = () => true) {
       if (!cluster || led || stopping) return;
       led = true;
+      // The lock can go while this runs (a database blip): then the takeover stops where it is, and the
+      // caller steps down (stepDown() stops whatever was started).
+      const check = (): void => {
+        if (!stillLeader()) throw new Error('the leadership was lost while taking over');
+      };
       await loadLeaderState();
+      check();
+      // The file as it is now: this instance may have started long before it was last changed.
+      const file = await readDeclared(config, clock.now());
       // The states of the targets others check, as they saved them: what the policy reconciles against.
       for (const record of (await states.all()).values()) engine.observe(record);
+      check();
       await startParts([alerting]);
+      check();
       // What the others decided while nobody (or the last leader) led, then everything as it comes.
       await sharing!.lead({
         decide: async (change, target) => {
@@ -555,19 +575,26 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         },
         tell,
       });
+      check();
       leading = true;
       setRole('leader');
-      if (declared.value) await applyDeclared(declared.value);
+      if (!file.ok) logger.error({ event: 'targets_file_invalid', file: config.targetsFile, problems: file.errors }, 'TARGETS_FILE not applied: it has errors');
+      else if (file.value) await applyDeclared(file.value);
       if (chatPart) await startParts([chatPart]);
       logger.info({ event: 'leading', instance: cluster.membership.id }, 'this instance leads: the chat and the alerts run here');
     },
     async stepDown() {
-      if (!cluster || !leading) return;
+      if (!cluster || !led || steppedDown) return;
+      steppedDown = true;
       leading = false;
       setRole('stepping-down');
       sharing?.unlead();
+      // Nothing new is sent from this instant (deliveries in flight are waited for); then the chat stops
+      // taking updates and the policy finishes what it was deciding (saved, for the next leader).
+      const paused = outbox.pause(STOP_BUDGET_MS.deliveries);
       await chatPart?.stop();
       await alerting.stop();
+      await paused;
     },
     ...(bot ? { bot } : {}),
     get http() {
@@ -691,20 +718,25 @@ async function main(): Promise<void> {
   // and the alert side at once, keeps checking, waits until what it decided is in the database, then
   // starts again as a member: taking over is a start on the shared database, the path every restart
   // takes, so the next leader finishes what was decided and not sent.
-  for (;;) {
-    const membership = createMembership({ url, id: instance, ttlMs: config.memberTtlMs, logger: log, pending: () => app?.store.health().pendingWrites ?? 0 });
-    const bus = createBus({ url, logger: log });
-    await membership.start();
-    await bus.start();
+  // The member row and the bus outlive a restart of the app: this instance keeps its share meanwhile.
+  const membership = createMembership({ url, id: instance, ttlMs: config.memberTtlMs, logger: log, pending: () => app?.store.health().pendingWrites ?? 0 });
+  const bus = createBus({ url, logger: log });
+  await membership.start();
+  await bus.start();
+  for (let incarnation = 0; ; incarnation++) {
     let running: App;
     try {
       running = await startApp(config, { logger: log, secrets, cluster: { membership, bus } });
     } catch (err) {
-      if (err instanceof TargetsFileError || err instanceof StoreError) {
+      if (err instanceof TargetsFileError || (err instanceof StoreError && incarnation === 0)) {
         process.stderr.write(`lookout: ${err.message}\n`);
         process.exit(1);
       }
-      throw err;
+      if (!(err instanceof StoreError) || stopAsked) throw err;
+      // Starting again after a lost lock while the database is away: wait for it, as the first start did not.
+      log.warn({ event: 'restart_waiting', cause: err.message }, 'the database cannot be used yet: trying again in 2 s');
+      await new Promise((r) => setTimeout(r, 2_000));
+      continue;
     }
     app = running;
     let lastRecovery = 0;
@@ -712,11 +744,13 @@ async function main(): Promise<void> {
       if (h.ok) lastRecovery = Date.now();
     });
     const elector = createLeaderElector({ url, logger: log });
+    let leaving = false;
     clusterStop = async () => {
+      leaving = true;
       await elector.stop();
-      await membership.stop();
+      await withTimeout(membership.stop(), 2_000);
       await bus.publish('members', { id: instance }).catch(() => undefined);
-      await bus.stop();
+      await withTimeout(bus.stop(), 2_000);
     };
     log.info({ event: 'started', role: 'member', instance, headless: !config.botToken, store: describeLocation(storeLocation(config)) }, 'Lookout started: checking its share, standing by to lead');
     if (stopAsked) {
@@ -725,24 +759,38 @@ async function main(): Promise<void> {
     }
     const steppedDown = new Promise<void>((resolve) => {
       let led = false;
+      let leadDone: Promise<void> = Promise.resolve();
+      let down = false;
+      const stepDown = (why: string): void => {
+        if (down || leaving) return;
+        down = true;
+        log.error({ event: 'leadership_lost', instance, why }, 'this instance lost the leadership: stopping the chat and the alerts');
+        void (async () => {
+          // A takeover still on its way ends first (it stops at its next step), then everything it started stops.
+          await leadDone.catch(() => undefined);
+          await withTimeout(running.stepDown(), LEADERSHIP_STOP_MS);
+          await elector.stop();
+          // Before starting again: what this instance decided reaches the database, and the database answers.
+          while (!stopAsked && !(running.store.health().ok && running.store.health().pendingWrites === 0 && (await withTimeout(running.store.ping(), 2_000)) === true)) {
+            await new Promise((r) => setTimeout(r, 250));
+          }
+          resolve();
+        })();
+      };
       elector.onChange((leading) => {
+        if (leaving) return;
         if (leading && !led) {
           led = true;
-          void (async () => {
+          leadDone = (async () => {
             await handover(membership, running, () => lastRecovery, config.memberTtlMs, log);
-            if (elector.isLeader && !stopAsked) await running.lead();
-          })().catch((err: unknown) => log.error({ err, event: 'lead_failed' }, 'could not start leading'));
-        } else if (!leading && led) {
-          // The lock is gone: another instance may lead already. Stop sending at once; what is not
-          // delivered is in the shared outbox (or in this instance's waiting writes until the database is back).
-          log.error({ event: 'leadership_lost', instance }, 'this instance lost the leadership: stopping the chat and the alerts');
-          void (async () => {
-            await withTimeout(running.stepDown(), LEADERSHIP_STOP_MS);
-            await elector.stop();
-            while (running.store.health().pendingWrites > 0 && !stopAsked) await new Promise((r) => setTimeout(r, 250));
-            resolve();
+            if (!elector.isLeader || stopAsked) throw new Error('the leadership was lost before taking over');
+            await running.lead(() => elector.isLeader && !stopAsked);
           })();
-        }
+          // A takeover that fails (the database went away again) keeps nobody from leading: this instance lets go.
+          leadDone.catch((err: unknown) => {
+            if (!stopAsked) stepDown(err instanceof Error ? err.message : String(err));
+          });
+        } else if (!leading && led) stepDown('the lock connection failed');
       });
     });
     await elector.start();
@@ -752,8 +800,6 @@ async function main(): Promise<void> {
     clusterStop = undefined;
     app = undefined;
     await withTimeout(running.stop(), STOP_BUDGET_MS.total);
-    await membership.stop();
-    await bus.stop();
   }
 }
 

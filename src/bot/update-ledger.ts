@@ -53,7 +53,8 @@ export interface UpdateLedger {
  * different chats at once, and a later one that ends first waits for the earlier ones to be recorded.
  *
  * The record is read once, at the first update, and then kept in memory: one ledger lives as long as
- * one app, and a leader that loses its lock exits, so no other instance writes meanwhile.
+ * one app, and a leader that loses its lock starts a new app (a new ledger) before it can lead again, so
+ * no other instance writes while this one is read.
  */
 export function createUpdateLedger(deps: UpdateLedgerDeps): UpdateLedger {
   let last: HandledUpdate | undefined;

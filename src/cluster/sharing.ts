@@ -106,6 +106,9 @@ export function createSharing(deps: SharingDeps): Sharing {
   let seq = 0;
   let decide: Leading | undefined;
   const handled = new Set<string>();
+  // The time of the last change decided per target: an older one arriving late (an instance that could
+  // not reach the database, a lost notification) must not undo a newer decision (reopen what was resolved).
+  const decidedAt = new Map<string, number>();
   let chain: Promise<void> = Promise.resolve();
   let timer: ReturnType<Clock['setTimeout']> | undefined;
   let running = false;
@@ -121,11 +124,16 @@ export function createSharing(deps: SharingDeps): Sharing {
     handled.add(key);
     try {
       if ('tell' in entry) await policy.tell(entry.tell);
-      else {
+      else if ((decidedAt.get(entry.targetId) ?? -Infinity) > entry.change.at) {
+        logger?.warn({ event: 'cluster_change_stale', target: entry.targetId, at: entry.change.at }, 'a state change older than one decided already was dropped');
+      } else {
         engine.observe(entry.record);
         const target = engine.target(entry.targetId);
         if (target) await policy.decide(entry.change, target);
+        decidedAt.set(entry.targetId, entry.change.at);
       }
+      // Left for the next leader when this one stepped down meanwhile (its policy finished the decision and saved it).
+      if (decide !== policy) return;
       await journal.delete(key);
       stats.decided++;
     } catch (err) {
@@ -232,6 +240,8 @@ export function createSharing(deps: SharingDeps): Sharing {
           void engine.reassign().then((r) => deps.reassigned?.(r)).catch((err: unknown) => logger?.error({ err, event: 'reassign_failed' }, 'could not take or give targets'));
         }),
       );
+      // A change of the live set between the engine's start and the subscription above is not missed.
+      await engine.reassign().then((r) => deps.reassigned?.(r));
       // The others learn of this instance now rather than at their next beat.
       await bus.publish(TOPICS.members, { id: self }).catch(() => undefined);
       scheduleDrain();
@@ -253,6 +263,7 @@ export function createSharing(deps: SharingDeps): Sharing {
     },
 
     announce(record) {
+      decidedAt.set(record.targetId, record.since);
       void publishChange({ record });
     },
 

@@ -456,7 +456,10 @@ export function createEngine(deps: EngineDeps): Engine {
 
     observe(record) {
       const entry = entries.get(record.targetId);
-      if (entry && !entry.owned) entry.record = record;
+      if (!entry || entry.owned) return;
+      // A copy never goes back in time (a late notification after a newer one).
+      const at = (r: StateRecord): number => Math.max(r.lastCheckAt ?? 0, r.since);
+      if (at(record) >= at(entry.record)) entry.record = record;
     },
 
     owned: (id) => entries.get(id)?.owned ?? false,

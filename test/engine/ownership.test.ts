@@ -440,8 +440,10 @@ describe('observe(): the owner saved a state', () => {
     const mineBefore = r.engine.state(x.id);
     expect(mineBefore?.state).toBe('UP');
 
-    const yDown = record(y.id, { state: 'DOWN', consecutiveFailures: 2 });
+    const yDown = record(y.id, { state: 'DOWN', consecutiveFailures: 2, since: T0 + x.everyMs, lastCheckAt: T0 + x.everyMs });
     r.engine.observe(yDown);
+    // A copy never goes back in time: an older record arriving late is ignored.
+    r.engine.observe(record(y.id, { state: 'UP', since: T0 + 1, lastCheckAt: T0 + 1 }));
     r.engine.observe(record(x.id, { state: 'DOWN', consecutiveFailures: 2 }));
     r.engine.observe(record('1/unknown', { state: 'DOWN' }));
     expect(r.engine.state(y.id)).toEqual(yDown);
