@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Notification } from '../domain/notification.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -366,6 +367,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
 
   // What the last run left is loaded once, before anything new is numbered: a notification queued before
   // start() must neither reuse a persisted item's id nor be queued a second time when start() lists the store.
+  const tag = randomUUID().slice(0, 8);
   const load = (): Promise<void> =>
     (loading ??= (async () => {
       const items = (await listAll(keyv)).sort((a, b) => a.seq - b.seq);
@@ -407,7 +409,9 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         }
         const s = ++seq;
         queued.add(key);
-        items.push({ lane, item: { id: s.toString().padStart(12, '0'), seq: s, destination, createdAt: now, attempts: 0, notBefore: now, notification } });
+        // The key has this outbox's own tag: of several instances on one database, a leader that lost its lock
+        // and the next one may each number an item s; neither may overwrite the other's.
+        items.push({ lane, item: { id: `${s.toString().padStart(12, '0')}-${tag}`, seq: s, destination, createdAt: now, attempts: 0, notBefore: now, notification } });
       }
       if (items.length === 0) return;
       // Writes are chained so items join their queues in sequence order, whatever the store does. A write
