@@ -1,0 +1,99 @@
+// Checking from several places: where a target is checked from, how many places must agree, and the
+// verdict over what each place sees. Pure: no I/O, no clock.
+
+import type { TargetState } from './state.js';
+
+/** A location's name: a short lower-case word (`fra`, `nyc`, `eu-west-1`). */
+export const LOCATION_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** Where a target is checked from: every live location (default), one check as before, or the ones named. */
+export type LocationChoice = { kind: 'all' } | { kind: 'one' } | { kind: 'named'; names: readonly string[] };
+
+/** How many of the target's live locations must see it DOWN for it to be DOWN. */
+export type Quorum = { kind: 'majority' } | { kind: 'all' } | { kind: 'any' } | { kind: 'count'; n: number };
+
+/** At most this many locations per target. */
+export const MAX_LOCATIONS = 16;
+
+/** `locations=fra,nyc` / `locations=one` / `locations=all`: the choice, or why not (short; never the whole value). */
+export function parseLocations(value: string): { ok: true; value: LocationChoice } | { ok: false; error: string } {
+  const v = value.trim().toLowerCase();
+  if (v === 'all' || v === '*') return { ok: true, value: { kind: 'all' } };
+  if (v === 'one') return { ok: true, value: { kind: 'one' } };
+  const names = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) return { ok: false, error: 'locations must be all, one, or names like fra,nyc' };
+  if (names.length > MAX_LOCATIONS) return { ok: false, error: `locations names at most ${MAX_LOCATIONS} places` };
+  const bad = names.find((n) => !LOCATION_RE.test(n));
+  if (bad !== undefined) return { ok: false, error: `locations: "${bad.slice(0, 32)}" is not a location name (a-z, 0-9, -; up to 32)` };
+  return { ok: true, value: { kind: 'named', names: [...new Set(names)].sort() } };
+}
+
+/** `quorum=majority|all|any|N`. */
+export function parseQuorum(value: string): { ok: true; value: Quorum } | { ok: false; error: string } {
+  const v = value.trim().toLowerCase();
+  if (v === 'majority' || v === 'all' || v === 'any') return { ok: true, value: { kind: v } };
+  if (/^\d{1,2}$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_LOCATIONS) return { ok: true, value: { kind: 'count', n: Number(v) } };
+  return { ok: false, error: `quorum must be majority, all, any or a number 1-${MAX_LOCATIONS}` };
+}
+
+/** How the choice is written back (`/export`, the document). */
+export const formatLocations = (c: LocationChoice): string => (c.kind === 'named' ? c.names.join(',') : c.kind);
+export const formatQuorum = (q: Quorum): string => (q.kind === 'count' ? String(q.n) : q.kind);
+
+/** The locations that check a target among the live ones (sorted); `one` gives [] (one check, not per place). */
+export function locationsOf(choice: LocationChoice | undefined, live: readonly string[]): string[] {
+  const all = [...new Set(live)].sort();
+  if (!choice || choice.kind === 'all') return all;
+  if (choice.kind === 'one') return [];
+  return choice.names.filter((n) => all.includes(n));
+}
+
+/** How many failing locations make the target DOWN, of `n` live ones (at least 1, at most n). */
+export function needed(quorum: Quorum | undefined, n: number): number {
+  if (n <= 0) return 1;
+  const q = quorum ?? { kind: 'majority' };
+  const k = q.kind === 'all' ? n : q.kind === 'any' ? 1 : q.kind === 'majority' ? Math.floor(n / 2) + 1 : q.n;
+  return Math.max(1, Math.min(n, k));
+}
+
+/** What one location sees of a target. */
+export interface LocationView {
+  location: string;
+  state: TargetState;
+  reason?: string;
+  latencyMs?: number;
+  since: number;
+}
+
+/** The target's state as the locations together see it. */
+export interface Verdict {
+  /** DOWN at quorum; DEGRADED for a partial outage (some failing, fewer than the quorum); else UP, or UNKNOWN before anyone has looked. */
+  state: 'UP' | 'DOWN' | 'DEGRADED' | 'UNKNOWN';
+  /** The locations that see it DOWN, and the others that count. */
+  down: LocationView[];
+  up: LocationView[];
+  needed: number;
+  /** The words: `DOWN from fra (timeout after 10s), nyc (connection refused); UP from sgp in 84 ms`. */
+  detail: string;
+}
+
+const counts = (s: TargetState): 'down' | 'up' | undefined =>
+  s === 'DOWN' ? 'down' : s === 'UP' || s === 'DEGRADED' || s === 'MAINTENANCE' ? 'up' : undefined;
+
+/** The verdict over the views of the target's live locations (a location not live is not passed in). */
+export function verdict(views: readonly LocationView[], quorum: Quorum | undefined): Verdict {
+  const sorted = [...views].sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0));
+  const down = sorted.filter((v) => counts(v.state) === 'down');
+  const up = sorted.filter((v) => counts(v.state) === 'up');
+  const k = needed(quorum, sorted.length);
+  const state = down.length >= k ? 'DOWN' : down.length > 0 ? 'DEGRADED' : up.length > 0 ? 'UP' : 'UNKNOWN';
+  return { state, down, up, needed: k, detail: describeViews(down, up) };
+}
+
+/** `DOWN from fra (reason), nyc (reason); UP from sgp in 84 ms`. */
+export function describeViews(down: readonly LocationView[], up: readonly LocationView[]): string {
+  const parts: string[] = [];
+  if (down.length > 0) parts.push(`DOWN from ${down.map((v) => `${v.location}${v.reason ? ` (${v.reason.slice(0, 120)})` : ''}`).join(', ')}`);
+  if (up.length > 0) parts.push(`UP from ${up.map((v) => `${v.location}${v.latencyMs !== undefined ? ` in ${Math.round(v.latencyMs)} ms` : ''}`).join(', ')}`);
+  return parts.join('; ');
+}
