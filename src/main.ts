@@ -169,7 +169,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     for (const d of destinations.list()) secrets.add(...(channelSpec(d.kind)?.secrets(d.settings) ?? []));
   };
   if (!options.cluster) await loadLeaderState();
-  const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets });
+  const agent = createHttpAgent(undefined, { allowMetadata: config.allowMetadataTargets, ...(config.sourceAddress !== undefined ? { sourceAddress: config.sourceAddress } : {}) });
   // The kinds' parts reach the engine through these closures: it is made just below, and used only once checks run.
   const kinds = startKinds({
     allowMetadata: config.allowMetadataTargets,
@@ -181,6 +181,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     checkNow: (id) => (sharing && !engine.owned(id) ? sharing.checkOnOwner(id) : void engine.checkNow(id).catch(() => undefined)),
     targets: () => engine.targets(),
     publicUrl: config.publicUrl,
+    ...(config.sourceAddress !== undefined ? { sourceAddress: config.sourceAddress } : {}),
   });
   await kinds.start();
   const engine = createEngine({

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { TraceSettings } from '../diagnostics/mtr.js';
 import { parseDuration } from '../domain/duration.js';
@@ -16,6 +17,8 @@ export interface Config {
   dataDir: string;
   /** `DATABASE_URL`: the store on PostgreSQL (a secret: its password is kept out of every log line); SQLite in `dataDir` when unset. */
   databaseUrl?: string;
+  /** `SOURCE_ADDRESS`: the local address every probe's connections leave from. */
+  sourceAddress?: string;
   /** This instance's id among several on one database (absent: made up at start). */
   instanceId?: string;
   /** With DATABASE_URL: an instance not heard from this long is gone (ms). */
@@ -211,6 +214,8 @@ export function parseEnv(env: Env): ConfigResult {
   // Only the scheme is named: the URL holds a password.
   if (databaseUrl !== undefined && !isPostgresUrl(databaseUrl)) errors.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) errors.push('DATABASE_URL must be a valid URL (postgres://user:password@host:5432/database)');
+  const sourceAddress = text('SOURCE_ADDRESS');
+  if (sourceAddress !== undefined && isIP(sourceAddress) === 0) errors.push('SOURCE_ADDRESS must be an IP address of this machine (like 10.0.0.5 or fd00::5)');
   const instanceId = text('INSTANCE_ID');
   if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) errors.push('INSTANCE_ID must be 1-64 letters, digits, dots, underscores or dashes');
   const memberTtlMs = seconds('MEMBER_TTL') * 1_000;
@@ -225,6 +230,7 @@ export function parseEnv(env: Env): ConfigResult {
     dataDir: text('DATA_DIR') ?? CORE_SETTINGS.DATA_DIR.default,
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(instanceId !== undefined ? { instanceId } : {}),
+    ...(sourceAddress !== undefined ? { sourceAddress } : {}),
     memberTtlMs,
     httpPort: integer('HTTP_PORT'),
     ...(webhookUrl !== undefined ? { webhookUrl } : {}),
@@ -248,6 +254,7 @@ export function parseEnv(env: Env): ConfigResult {
       maxHops: integer('TRACE_MAX_HOPS'),
       timeoutMs: seconds('TRACE_TIMEOUT') * 1_000,
       mode: choice('TRACE_MODE', (values) => `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`),
+      ...(sourceAddress !== undefined && isIP(sourceAddress) !== 0 ? { sourceAddress } : {}),
     },
     channelEnv,
     channelSecrets,

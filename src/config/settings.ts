@@ -57,6 +57,7 @@ export const CORE_SETTINGS = {
   },
   LOG_LEVEL: { kind: 'choice', default: 'info', values: LOG_LEVELS, meaning: 'how much is logged (JSON lines on stdout)' },
   SOURCE_LABEL: { kind: 'text', shownDefault: 'host name', meaning: "how alerts name the monitor's location" },
+  SOURCE_ADDRESS: { kind: 'text', meaning: "a local IP address every probe's connections leave from (http, tcp, ec2, dns, ping, mtr)" },
   TARGETS_FILE: { kind: 'text', meaning: 'targets and windows declared as code (YAML or JSON)' },
   STATUS_TOKEN: { kind: 'text', secret: true, meaning: 'bearer token for /api/status' },
   CHECK_CONCURRENCY: { kind: 'integer', default: 100, min: 1, max: 10_000, meaning: 'at most this many checks run at once' },

@@ -14,6 +14,8 @@ export interface TraceSettings {
   maxHops: number;
   /** The whole trace is killed after this long. */
   timeoutMs: number;
+  /** `SOURCE_ADDRESS`: the probes leave from this local address (mtr `-a`). */
+  sourceAddress?: string;
 }
 
 /** Defaults that work for a non-root user (mtr refuses intervals under 1 s for them). */
@@ -79,6 +81,7 @@ export function mtrArgs(host: string, mode: TraceMode, settings: TraceSettings):
     String(settings.maxHops),
   ];
   if (isIP(host) === 6) args.push('-6');
+  if (settings.sourceAddress !== undefined) args.push('-a', settings.sourceAddress);
   if (mode.kind === 'tcp') args.push('--tcp', '--port', String(mode.port));
   args.push('--', host);
   return args;

@@ -63,6 +63,8 @@ export interface KindRuntime {
   targets(): readonly KindTarget[];
   /** The address people and jobs reach Lookout's HTTP server at (`PUBLIC_URL`). */
   publicUrl: string;
+  /** `SOURCE_ADDRESS`: every probe's connections leave from this local address. */
+  sourceAddress?: string;
 }
 
 /** The part of Keyv a kind uses. */

@@ -93,11 +93,21 @@ export const dnsKind = defineKind<DnsTarget>({
   // A trace goes to the server asked (its DNS port); the system's resolver has no one address to trace.
   trace: (t) => (t.server ? { host: t.server.host, port: t.server.port ?? DNS_PORT } : undefined),
   secrets: () => [],
-  create: () => ({
+  create: (runtime) => ({
     probe: {
       kind: 'dns',
       run: (t, ctx) =>
-        checkDns({ name: t.query, type: t.recordType, ...(t.server ? { server: t.server } : {}), expect: t.expect ?? [], timeoutMs: t.timeoutMs }, ctx),
+        checkDns(
+          {
+            name: t.query,
+            type: t.recordType,
+            ...(t.server ? { server: t.server } : {}),
+            expect: t.expect ?? [],
+            timeoutMs: t.timeoutMs,
+            ...(runtime.sourceAddress !== undefined ? { sourceAddress: runtime.sourceAddress } : {}),
+          },
+          ctx,
+        ),
     },
   }),
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 // The dns check: one query to a DNS server (the system's, or the target's own) and a look at the answer.
 import { Resolver } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,8 @@ export interface DnsQuery {
   /** Values the answer must contain, normalised by `parseDnsExpect`; none = any answer is UP. */
   expect: readonly string[];
   timeoutMs: number;
+  /** `SOURCE_ADDRESS`: the queries leave from this local address. */
+  sourceAddress?: string;
 }
 
 /** The signal that ends the check (its timeout, or shutdown) and the wall clock for `CheckResult.at`. */
@@ -188,6 +191,10 @@ export async function checkDns(query: DnsQuery, ctx: DnsContext): Promise<CheckR
   if (ctx.signal.aborted) return { ok: false, at, latencyMs: 0, ...timeout };
 
   const resolver = new Resolver({ timeout: Math.max(1, Math.round(query.timeoutMs)), tries: 1 });
+  if (query.sourceAddress !== undefined) {
+    if (isIP(query.sourceAddress) === 6) resolver.setLocalAddress(undefined, query.sourceAddress);
+    else resolver.setLocalAddress(query.sourceAddress);
+  }
   if (query.server) {
     try {
       resolver.setServers([formatDnsServer(query.server)]);

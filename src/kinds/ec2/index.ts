@@ -115,7 +115,11 @@ export const ec2Kind = defineKind<Ec2Target>({
   secrets: (t) => [t.secretAccessKey, t.sessionToken].filter((s): s is string => s !== undefined),
   stored: (t, key) => ({ key: t.accessKeyId, secret: t.secretAccessKey, token: t.sessionToken })[key],
   create(runtime) {
-    const probe = createEc2Probe({ allowMetadata: runtime.allowMetadata, ...(runtime.lookup ? { lookup: runtime.lookup } : {}) });
+    const probe = createEc2Probe({
+      allowMetadata: runtime.allowMetadata,
+      ...(runtime.lookup ? { lookup: runtime.lookup } : {}),
+      ...(runtime.sourceAddress !== undefined ? { sourceAddress: runtime.sourceAddress } : {}),
+    });
     return { probe, close: () => probe.close() };
   },
 });

@@ -21,6 +21,8 @@ export interface Ec2ClientSettings {
   timeoutMs: number;
   /** Name resolution; the probe passes one that refuses cloud metadata and link-local addresses (the client must use it). */
   lookup?: LookupFunction;
+  /** `SOURCE_ADDRESS`: connections leave from this local address. */
+  localAddress?: string;
 }
 
 /** Makes the SDK client for one set of settings; the probe caches what it returns. */
@@ -36,6 +38,8 @@ export interface Ec2ProbeOptions {
   allowMetadata?: boolean;
   /** At most this many clients are kept; the least recently used one is destroyed beyond it. */
   maxClients?: number;
+  /** `SOURCE_ADDRESS`: connections leave from this local address. */
+  sourceAddress?: string;
 }
 
 /** The ec2 probe, with `close` to destroy the SDK clients it keeps. */
@@ -56,7 +60,7 @@ const loadSdk = (): Promise<Ec2Sdk> => (sdkLoading ??= import('@aws-sdk/client-e
  */
 export async function createEc2Client(settings: Ec2ClientSettings): Promise<EC2Client> {
   const { EC2Client } = await loadSdk();
-  const agent = { keepAlive: false, ...(settings.lookup ? { lookup: settings.lookup } : {}) };
+  const agent = { keepAlive: false, ...(settings.lookup ? { lookup: settings.lookup } : {}), ...(settings.localAddress !== undefined ? { localAddress: settings.localAddress } : {}) };
   return new EC2Client({
     endpoint: settings.endpoint,
     region: settings.region,
@@ -233,7 +237,8 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
   const lookup = options.allowMetadata ? options.lookup : guardedLookup(options);
   // The maintenance page is fetched through the same guard (a name may resolve elsewhere by then).
   let pageAgent: Dispatcher | undefined;
-  const pageDispatcher = (): Dispatcher => (pageAgent ??= createHttpAgent(options.lookup, { allowMetadata: options.allowMetadata === true }));
+  const pageDispatcher = (): Dispatcher =>
+    (pageAgent ??= createHttpAgent(options.lookup, { allowMetadata: options.allowMetadata === true, ...(options.sourceAddress !== undefined ? { sourceAddress: options.sourceAddress } : {}) }));
 
   const destroy = (client: Promise<EC2Client>): void => void client.then((c) => c.destroy(), () => undefined);
 
@@ -257,6 +262,7 @@ export function createEc2Probe(options: Ec2ProbeOptions = {}): Ec2Probe {
         ...(credentials ? { credentials } : {}),
         timeoutMs: t.timeoutMs,
         ...(lookup ? { lookup } : {}),
+        ...(options.sourceAddress !== undefined ? { localAddress: options.sourceAddress } : {}),
       }),
     );
     // A factory that failed is not kept: the next check tries again.

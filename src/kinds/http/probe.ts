@@ -37,6 +37,8 @@ export interface HttpTlsOptions {
 export interface HttpAgentOptions extends HttpTlsOptions {
   /** `ALLOW_METADATA_TARGETS`: connect to cloud metadata and link-local addresses too. */
   allowMetadata?: boolean;
+  /** `SOURCE_ADDRESS`: connections leave from this local address. */
+  sourceAddress?: string;
 }
 
 /** At most this many https origins keep a remembered certificate expiry; the oldest is forgotten first. */
@@ -126,7 +128,8 @@ export function createHttpAgent(lookup?: LookupFunction, options: HttpAgentOptio
     ...(options.ca ? { ca: options.ca } : {}),
   };
   const connect = literalGuardingConnector(certExpiryRecordingConnector(connectOptions, expiries), allowMetadata);
-  const agent = new Agent({ connections: null, keepAliveTimeout: 4_000, connect });
+  // undici hands its clients' `localAddress` to the connector (not the connect options).
+  const agent = new Agent({ connections: null, keepAliveTimeout: 4_000, connect, ...(options.sourceAddress !== undefined ? { localAddress: options.sourceAddress } : {}) });
   certExpiriesByAgent.set(agent, expiries);
   return agent;
 }

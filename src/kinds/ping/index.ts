@@ -49,6 +49,7 @@ export const pingKind = defineKind<PingTarget>({
         runPing({ host: t.host, count: t.count, lossPct: t.lossPct, timeoutMs: t.timeoutMs }, ctx, {
           allowMetadata: runtime.allowMetadata,
           ...(runtime.lookup ? { lookup: runtime.lookup } : {}),
+          ...(runtime.sourceAddress !== undefined ? { sourceAddress: runtime.sourceAddress } : {}),
         }),
     },
   }),

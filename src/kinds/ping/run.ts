@@ -30,6 +30,8 @@ export type Spawn = typeof nodeSpawn;
 
 /** How ping is run and which addresses it may be sent to. */
 export interface PingOptions extends AddressGuardOptions {
+  /** `SOURCE_ADDRESS`: the echoes leave from this local address (`-I`). */
+  sourceAddress?: string;
   /**
    * The program and the arguments that go before ping's own; `['ping']` by default. Tests put a prefix in
    * front (`['unshare', '-n', '--', 'ping']`) to run it in a network namespace of its own.
@@ -121,9 +123,9 @@ const seconds = (ms: number): string => String(Number((ms / 1000).toFixed(3)));
  * replies, all within `budgetMs`; `--` and the IP literal last, as one argument. No `-w` deadline: with
  * one, iputils keeps sending past COUNT while replies are missing, so the loss would not be out of COUNT.
  */
-export function pingArgs(ip: string, count: number, budgetMs: number): string[] {
+export function pingArgs(ip: string, count: number, budgetMs: number, sourceAddress?: string): string[] {
   const { intervalMs, waitMs } = pingTiming(count, budgetMs);
-  return [isIP(ip) === 6 ? '-6' : '-4', '-n', '-c', String(count), '-i', seconds(intervalMs), '-W', seconds(waitMs), '--', ip];
+  return [isIP(ip) === 6 ? '-6' : '-4', '-n', '-c', String(count), '-i', seconds(intervalMs), '-W', seconds(waitMs), ...(sourceAddress !== undefined ? ['-I', sourceAddress] : []), '--', ip];
 }
 
 const lossWords = (stats: PingStats, lossPct: number): string =>
@@ -255,7 +257,7 @@ export async function runPing(input: PingInput, ctx: PingContext, options: PingO
   // Ping gets what is left of the timeout, less a reserve for starting it and reading its output, so it
   // ends with its statistics before the check's signal fires at the timeout.
   const reserveMs = Math.min(1_000, Math.max(200, input.timeoutMs * 0.2));
-  const args = pingArgs(resolved.ip, input.count, input.timeoutMs - elapsed() - reserveMs);
+  const args = pingArgs(resolved.ip, input.count, input.timeoutMs - elapsed() - reserveMs, options.sourceAddress);
   const [program = 'ping', ...prefix] = options.command ?? ['ping'];
   const spawn = options.spawn ?? nodeSpawn;
 

@@ -29,5 +29,11 @@ export const tcpKind = defineKind<TcpTarget>({
   entry: (t) => ({ host: hostPort(t.host, t.port) }),
   trace: (t) => ({ host: t.host, port: t.port }),
   secrets: () => [],
-  create: (runtime) => ({ probe: createTcpProbe({ allowMetadata: runtime.allowMetadata, ...(runtime.lookup ? { lookup: runtime.lookup } : {}) }) }),
+  create: (runtime) => ({
+    probe: createTcpProbe({
+      allowMetadata: runtime.allowMetadata,
+      ...(runtime.lookup ? { lookup: runtime.lookup } : {}),
+      ...(runtime.sourceAddress !== undefined ? { sourceAddress: runtime.sourceAddress } : {}),
+    }),
+  }),
 });

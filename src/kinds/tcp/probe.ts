@@ -7,7 +7,10 @@ import { describeNetworkError } from '../../probes/network-error.js';
 import type { Probe, ProbeContext } from '../../probes/probe.js';
 
 /** How the tcp probe resolves names and which addresses it refuses. */
-export type TcpProbeOptions = AddressGuardOptions;
+export type TcpProbeOptions = AddressGuardOptions & {
+  /** `SOURCE_ADDRESS`: connections leave from this local address. */
+  sourceAddress?: string;
+};
 
 /**
  * The tcp check: UP when a connection to host:port opens; it is closed at once. A cloud metadata or
@@ -30,7 +33,7 @@ export function createTcpProbe(options: TcpProbeOptions = {}): Probe<TcpTarget> 
           resolve({ ok: false, at, latencyMs: performance.now() - started, ...describeNetworkError(refused, target.timeoutMs, false) });
           return;
         }
-        const socket = connect({ host: target.host, port: target.port, autoSelectFamily: true, lookup });
+        const socket = connect({ host: target.host, port: target.port, autoSelectFamily: true, lookup, ...(options.sourceAddress !== undefined ? { localAddress: options.sourceAddress } : {}) });
         const finish = (result: CheckResult): void => {
           ctx.signal.removeEventListener('abort', onAbort);
           socket.destroy();
