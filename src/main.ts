@@ -561,8 +561,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       };
       await loadLeaderState();
       check();
-      // The file as it is now: this instance may have started long before it was last changed.
-      const file = await readDeclared(config, clock.now());
       // The states of the targets others check, as they saved them: what the policy reconciles against.
       for (const record of (await states.all()).values()) engine.observe(record);
       check();
@@ -579,6 +577,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       check();
       leading = true;
       setRole('leader');
+      // The file as it is now: this instance may have started long before it was last changed.
+      const file = await readDeclared(config, clock.now());
       if (!file.ok) logger.error({ event: 'targets_file_invalid', file: config.targetsFile, problems: file.errors }, 'TARGETS_FILE not applied: it has errors');
       else if (file.value) await applyDeclared(file.value);
       if (chatPart) await startParts([chatPart]);
