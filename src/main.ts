@@ -43,7 +43,7 @@ import { readDeclared, TargetsFileError } from './config/targets-file.js';
 import type { DocumentContents } from './targets/document.js';
 import { createCatalog } from './engine/catalog.js';
 import { syncDeclared, type SyncReport } from './engine/file-sync.js';
-import { createEngine, type Engine } from './engine/engine.js';
+import { createEngine, TAKEOVER_SPREAD_MS, type Engine } from './engine/engine.js';
 import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, createSecretRegistry, type Logger, type SecretRegistry } from './lib/logger.js';
@@ -720,7 +720,15 @@ async function main(): Promise<void> {
   // starts again as a member: taking over is a start on the shared database, the path every restart
   // takes, so the next leader finishes what was decided and not sent.
   // The member row and the bus outlive a restart of the app: this instance keeps its share meanwhile.
-  const membership = createMembership({ url, id: instance, ttlMs: config.memberTtlMs, logger: log, pending: () => app?.store.health().pendingWrites ?? 0 });
+  const membership = createMembership({
+    url,
+    id: instance,
+    ttlMs: config.memberTtlMs,
+    // A dead instance's share is started over TAKEOVER_SPREAD_MS: counted out that much earlier, each target waits at most interval + TTL.
+    earlierMs: TAKEOVER_SPREAD_MS,
+    logger: log,
+    pending: () => app?.store.health().pendingWrites ?? 0,
+  });
   const bus = createBus({ url, logger: log });
   await membership.start();
   await bus.start();

@@ -87,6 +87,8 @@ export interface MembershipOptions {
    * set at most one TTL after its last beat.
    */
   readMs?: number;
+  /** A row counts as live this much less again (ms, default 0): what the caller needs to act on a death within the TTL. */
+  earlierMs?: number;
   /** Paces the beats (the database's clock decides who is live). */
   clock?: Clock;
   /** Writes this instance holds that the database has not taken (the store's pending writes), told with each beat. */
@@ -129,7 +131,9 @@ export function createMembership(options: MembershipOptions): Membership {
   if (!(beatMs > 0 && beatMs < ttlMs)) throw new RangeError(`beatMs must be positive and less than ttlMs (${ttlMs}), got ${beatMs}`);
   const readMs = Math.min(options.readMs ?? Math.min(1_000, beatMs), beatMs);
   if (!(readMs > 0)) throw new RangeError(`readMs must be positive, got ${readMs}`);
-  const liveWithinMs = ttlMs - readMs > beatMs ? ttlMs - readMs : ttlMs;
+  const earlier = readMs + Math.max(0, options.earlierMs ?? 0);
+  // Never within two beats: a member one beat late must not drop out.
+  const liveWithinMs = ttlMs - earlier > 2 * beatMs ? ttlMs - earlier : ttlMs - readMs > beatMs ? ttlMs - readMs : ttlMs;
   let wroteAt: number | undefined;
   if ((options.url === undefined) === (options.pool === undefined)) throw new RangeError('a membership needs either url or pool');
   const passwords = options.url !== undefined ? passwordsOf(options.url) : [...passwordsOf(options.pool!.options.connectionString ?? ''), ...(typeof options.pool!.options.password === 'string' ? [options.pool!.options.password] : [])];

@@ -118,8 +118,13 @@ interface Entry {
   owned: boolean;
 }
 
-/** Targets taken from another instance whose checks are overdue start within this long (ms). */
-const TAKEOVER_SPREAD_MS = 500;
+/**
+ * Targets taken from an instance that died start within this long (ms): their checks are overdue, but a
+ * share of thousands started at once would stall the instance's own checks (a 10,000-target bench fell
+ * to 5% of its schedule for a second with 0.5 s). The member registry counts an instance out this much
+ * earlier, so a target still waits at most interval + MEMBER_TTL.
+ */
+export const TAKEOVER_SPREAD_MS = 3_000;
 
 /** Creates the engine; nothing runs until `start()`. */
 export function createEngine(deps: EngineDeps): Engine {
@@ -292,8 +297,8 @@ export function createEngine(deps: EngineDeps): Engine {
         if (record) entry.record = record;
         entry.owned = true;
         entry.dirty = false;
-        // Taken from an instance that died: its checks are overdue already, so they are spread over half a
-        // second at most (not over an interval, as after a restart), or kept at their due time.
+        // Taken from an instance that died: its checks are overdue already, so they are spread over
+        // TAKEOVER_SPREAD_MS (not over an interval, as after a restart), or kept at their due time.
         const last = entry.record.lastCheckAt;
         if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
           scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, TAKEOVER_SPREAD_MS)));
