@@ -344,8 +344,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     cluster
       ? {
           instance: cluster.membership.id,
+          location: config.location,
           role,
-          peers: cluster.membership.members().map((m) => ({ id: m.id, seenAgoMs: Math.max(0, Date.now() - m.seenAt.getTime()), pending: m.pending })),
+          peers: cluster.membership.members().map((m) => ({ id: m.id, ...(m.location !== undefined ? { location: m.location } : {}), seenAgoMs: Math.max(0, Date.now() - m.seenAt.getTime()), pending: m.pending })),
           checking: engine.targets().filter((t) => engine.owned(t.id)).length,
           roleSince,
         }
@@ -723,6 +724,7 @@ async function main(): Promise<void> {
   const membership = createMembership({
     url,
     id: instance,
+    location: config.location,
     ttlMs: config.memberTtlMs,
     // A dead instance's share is started over TAKEOVER_SPREAD_MS: counted out that much earlier, each target waits at most interval + TTL.
     earlierMs: TAKEOVER_SPREAD_MS,

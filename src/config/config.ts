@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { TraceSettings } from '../diagnostics/mtr.js';
 import { parseDuration } from '../domain/duration.js';
+import { LOCATION_RE } from '../domain/locations.js';
 import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
 import type { LogLevel } from '../lib/logger.js';
 import { isPostgresUrl, passwordsOf } from '../store/database-url.js';
@@ -19,6 +20,8 @@ export interface Config {
   databaseUrl?: string;
   /** `SOURCE_ADDRESS`: the local address every probe's connections leave from. */
   sourceAddress?: string;
+  /** `LOCATION`: where this instance checks from (default: the host name, as a location name). */
+  location: string;
   /** This instance's id among several on one database (absent: made up at start). */
   instanceId?: string;
   /** With DATABASE_URL: an instance not heard from this long is gone (ms). */
@@ -216,6 +219,8 @@ export function parseEnv(env: Env): ConfigResult {
   else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) errors.push('DATABASE_URL must be a valid URL (postgres://user:password@host:5432/database)');
   const sourceAddress = text('SOURCE_ADDRESS');
   if (sourceAddress !== undefined && isIP(sourceAddress) === 0) errors.push('SOURCE_ADDRESS must be an IP address of this machine (like 10.0.0.5 or fd00::5)');
+  const location = text('LOCATION') ?? defaultLocation(hostname());
+  if (!LOCATION_RE.test(location)) errors.push('LOCATION must be a short name: a-z, 0-9 and -, up to 32 (like fra or us-east-1)');
   const instanceId = text('INSTANCE_ID');
   if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) errors.push('INSTANCE_ID must be 1-64 letters, digits, dots, underscores or dashes');
   const memberTtlMs = seconds('MEMBER_TTL') * 1_000;
@@ -230,6 +235,7 @@ export function parseEnv(env: Env): ConfigResult {
     dataDir: text('DATA_DIR') ?? CORE_SETTINGS.DATA_DIR.default,
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(instanceId !== undefined ? { instanceId } : {}),
+    location,
     ...(sourceAddress !== undefined ? { sourceAddress } : {}),
     memberTtlMs,
     httpPort: integer('HTTP_PORT'),
@@ -272,4 +278,10 @@ export function loadConfig(env: Env): Config {
   const result = parseEnv(env);
   if (!result.ok) throw new ConfigError(result.errors);
   return result.config;
+}
+
+/** The host name as a location name: lower case, other characters as `-`, at most 32. */
+export function defaultLocation(host: string): string {
+  const name = host.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 32);
+  return LOCATION_RE.test(name) ? name : 'default';
 }

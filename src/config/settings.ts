@@ -46,6 +46,7 @@ export const CORE_SETTINGS = {
     shownDefault: '<host name>-<pid>-<random>',
     meaning: 'with DATABASE_URL: this instance among those on the database (letters, digits, . _ -; at most 64)',
   },
+  LOCATION: { kind: 'text', shownDefault: 'host name', meaning: 'with DATABASE_URL: where this instance checks from (a-z, 0-9, -; up to 32), shown with its peers' },
   MEMBER_TTL: { kind: 'seconds', default: 15, min: 1, max: 300, meaning: 'with DATABASE_URL: an instance not heard from for this long is gone and its targets move' },
   HTTP_PORT: { kind: 'integer', default: 8080, min: 0, max: 65_535, meaning: 'port of /healthz, /metrics, /api/status; 0 turns the server off' },
   WEBHOOK_URL: { kind: 'url', httpsOnly: true, meaning: 'webhook mode: the https URL Telegram posts updates to (long polling when empty)' },

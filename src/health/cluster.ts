@@ -7,10 +7,19 @@ import type { ClusterInfo } from './report.js';
 export const clusterHealthz = (c: ClusterInfo, now: number): Record<string, unknown> => ({
   role: c.role,
   instance: c.instance,
+  location: c.location,
   peers: c.peers.map((p) => p.id),
   checking: c.checking,
   roleSinceS: Math.round((now - c.roleSince) / 1_000),
+  locations: locationsOf(c),
 });
+
+/** The locations with their instances and how long ago each was last heard from: `{ fra: [{ id, seenAgoS }] }`. */
+export function locationsOf(c: ClusterInfo): Record<string, Array<{ id: string; seenAgoS: number }>> {
+  const out: Record<string, Array<{ id: string; seenAgoS: number }>> = {};
+  for (const p of c.peers) (out[p.location ?? 'unknown'] ??= []).push({ id: p.id, seenAgoS: Math.round(p.seenAgoMs / 100) / 10 });
+  return out;
+}
 
 /** `lookout_leader`, `lookout_leadership_change_seconds`, `lookout_cluster_members` and `lookout_targets_checked`, read at each scrape. */
 export function registerClusterMetrics(registry: Registry, info: () => ClusterInfo, now: () => number): void {

@@ -42,10 +42,12 @@ export interface HealthReport {
 export interface ClusterInfo {
   /** This instance's id (`INSTANCE_ID`). */
   instance: string;
+  /** Where it runs (`LOCATION`). */
+  location: string;
   /** `leader`: runs the chat and the alerts; `member`: checks its share; `stepping-down`: lost the lock, saving what it decided. */
   role: 'leader' | 'member' | 'stepping-down';
   /** The live instances (this one among them), with how many targets each checks as far as this one computes. */
-  peers: Array<{ id: string; seenAgoMs: number; pending: number }>;
+  peers: Array<{ id: string; location?: string; seenAgoMs: number; pending: number }>;
   /** Targets this instance checks. */
   checking: number;
   /** When its role last changed (epoch ms). */

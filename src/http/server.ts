@@ -113,7 +113,9 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
           };
         })
         .sort((a, b) => a.id.localeCompare(b.id));
-      return json(res, 200, { targets });
+      const about = deps.about?.();
+      // Several instances: where they run, and when each was last heard from.
+      return json(res, 200, { targets, ...(about && 'locations' in about ? { locations: about.locations } : {}) });
     }
     json(res, 404, { error: 'not found', endpoints: ['/healthz', '/metrics', '/api/status'] });
   };

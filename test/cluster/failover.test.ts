@@ -62,6 +62,7 @@ async function start(id: string): Promise<{ p: RunningApp; port: number }> {
   const p = runApp(dist.dist, {
     DATABASE_URL: url,
     INSTANCE_ID: id,
+    LOCATION: 'lab',
     MEMBER_TTL: String(TTL_S),
     DATA_DIR: join(dir, id),
     HTTP_PORT: String(port),
@@ -87,6 +88,7 @@ interface Healthz {
   instance: string;
   peers: string[];
   checking: number;
+  locations: Record<string, Array<{ id: string; seenAgoS: number }>>;
 }
 const healthz = async (id: string): Promise<Healthz | undefined> => {
   try {
@@ -137,6 +139,7 @@ describe.skipIf(!enabled)('three instances on one database', () => {
       const h = (await healthz(id))!;
       expect(h.role).toBe(id === leader ? 'leader' : 'member');
       expect([...h.peers].sort()).toEqual(MEMBERS);
+      expect(h.locations.lab?.map((x) => x.id).sort()).toEqual(MEMBERS);
       const metrics = await (await fetch(`http://127.0.0.1:${instances.get(id)!.port}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`^lookout_leader ${id === leader ? 1 : 0}$`, 'm'));
       expect(metrics).toMatch(/^lookout_cluster_members 3$/m);

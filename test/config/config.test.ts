@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseEnv, secretsOf, type Config, type ConfigResult, type Env } from '../../src/config/config.js';
+import { ConfigError, defaultLocation, loadConfig, parseEnv, secretsOf, type Config, type ConfigResult, type Env } from '../../src/config/config.js';
 
 const TOKEN = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 const BOT: Env = { BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: '-1001234567890' };
@@ -13,6 +13,7 @@ const DEFAULTS: Config = {
   httpPort: 8080,
   logLevel: 'info',
   sourceLabel: hostname(),
+  location: defaultLocation(hostname()),
   publicUrl: `http://${hostname()}:8080`,
   checkConcurrency: 100,
   maxTargetsPerChat: 1_000,
@@ -35,6 +36,14 @@ const ALLOWED_REQUIRED = 'ALLOWED_CHAT_IDS is required with BOT_TOKEN: the comma
 const IDS_ERROR = (name: string, got: string): string => `${name} must be comma-separated numeric ids like -1001234567890,42, got ${got}`;
 const SECRET_ERROR = 'WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "_" or "-"';
 const SECRET_REQUIRED = 'WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post updates';
+
+describe('defaultLocation', () => {
+  it('makes a location name of the host name', () => {
+    expect(defaultLocation('VM-01.example.com')).toBe('vm-01-example-com');
+    expect(defaultLocation('___')).toBe('default');
+    expect(defaultLocation('x'.repeat(80))).toHaveLength(32);
+  });
+});
 
 describe('parseEnv', () => {
   describe('defaults', () => {
@@ -88,6 +97,7 @@ describe('parseEnv', () => {
         HISTORY_DAYS: '60',
         PUBLIC_URL: 'https://status.example.com/',
         INSTANCE_ID: 'fra1-a',
+        LOCATION: 'fra',
         MEMBER_TTL: '9s',
       };
       expect(parseEnv(env)).toStrictEqual({
@@ -109,6 +119,7 @@ describe('parseEnv', () => {
           checkConcurrency: 8,
           maxTargetsPerChat: 50,
           instanceId: 'fra1-a',
+          location: 'fra',
           memberTtlMs: 9_000,
           allowMetadataTargets: true,
           expiryWarnDays: [14, 7, 3, 1],

@@ -34,8 +34,8 @@ export function healthText(h: HealthReport, chatId?: number): string {
     `Telegram API errors in the last hour: ${h.telegramErrorsLastHour}`,
     ...(h.cluster
       ? [
-          `Instance: ${escapeHtml(h.cluster.instance)} · ${h.cluster.role} for ${formatDuration(Math.max(0, Date.now() - h.cluster.roleSince))} · checks ${h.cluster.checking} targets`,
-          `Peers: ${h.cluster.peers.map((p) => `${escapeHtml(p.id)}${p.pending > 0 ? ` (${p.pending} writes waiting)` : ''}`).join(', ') || '—'}`,
+          `Instance: ${escapeHtml(h.cluster.instance)} in ${escapeHtml(h.cluster.location)} · ${h.cluster.role} for ${formatDuration(Math.max(0, Date.now() - h.cluster.roleSince))} · checks ${h.cluster.checking} targets`,
+          `Peers: ${h.cluster.peers.map((p) => `${escapeHtml(p.id)} (${escapeHtml(p.location ?? '?')}, ${Math.round(p.seenAgoMs / 1_000)}s ago${p.pending > 0 ? `, ${p.pending} writes waiting` : ''})`).join(', ') || '—'}`,
         ]
       : []),
     ...(mine.length > 0
