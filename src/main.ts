@@ -459,7 +459,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
   const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
-  // The parts, in the order they start (they stop in the reverse): checking, the HTTP endpoints, the
+  // The parts, in the order they start (stop() takes the chat, checking, the alert side, then http): checking, the HTTP endpoints, the
   // alert side, the chat. The alert side and the chat can stop and start again while the process runs.
   const checking = createCheckingPart({
     engine,
