@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import type { Bot } from 'grammy';
@@ -150,6 +150,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // A bad file stops the start before anything is opened, like a bad setting.
   const declared = await readDeclared(config, clock.now());
   if (!declared.ok) throw new TargetsFileError(declared.errors);
+  const declaredStamp = fileStamp(config.targetsFile);
   const store = await openStore(storeLocation(config), { logger, clock });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
@@ -578,8 +579,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       check();
       leading = true;
       setRole('leader');
-      // The file as it is now: this instance may have started long before it was last changed.
-      const file = await readDeclared(config, clock.now());
+      // The file as it is now: this instance may have started long before it was last changed (read again
+      // only then: parsing a file of 10,000 targets holds the checks up for a second).
+      const file = fileStamp(config.targetsFile) === declaredStamp ? declared : await readDeclared(config, clock.now());
       if (!file.ok) logger.error({ event: 'targets_file_invalid', file: config.targetsFile, problems: file.errors }, 'TARGETS_FILE not applied: it has errors');
       else if (file.value) await applyDeclared(file.value);
       if (chatPart) await startParts([chatPart]);
@@ -811,6 +813,17 @@ async function main(): Promise<void> {
     clusterStop = undefined;
     app = undefined;
     await withTimeout(running.stop(), STOP_BUDGET_MS.total);
+  }
+}
+
+/** The file's size and modification time, to tell whether it changed since it was read. */
+function fileStamp(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    const s = statSync(path);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
   }
 }
 
