@@ -127,9 +127,12 @@ export function createSharing(deps: SharingDeps): Sharing {
       else if ((decidedAt.get(entry.targetId) ?? -Infinity) > entry.change.at) {
         logger?.warn({ event: 'cluster_change_stale', target: entry.targetId, at: entry.change.at }, 'a state change older than one decided already was dropped');
       } else {
-        engine.observe(entry.record);
         const target = engine.target(entry.targetId);
-        if (target) await policy.decide(entry.change, target);
+        // A target paused here meanwhile: what its owner saw of it in the last check is not decided on.
+        if (target && !target.paused) {
+          engine.observe(entry.record);
+          await policy.decide(entry.change, target);
+        }
         decidedAt.set(entry.targetId, entry.change.at);
       }
       // Left for the next leader when this one stepped down meanwhile (its policy finished the decision and saved it).

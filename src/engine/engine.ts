@@ -453,6 +453,11 @@ export function createEngine(deps: EngineDeps): Engine {
         entry.record = stored;
         entry.dirty = false;
       }
+      // A check of this owner that ended just before the pause reached it may have saved over PAUSED: pause again.
+      if (target.paused && entry.record.state !== 'PAUSED' && entry.owned) {
+        entry.record = pauseState(entry.record, now).record;
+        persist(entry.record);
+      }
       if (timingChanged) {
         scheduler.cancel(id);
         scheduleFirst(entry, now);

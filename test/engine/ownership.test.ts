@@ -321,6 +321,20 @@ describe('reassign(): owns() changed its answer', () => {
 });
 
 describe('sync(): another instance changed a target in the store', () => {
+  it('a pause that reaches the owner after its own check saved over PAUSED: paused again, and saved', async () => {
+    const x = target('x');
+    const r = await rig({ mine: [x.id] });
+    await r.targets.put(x);
+    await r.engine.start();
+    // The leader paused x (target and state); the owner's check ended just before and saved DOWN over PAUSED.
+    await r.targets.put({ ...x, paused: true });
+    await r.stored.put(record(x.id, { state: 'DOWN', consecutiveFailures: 2 }));
+    await r.engine.sync(x.id);
+    expect(r.engine.state(x.id)?.state).toBe('PAUSED');
+    await expect.poll(async () => (await r.stored.get(x.id))?.state).toBe('PAUSED');
+    expect(r.engine.stats().scheduled).toBe(0);
+  });
+
   it('picks up a new target: scheduled at its phase when owned, only known when not (with the state the store holds)', async () => {
     const x = target('x');
     const y = target('y');
