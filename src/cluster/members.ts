@@ -222,7 +222,7 @@ export function createMembership(options: MembershipOptions): Membership {
     } catch (err) {
       // Two instances creating it at once: one wins, the other sees a duplicate.
       const code = (err as { code?: unknown }).code;
-      if (code !== '23505' && code !== '42P07') throw err;
+      if (code !== '23505' && code !== '42P07' && code !== '42710') throw err;
     }
   };
 

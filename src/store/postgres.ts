@@ -97,7 +97,7 @@ export async function ensureTable(pool: pg.Pool): Promise<void> {
     await pool.query(CREATE_TABLE);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code !== '23505' && code !== '42P07') throw err;
+    if (code !== '23505' && code !== '42P07' && code !== '42710') throw err;
   }
 }
 

@@ -163,3 +163,15 @@ describe.runIf(enabled)('the store on PostgreSQL', () => {
     expect((err as StoreError).message).not.toContain('Very-Secret-99');
   });
 });
+
+describe.skipIf(!enabled)('several instances opening one new database at once', () => {
+  it('all start: the table made by one is no error for the others, and each reads back its own write', async () => {
+    for (let round = 0; round < 3; round++) {
+      const url = await cluster.createDatabase();
+      const opened = await Promise.allSettled(Array.from({ length: 6 }, () => openStore({ kind: 'postgres', url })));
+      const failed = opened.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason));
+      expect(failed).toEqual([]);
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+    }
+  }, 60_000);
+});
