@@ -3,7 +3,7 @@ import type { Bot } from 'grammy';
 import type { LookoutContext } from '../bot/context.js';
 import { startChat } from '../bot/index.js';
 import type { Logger } from '../lib/logger.js';
-import { definePart, type Part } from './part.js';
+import { definePart, extendPart, type Part } from './part.js';
 
 /** What the chat part needs. */
 export interface ChatDeps {
@@ -54,15 +54,7 @@ export function createChatPart(deps: ChatDeps): ChatPart {
     },
     logger,
   );
-  return {
-    get name() {
-      return part.name;
-    },
-    get running() {
-      return part.running;
-    },
-    start: () => part.start(),
-    stop: () => part.stop(),
+  return extendPart<Omit<ChatPart, keyof Part>>(part, {
     get ready() {
       return chat?.ready;
     },
@@ -77,5 +69,5 @@ export function createChatPart(deps: ChatDeps): ChatPart {
       await hook.handle(req, res);
       return true;
     },
-  };
+  });
 }

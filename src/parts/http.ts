@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startHttpServer, type HttpServer, type HttpServerDeps } from '../http/server.js';
 import type { Logger } from '../lib/logger.js';
-import { definePart, type Part } from './part.js';
+import { definePart, extendPart, type Part } from './part.js';
 
 /** The HTTP endpoints as a part: /healthz, /metrics, /api/status, the kinds' routes and the webhook. */
 export interface HttpPart extends Part {
@@ -31,18 +31,10 @@ export function createHttpPart(server: Omit<HttpServerDeps, 'extra' | 'logger'>,
     },
     logger,
   );
-  return {
-    get name() {
-      return part.name;
-    },
-    get running() {
-      return part.running;
-    },
-    start: () => part.start(),
-    stop: () => part.stop(),
+  return extendPart<Omit<HttpPart, keyof Part>>(part, {
     get server() {
       return http;
     },
     listening: listened,
-  };
+  });
 }

@@ -43,6 +43,21 @@ export function definePart(name: string, steps: { start(): Promise<void>; stop()
   };
 }
 
+/** A part with more to it (the chat's readiness, the server's port): `extra`'s getters stay getters. */
+export function extendPart<T extends object>(part: Part, extra: T): Part & T {
+  const out: Part = {
+    get name() {
+      return part.name;
+    },
+    get running() {
+      return part.running;
+    },
+    start: () => part.start(),
+    stop: () => part.stop(),
+  };
+  return Object.defineProperties(out, Object.getOwnPropertyDescriptors(extra)) as Part & T;
+}
+
 /** Starts the parts in order. */
 export async function startParts(parts: readonly Part[]): Promise<void> {
   for (const part of parts) await part.start();

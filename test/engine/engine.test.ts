@@ -14,41 +14,12 @@ import { createStateRepository, type StateRepository } from '../../src/store/sta
 import { createTargetRepository, type TargetRepository } from '../../src/store/targets.js';
 import { FakeClock, flushPromises } from '../support/fake-clock.js';
 import { httpTarget } from '../support/target-server.js';
+import { ScriptedProbe } from '../support/scripted-probe.js';
 
 const target = (name: string, over: Partial<HttpTarget> = {}): HttpTarget =>
   httpTarget({ id: `1/${name}`, chatId: 1, name, url: `http://127.0.0.1:9/${name}`, everyMs: 10_000, timeoutMs: 2_000, retryMs: 1_000, ...over });
 
 /** A probe whose answers the test scripts per target; `hold` makes runs wait until released. */
-class ScriptedProbe implements Probe<HttpTarget> {
-  readonly kind = 'http' as const;
-  calls: Array<{ id: string; at: number }> = [];
-  failing = new Set<string>();
-  active = 0;
-  peak = 0;
-  hold = false;
-  private waiting: Array<() => void> = [];
-  constructor(private clock: FakeClock) {}
-
-  async run(t: HttpTarget): Promise<CheckResult> {
-    const at = this.clock.now();
-    this.calls.push({ id: t.id, at });
-    this.active++;
-    this.peak = Math.max(this.peak, this.active);
-    if (this.hold) await new Promise<void>((r) => this.waiting.push(r));
-    this.active--;
-    return this.failing.has(t.id)
-      ? { ok: false, at, latencyMs: 5, status: 503, failure: 'status', reason: 'HTTP 503, expected 200-299' }
-      : { ok: true, at, latencyMs: 5, status: 200 };
-  }
-
-  release(): void {
-    for (const r of this.waiting.splice(0)) r();
-  }
-
-  callsOf(id: string): number[] {
-    return this.calls.filter((c) => c.id === id).map((c) => c.at);
-  }
-}
 
 interface Rig {
   clock: FakeClock;

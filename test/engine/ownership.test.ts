@@ -12,6 +12,7 @@ import { createStateRepository, type StateRepository } from '../../src/store/sta
 import { createTargetRepository, type TargetRepository } from '../../src/store/targets.js';
 import { FakeClock, flushPromises } from '../support/fake-clock.js';
 import { httpTarget } from '../support/target-server.js';
+import { ScriptedProbe } from '../support/scripted-probe.js';
 
 // The engine of one instance among several: it knows every target but checks and saves only the ones
 // `owns` gives it. Everything here runs on a fake clock over a memory store; "another instance" is
@@ -23,32 +24,6 @@ const target = (name: string, over: Partial<HttpTarget> = {}): HttpTarget =>
   httpTarget({ id: `1/${name}`, chatId: 1, name, url: `http://127.0.0.1:9/${name}`, everyMs: 10_000, timeoutMs: 2_000, retryMs: 1_000, confirm: 2, recover: 1, ...over });
 
 /** A probe whose answers the test scripts per target; `hold` makes runs wait until released. */
-class ScriptedProbe implements Probe<HttpTarget> {
-  readonly kind = 'http' as const;
-  calls: Array<{ id: string; at: number }> = [];
-  failing = new Set<string>();
-  active = 0;
-  hold = false;
-  private waiting: Array<() => void> = [];
-  constructor(private clock: FakeClock) {}
-
-  async run(t: HttpTarget): Promise<CheckResult> {
-    const at = this.clock.now();
-    this.calls.push({ id: t.id, at });
-    this.active++;
-    if (this.hold) await new Promise<void>((r) => this.waiting.push(r));
-    this.active--;
-    return this.failing.has(t.id) ? { ok: false, at, latencyMs: 0, status: 503, failure: 'status', reason: 'HTTP 503, expected 200-299' } : { ok: true, at, latencyMs: 0, status: 200 };
-  }
-
-  release(): void {
-    for (const r of this.waiting.splice(0)) r();
-  }
-
-  callsOf(id: string): number[] {
-    return this.calls.filter((c) => c.id === id).map((c) => c.at);
-  }
-}
 
 interface Rig {
   clock: FakeClock;
@@ -71,7 +46,7 @@ const rigs: Rig[] = [];
 
 async function rig(opts: { store?: KeyvStore; clock?: FakeClock; mine?: Iterable<string> } = {}): Promise<Rig> {
   const clock = opts.clock ?? new FakeClock(T0);
-  const probe = new ScriptedProbe(clock);
+  const probe = new ScriptedProbe(clock, 0);
   const store = opts.store ?? (await openStore({ kind: 'memory' }));
   const targets = createTargetRepository(store);
   const stored = createStateRepository(store);
