@@ -277,7 +277,8 @@ export function createEngine(deps: EngineDeps): Engine {
       else {
         entry.owned = false;
         scheduler.cancel(id);
-        if (entry.inFlight) await entry.inFlight.catch(() => undefined);
+        // Bounded: a reassign that waited for ever would hold every later one (they run one at a time).
+        if (entry.inFlight) await withTimeout(entry.inFlight.catch(() => undefined), stopGraceMs);
         if (entry.dirty) {
           entry.dirty = false;
           persist(entry.record);
@@ -306,7 +307,8 @@ export function createEngine(deps: EngineDeps): Engine {
         taken.push(id);
       }
     }
-    await settle();
+    // Not waiting for the saves (settle()): a store that is slow to answer must not hold the next
+    // reassign; the given records are on their way, and the next owner reads what the store has.
     if (taken.length > 0 || given.length > 0) log?.info({ event: 'targets_reassigned', taken: taken.length, given: given.length }, `checking ${taken.length} more, ${given.length} fewer targets`);
     return { taken, given };
   };
