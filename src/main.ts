@@ -757,7 +757,9 @@ async function main(): Promise<void> {
     running.store.onHealth((h) => {
       if (h.ok) lastRecovery = Date.now();
     });
-    const elector = createLeaderElector({ url, logger: log });
+    // A check of the lock every 2 s that may take 1.5 s: a loaded machine or database must not pass for a lost lock
+    // (each loss is a step-down and a restart of the app); a real loss is seen within 3.5 s.
+    const elector = createLeaderElector({ url, logger: log, checkMs: 2_000, checkTimeoutMs: 1_500 });
     let leaving = false;
     clusterStop = async () => {
       leaving = true;
