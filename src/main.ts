@@ -666,9 +666,8 @@ async function main(): Promise<void> {
       logger?.error({ event: 'stop_timeout', afterMs: STOP_BUDGET_MS.total }, 'could not stop in time: exiting');
       process.exit(1);
     }, STOP_BUDGET_MS.total).unref();
-    // Noted in every case: a takeover or a restart on its way sees it and goes no further.
-    stopAsked = signal;
     if (app) stopNow(app);
+    else stopAsked = signal;
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
