@@ -269,6 +269,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const taken: string[] = [];
     const given: string[] = [];
     const toTake: Entry[] = [];
+    const toGive: Entry[] = [];
     for (const entry of [...entries.values()]) {
       const id = entry.target.id;
       const now = owns(id);
@@ -277,13 +278,17 @@ export function createEngine(deps: EngineDeps): Engine {
       else {
         entry.owned = false;
         scheduler.cancel(id);
-        // Bounded: a reassign that waited for ever would hold every later one (they run one at a time).
-        if (entry.inFlight) await withTimeout(entry.inFlight.catch(() => undefined), stopGraceMs);
-        if (entry.dirty) {
-          entry.dirty = false;
-          persist(entry.record);
-        }
+        toGive.push(entry);
         given.push(id);
+      }
+    }
+    // The checks still running on given targets end first (all together, bounded: a reassign that waited
+    // for ever would hold every later one), then their records are saved for the next owner.
+    await withTimeout(Promise.all(toGive.map((e) => e.inFlight?.catch(() => undefined))), stopGraceMs);
+    for (const entry of toGive) {
+      if (entry.dirty) {
+        entry.dirty = false;
+        persist(entry.record);
       }
     }
     if (toTake.length > 0) {
