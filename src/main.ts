@@ -148,9 +148,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const logger = options.logger ?? createLogger(config.logLevel, undefined, { secrets });
   const clock = options.clock ?? systemClock;
   // A bad file stops the start before anything is opened, like a bad setting.
+  // The stamp is taken before the read: a file changed while it was read counts as changed at lead().
+  const declaredStamp = fileStamp(config.targetsFile);
   const declared = await readDeclared(config, clock.now());
   if (!declared.ok) throw new TargetsFileError(declared.errors);
-  const declaredStamp = fileStamp(config.targetsFile);
   const store = await openStore(storeLocation(config), { logger, clock });
   const targets = createTargetRepository(store);
   const states = createStateRepository(store);
@@ -195,7 +196,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timerResolutionMs: TIMER_RESOLUTION_MS,
     stopGraceMs: STOP_BUDGET_MS.checks,
     // Several instances: only this one's share (sharing is made below, before anything is checked).
-    ...(options.cluster ? { owns: (id: string) => sharing?.owns(id) ?? true } : {}),
+    ...(options.cluster ? { owns: (id: string) => sharing?.owns(id) ?? true, takeoverSpreadMs: Math.min(TAKEOVER_SPREAD_MS, options.cluster.membership.earlyByMs) } : {}),
   });
   const cluster = options.cluster;
   let sharing: Sharing | undefined;
@@ -584,7 +585,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       const file = fileStamp(config.targetsFile) === declaredStamp ? declared : await readDeclared(config, clock.now());
       if (!file.ok) logger.error({ event: 'targets_file_invalid', file: config.targetsFile, problems: file.errors }, 'TARGETS_FILE not applied: it has errors');
       else if (file.value) await applyDeclared(file.value);
+      // Not a chat started by an instance that no longer holds the lock (two bots answering one chat).
+      check();
       if (chatPart) await startParts([chatPart]);
+      check();
       logger.info({ event: 'leading', instance: cluster.membership.id }, 'this instance leads: the chat and the alerts run here');
     },
     async stepDown() {
@@ -638,6 +642,8 @@ async function main(): Promise<void> {
   // Signals are handled from the first line: a stop asked for while starting waits for the start to
   // finish its current step, then stops cleanly (exit 0) instead of dying with nothing saved.
   let app: App | undefined;
+  // Several instances: the app being stopped for a restart as a member (its writes still count as waiting).
+  let retiring: App | undefined;
   let logger: Logger | undefined;
   let signals = 0;
   let stopAsked: NodeJS.Signals | undefined;
@@ -731,9 +737,17 @@ async function main(): Promise<void> {
     // A dead instance's share is started over TAKEOVER_SPREAD_MS: counted out that much earlier, each target waits at most interval + TTL.
     earlierMs: TAKEOVER_SPREAD_MS,
     logger: log,
-    pending: () => app?.store.health().pendingWrites ?? 0,
+    // With the app being restarted, the writes the old one still holds count (a new leader waits for them).
+    pending: () => (app?.store.health().pendingWrites ?? 0) + (retiring?.store.health().pendingWrites ?? 0),
   });
   const bus = createBus({ url, logger: log });
+  // What any stop of the process lets go of besides the app: the member row (deleted, so the share moves
+  // at once) and the bus. Kept apart from the elector, which each start of the app has its own of.
+  const leaveCluster = async (): Promise<void> => {
+    await withTimeout(membership.stop(), 2_000);
+    await bus.publish('members', { id: instance }).catch(() => undefined);
+    await withTimeout(bus.stop(), 2_000);
+  };
   await membership.start();
   await bus.start();
   for (let incarnation = 0; ; incarnation++) {
@@ -745,7 +759,12 @@ async function main(): Promise<void> {
         process.stderr.write(`lookout: ${err.message}\n`);
         process.exit(1);
       }
-      if (!(err instanceof StoreError) || stopAsked) throw err;
+      if (stopAsked) {
+        // A stop asked for while the app was being started again: nothing runs that could be left half done.
+        await leaveCluster();
+        process.exit(0);
+      }
+      if (!(err instanceof StoreError)) throw err;
       // Starting again after a lost lock while the database is away: wait for it, as the first start did not.
       log.warn({ event: 'restart_waiting', cause: err.message }, 'the database cannot be used yet: trying again in 2 s');
       await new Promise((r) => setTimeout(r, 2_000));
@@ -763,9 +782,7 @@ async function main(): Promise<void> {
     clusterStop = async () => {
       leaving = true;
       await elector.stop();
-      await withTimeout(membership.stop(), 2_000);
-      await bus.publish('members', { id: instance }).catch(() => undefined);
-      await withTimeout(bus.stop(), 2_000);
+      await leaveCluster();
     };
     log.info({ event: 'started', role: 'member', instance, headless: !config.botToken, store: describeLocation(storeLocation(config)) }, 'Lookout started: checking its share, standing by to lead');
     if (stopAsked) {
@@ -812,9 +829,16 @@ async function main(): Promise<void> {
     await steppedDown;
     if (stopAsked) return;
     log.info({ event: 'restarting', instance }, 'what this instance decided is in the database: starting again as a member');
+    // A signal meanwhile only leaves the cluster once the old app stopped and the next one started (then stopNow above).
     clusterStop = undefined;
     app = undefined;
+    retiring = running;
     await withTimeout(running.stop(), STOP_BUDGET_MS.total);
+    retiring = undefined;
+    if (stopAsked) {
+      await leaveCluster();
+      process.exit(0);
+    }
   }
 }
 

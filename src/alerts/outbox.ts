@@ -8,7 +8,7 @@ import { DeliveryError, type Channel, type PartInfo } from './channel.js';
 
 /** A persisted delivery: one notification for one destination, kept until the destination accepted it. */
 export interface OutboxItem {
-  /** The store key: the sequence number, zero-padded (sorts as queued). */
+  /** The store key: `${seq}-${tag}`, the sequence number zero-padded (sorts as queued) and the outbox's own tag (two leaders one after the other never write the same key). */
   id: string;
   seq: number;
   /** `<channel kind>:<address>`, e.g. `telegram:-100123:7`. */

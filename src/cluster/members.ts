@@ -98,6 +98,8 @@ export interface MembershipOptions {
 
 export interface Membership {
   readonly id: string;
+  /** How much of `earlierMs` the live window could keep (a short TTL keeps less: never within two beats). */
+  readonly earlyByMs: number;
   /** Writes this instance's row and reads the live set (resolves after that first beat, also when it failed), then beats every `beatMs`. */
   start(): Promise<void>;
   /** Stops beating and deletes this instance's row (a failure to delete is logged: the row then expires after the TTL). */
@@ -132,8 +134,9 @@ export function createMembership(options: MembershipOptions): Membership {
   const readMs = Math.min(options.readMs ?? Math.min(1_000, beatMs), beatMs);
   if (!(readMs > 0)) throw new RangeError(`readMs must be positive, got ${readMs}`);
   const earlier = readMs + Math.max(0, options.earlierMs ?? 0);
-  // Never within two beats: a member one beat late must not drop out.
-  const liveWithinMs = ttlMs - earlier > 2 * beatMs ? ttlMs - earlier : ttlMs - readMs > beatMs ? ttlMs - readMs : ttlMs;
+  // Never within two beats: a member one beat late must not drop out. Of `earlierMs`, what fits above that floor is kept (earlyByMs).
+  const liveWithinMs = ttlMs - readMs > 2 * beatMs ? Math.max(ttlMs - earlier, 2 * beatMs + 1) : ttlMs - readMs > beatMs ? ttlMs - readMs : ttlMs;
+  const earlyByMs = Math.max(0, ttlMs - readMs - liveWithinMs);
   let wroteAt: number | undefined;
   if ((options.url === undefined) === (options.pool === undefined)) throw new RangeError('a membership needs either url or pool');
   const passwords = options.url !== undefined ? passwordsOf(options.url) : [...passwordsOf(options.pool!.options.connectionString ?? ''), ...(typeof options.pool!.options.password === 'string' ? [options.pool!.options.password] : [])];
@@ -287,6 +290,7 @@ export function createMembership(options: MembershipOptions): Membership {
 
   return {
     id,
+    earlyByMs,
     async start() {
       if (running) return chain;
       if (options.url !== undefined) pool = ownPool(options.url);

@@ -114,6 +114,7 @@ export function createSharing(deps: SharingDeps): Sharing {
   let running = false;
   const offs: Array<() => void> = [];
   const stats = { forwarded: 0, decided: 0, drains: 0 };
+  let lastLive: string[] = [];
 
   /** Handles one journal entry (in the chain: one at a time, in the order they were announced or listed). */
   const handle = async (key: string, known?: JournalEntry): Promise<void> => {
@@ -217,6 +218,7 @@ export function createSharing(deps: SharingDeps): Sharing {
 
     async start() {
       running = true;
+      lastLive = [...membership.live()];
       offs.push(
         bus.subscribe(TOPICS.target, (p) => {
           const { id, previousId } = (p ?? {}) as { id?: unknown; previousId?: unknown };
@@ -239,7 +241,12 @@ export function createSharing(deps: SharingDeps): Sharing {
           void resync().catch((err: unknown) => logger?.error({ err, event: 'cluster_resync_failed' }, 'could not compare the targets with the store'));
           void drain();
         }),
-        membership.onChange(() => {
+        membership.onChange((live) => {
+          // An instance that left may have changed a target in the store and died before announcing it:
+          // the targets are compared with the store (one read), as after a lost LISTEN connection.
+          const left = lastLive.filter((id) => id !== self && !live.includes(id));
+          lastLive = [...live];
+          if (left.length > 0) void resync().catch((err: unknown) => logger?.error({ err, event: 'cluster_resync_failed' }, 'could not compare the targets with the store'));
           void engine.reassign().then((r) => deps.reassigned?.(r)).catch((err: unknown) => logger?.error({ err, event: 'reassign_failed' }, 'could not take or give targets'));
         }),
       );

@@ -219,8 +219,14 @@ export function parseEnv(env: Env): ConfigResult {
   else if (databaseUrl !== undefined && !URL.canParse(databaseUrl)) errors.push('DATABASE_URL must be a valid URL (postgres://user:password@host:5432/database)');
   const sourceAddress = text('SOURCE_ADDRESS');
   if (sourceAddress !== undefined && isIP(sourceAddress) === 0) errors.push('SOURCE_ADDRESS must be an IP address of this machine (like 10.0.0.5 or fd00::5)');
-  const location = text('LOCATION') ?? defaultLocation(hostname());
-  if (!LOCATION_RE.test(location)) errors.push('LOCATION must be a short name: a-z, 0-9 and -, up to 32 (like fra or us-east-1)');
+  // LOCATION means something only on a shared database: a single instance ignores a value it cannot use
+  // (a stray LOCATION=Frankfurt must not keep it from starting) and is shown under its host name.
+  const givenLocation = text('LOCATION');
+  let location = givenLocation ?? defaultLocation(hostname());
+  if (!LOCATION_RE.test(location)) {
+    if (databaseUrl !== undefined) errors.push('LOCATION must be a short name: a-z, 0-9 and -, up to 32 (like fra or us-east-1)');
+    else location = defaultLocation(hostname());
+  }
   const instanceId = text('INSTANCE_ID');
   if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) errors.push('INSTANCE_ID must be 1-64 letters, digits, dots, underscores or dashes');
   const memberTtlMs = seconds('MEMBER_TTL') * 1_000;

@@ -62,8 +62,10 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
     async remove(target) {
       await targets.delete(target.id);
       await engine.remove(target.id);
-      await hooks.onRemoved?.(target);
+      // Told before the clean-up (history, incidents, windows): an instance that dies during a slow clean-up
+      // must not leave the others checking a target that is gone.
       hooks.onChanged?.(target.id);
+      await hooks.onRemoved?.(target);
     },
 
     async pause(target) {

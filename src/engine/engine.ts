@@ -48,6 +48,8 @@ export interface EngineDeps {
    * alert policy read them), it only neither schedules nor saves them. Call `reassign()` when the answer changes.
    */
   owns?: (targetId: string) => boolean;
+  /** Targets taken from an instance that died start within this long (ms, default TAKEOVER_SPREAD_MS). */
+  takeoverSpreadMs?: number;
 }
 
 /** The check engine: schedules every target, runs probes, keeps states, emits changes. */
@@ -116,6 +118,10 @@ interface Entry {
   dirty: boolean;
   /** This instance checks it (else the record is a copy of what its owner saved). */
   owned: boolean;
+  /** The running check's abort handle, and whether its result is to be dropped (given away and not waited for longer). */
+  check?: { controller: AbortController; dropped: boolean };
+  /** Taken from another instance and not checked here since: a newer record of the last owner's (its last check, saved late) replaces it. */
+  takenFresh?: boolean;
 }
 
 /**
@@ -139,6 +145,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const controllers = new Set<AbortController>();
   const stopGraceMs = deps.stopGraceMs ?? 5_000;
   const owns = deps.owns ?? ((): boolean => true);
+  const takeoverSpreadMs = Math.max(1, deps.takeoverSpreadMs ?? TAKEOVER_SPREAD_MS);
   let running = false;
   let abandoned = false;
   let checks = 0;
@@ -205,6 +212,8 @@ export function createEngine(deps: EngineDeps): Engine {
       // handover waits for it and saves its result).
       const owned = entry.owned;
       const controller = new AbortController();
+      const handle = { controller, dropped: false };
+      entry.check = handle;
       controllers.add(controller);
       const timer = setTimeout(() => controller.abort(), target.timeoutMs);
       let result: CheckResult;
@@ -217,10 +226,13 @@ export function createEngine(deps: EngineDeps): Engine {
       } finally {
         clearTimeout(timer);
         controllers.delete(controller);
+        if (entry.check === handle) entry.check = undefined;
       }
-      // Cut short by shutdown: the result says nothing about the target, so it is not recorded.
-      if (abandoned) return undefined;
+      // Cut short by shutdown: the result says nothing about the target, so it is not recorded. Cut short
+      // because the target was given away and the handover did not wait longer: its next owner checks it.
+      if (abandoned || handle.dropped) return undefined;
       checks++;
+      if (owned) entry.takenFresh = false;
       const step = nextState(entry.record, result, entry.target);
       // The target may have been removed while the check ran; then its result is dropped. A target another
       // instance checks (a /check here) is only shown: its state is its owner's to keep.
@@ -284,7 +296,18 @@ export function createEngine(deps: EngineDeps): Engine {
     }
     // The checks still running on given targets end first (all together, bounded: a reassign that waited
     // for ever would hold every later one), then their records are saved for the next owner.
-    await withTimeout(Promise.all(toGive.map((e) => e.inFlight?.catch(() => undefined))), stopGraceMs);
+    const waited = await withTimeout(Promise.all(toGive.map((e) => e.inFlight?.catch(() => undefined))), stopGraceMs);
+    if (waited === undefined) {
+      // Still running at the deadline: cut short and dropped, so a result never lands after the next
+      // owner took the target (it would save over the next owner's state and tell a change twice).
+      for (const entry of toGive) {
+        if (entry.check && !entry.owned) {
+          entry.check.dropped = true;
+          entry.check.controller.abort();
+        }
+      }
+      log?.warn({ event: 'handover_checks_dropped' }, 'checks still running on targets given away were cut short');
+    }
     for (const entry of toGive) {
       if (entry.dirty) {
         entry.dirty = false;
@@ -303,11 +326,12 @@ export function createEngine(deps: EngineDeps): Engine {
         if (record) entry.record = record;
         entry.owned = true;
         entry.dirty = false;
+        entry.takenFresh = true;
         // Taken from an instance that died: its checks are overdue already, so they are spread over
         // TAKEOVER_SPREAD_MS (not over an interval, as after a restart), or kept at their due time.
         const last = entry.record.lastCheckAt;
         if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
-          scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, TAKEOVER_SPREAD_MS)));
+          scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, takeoverSpreadMs)));
         }
         taken.push(id);
       }
@@ -473,10 +497,21 @@ export function createEngine(deps: EngineDeps): Engine {
 
     observe(record) {
       const entry = entries.get(record.targetId);
-      if (!entry || entry.owned) return;
+      if (!entry) return;
+      // A paused target's copy stays PAUSED (a check that ended just before the pause reached its owner).
+      if (entry.target.paused && record.state !== 'PAUSED') return;
       // A copy never goes back in time (a late notification after a newer one).
       const at = (r: StateRecord): number => Math.max(r.lastCheckAt ?? 0, r.since);
-      if (at(record) >= at(entry.record)) entry.record = record;
+      if (!entry.owned) {
+        if (at(record) >= at(entry.record)) entry.record = record;
+        return;
+      }
+      // Just taken over, not checked here yet: the last owner's check that ended after this instance read
+      // the store (its change arrives now) is the state to go on from, or the change would be seen twice.
+      if (entry.takenFresh && at(record) > at(entry.record)) {
+        entry.record = record;
+        entry.dirty = false;
+      }
     },
 
     owned: (id) => entries.get(id)?.owned ?? false,

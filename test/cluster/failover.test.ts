@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ownerOf } from '../../src/cluster/assignment.js';
 import { buildApp, runApp, until, type RunningApp } from '../support/built-app.js';
 import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -128,7 +128,21 @@ const converged = async (live: string[]): Promise<boolean> => {
   return true;
 };
 
+/** What each instance said about its role and share: printed when a case fails, to tell a slow machine from a stuck reassign. */
+const WATCHED = new Set(['started', 'leading', 'leadership_lost', 'restarting', 'restart_waiting', 'targets_reassigned', 'reassign_failed', 'handover_timeout', 'handover_checks_dropped', 'member_failing', 'member_recovered', 'store_unhealthy', 'store_recovered', 'bus_reconnected', 'bus_failing']);
+async function dumpInstances(): Promise<void> {
+  for (const [id, { p }] of instances) {
+    const h = alive(id) ? await healthz(id).catch(() => undefined) : undefined;
+    const events = p.lines().filter((l) => WATCHED.has(String(l.event)) || l.level === 50).slice(-40);
+    console.log(`--- ${id} (${alive(id) ? 'alive' : 'dead'}) healthz ${JSON.stringify(h)}\n${events.map((l) => `${String(l.time)} ${String(l.event)} ${String(l.msg)} ${JSON.stringify({ ...l, time: undefined, msg: undefined, level: undefined, pid: undefined, hostname: undefined })}`).join('\n')}`);
+  }
+}
+
 describe.skipIf(!enabled)('three instances on one database', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') await dumpInstances();
+  });
+
   it('share the checks: each checks its share, one leads, every DOWN arrives once', async () => {
     setAll(503);
     for (const id of MEMBERS) await start(id);

@@ -236,3 +236,17 @@ describe.runIf(enabled)('the member registry on PostgreSQL', () => {
     }
   }, 60_000);
 });
+
+describe('the live window and earlierMs (no database needed)', () => {
+  const make = (ttlMs: number, earlierMs: number): Membership => createMembership({ url: 'postgres://127.0.0.1:9/none', id: 'x', ttlMs, earlierMs });
+  it('keeps all of earlierMs where the TTL leaves room, part of it just above two beats, none below', () => {
+    // TTL 15 s: beats of 5 s, reads every 1 s; counted out 3 s earlier still leaves 11 s > 2 beats.
+    expect(make(15_000, 3_000).earlyByMs).toBe(3_000);
+    // TTL 12 s: beats of 4 s, the window may not go to 2 beats (8 s) or under: 8.001 s of 12 − 1 s read.
+    expect(make(12_000, 3_000).earlyByMs).toBe(2_999);
+    expect(make(10_000, 3_000).earlyByMs).toBe(10_000 - 1_000 - (2 * 3_333 + 1));
+    // TTL 3 s (the tests'): nothing left above two beats.
+    expect(make(3_000, 3_000).earlyByMs).toBe(0);
+    expect(make(15_000, 0).earlyByMs).toBe(0);
+  });
+});

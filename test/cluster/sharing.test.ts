@@ -437,4 +437,19 @@ describe.runIf(enabled)('sharing the checks between two instances', () => {
     await a.engine.checkNow(down);
     expect(a.changes.map((c) => `${c.change.from}>${c.change.to}`)).toEqual(['DOWN>UP']);
   });
+
+  it('b removes a target in the store and dies before announcing it: once b is out of the live set, a forgets the target too', async () => {
+    const url = await cluster.createDatabase();
+    await seed(url, SEEDED);
+    const { a, b } = await pair(url);
+    // A target of b's, so a would take it over and check it for ever if it never learnt of the removal.
+    const gone = share('b', SEEDED_IDS)[0]!;
+    await b.targets.delete(gone);
+    await b.engine.remove(gone);
+    expect(a.engine.target(gone)).toBeDefined();
+    await b.membership.halt();
+    await until(() => a.membership.live().length === 1 && a.engine.target(gone) === undefined, TTL + BEAT + 5_000, 'a to forget the removed target');
+    expect(a.engine.owned(gone)).toBe(false);
+    expect(a.engine.targets()).toHaveLength(SEEDED.length - 1);
+  });
 });

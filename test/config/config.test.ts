@@ -604,3 +604,20 @@ describe('DATABASE_URL', () => {
     expect(parsed.errors.join()).not.toContain('pa55word');
   });
 });
+
+describe('LOCATION', () => {
+  it('is checked on a shared database, where it names the place the instance checks from', () => {
+    const parsed = parseEnv({ DATABASE_URL: 'postgres://lookout@db/lookout', LOCATION: 'Frankfurt' });
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.errors).toEqual(['LOCATION must be a short name: a-z, 0-9 and -, up to 32 (like fra or us-east-1)']);
+  });
+
+  it('does not keep a single instance from starting: a value it cannot use gives way to the host name', () => {
+    const parsed = parseEnv({ LOCATION: 'Frankfurt' });
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    expect(parsed.config.location).toBe(defaultLocation(hostname()));
+    const good = parseEnv({ LOCATION: 'fra' });
+    expect(good.ok && good.config.location).toBe('fra');
+  });
+});

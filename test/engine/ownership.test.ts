@@ -38,13 +38,13 @@ interface Rig {
   changes: StateChange[];
   /** Target ids of every state write the engine made (put and putMany), in order. */
   writes: string[];
-  /** Makes the engine's `states.get` wait until the returned function is called (one read). */
+  /** Makes the engine's next state read (`states.get` or `states.all`) wait until the returned function is called. */
   gateNextRead(): () => void;
 }
 
 const rigs: Rig[] = [];
 
-async function rig(opts: { store?: KeyvStore; clock?: FakeClock; mine?: Iterable<string> } = {}): Promise<Rig> {
+async function rig(opts: { store?: KeyvStore; clock?: FakeClock; mine?: Iterable<string>; stopGraceMs?: number } = {}): Promise<Rig> {
   const clock = opts.clock ?? new FakeClock(T0);
   const probe = new ScriptedProbe(clock, 0);
   const store = opts.store ?? (await openStore({ kind: 'memory' }));
@@ -61,6 +61,12 @@ async function rig(opts: { store?: KeyvStore; clock?: FakeClock; mine?: Iterable
       if (wait) await wait;
       return stored.get(id);
     },
+    all: async () => {
+      const wait = gate;
+      gate = undefined;
+      if (wait) await wait;
+      return stored.all();
+    },
     put: async (rec) => {
       writes.push(rec.targetId);
       await stored.put(rec);
@@ -70,7 +76,7 @@ async function rig(opts: { store?: KeyvStore; clock?: FakeClock; mine?: Iterable
       await stored.putMany(recs);
     },
   };
-  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: 10, owns: (id) => mine.has(id) });
+  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: 10, owns: (id) => mine.has(id), ...(opts.stopGraceMs !== undefined ? { stopGraceMs: opts.stopGraceMs } : {}) });
   const changes: StateChange[] = [];
   engine.onChange((c) => changes.push(c));
   const r: Rig = {
@@ -271,10 +277,57 @@ describe('reassign(): owns() changed its answer', () => {
     expect(r.probe.callsOf(x.id)).toHaveLength(2);
   });
 
-  // Known bug (see the report of branch i16-sharetests): a reassign() that takes a target keeps its
-  // decision across the `states.get` it awaits, so a later reassign() that gave the target back (the
-  // live set changed twice meanwhile) is undone. Remove `.fails` once reassign re-checks owns() after
-  // the read (or runs one at a time).
+  it('a target given away while a check runs past the grace: the check is cut short and its result dropped (the next owner has the target)', async () => {
+    const x = target('x', { confirm: 1 });
+    const r = await rig({ mine: [x.id], stopGraceMs: 30 });
+    await r.targets.put(x);
+    await r.engine.start();
+    await r.clock.advance(x.everyMs);
+    expect(r.engine.state(x.id)?.state).toBe('UP');
+    r.probe.hold = true;
+    r.probe.failing.add(x.id);
+    await r.clock.advance(x.everyMs);
+    expect(r.probe.active).toBe(1);
+
+    r.mine.delete(x.id);
+    expect(await r.engine.reassign()).toEqual({ taken: [], given: [x.id] });
+    const writesAtGive = r.writes.length;
+    const changesAtGive = r.changes.length;
+    // The check answers after the handover gave up waiting: a DOWN the next owner did not see must not land here.
+    r.probe.release();
+    await flushPromises();
+    expect(transitions(r.changes.slice(changesAtGive), x.id)).toEqual([]);
+    expect(r.engine.state(x.id)?.state).toBe('UP');
+    expect(r.writes.length).toBe(writesAtGive);
+    expect((await r.stored.get(x.id))?.state).toBe('UP');
+  });
+
+  it('a target just taken: the last owner\'s late record (its check ended after the take read the store) is gone on from, and only until this instance checks it', async () => {
+    const x = target('x', { confirm: 1 });
+    const r = await rig({ mine: [] });
+    await r.targets.put(x);
+    await r.stored.put(record(x.id));
+    await r.engine.start();
+    r.mine.add(x.id);
+    await r.engine.reassign();
+    expect(r.engine.state(x.id)?.state).toBe('UP');
+    // The old owner's last check found it DOWN and told it (the change rides the bus to every instance).
+    const late = record(x.id, { state: 'DOWN', since: T0 + 500, lastCheckAt: T0 + 500, consecutiveFailures: 1, consecutiveSuccesses: 0 });
+    r.engine.observe(late);
+    expect(r.engine.state(x.id)).toEqual(late);
+    // Still DOWN at this instance's first check: no second DOWN.
+    r.probe.failing.add(x.id);
+    await r.clock.advance(x.everyMs * 2);
+    expect(r.probe.callsOf(x.id).length).toBeGreaterThan(0);
+    expect(transitions(r.changes, x.id)).toEqual([]);
+    expect(r.engine.state(x.id)?.state).toBe('DOWN');
+    // Once checked here, the owner's own record wins over any copy.
+    const before = r.engine.state(x.id);
+    r.engine.observe(record(x.id, { state: 'UP', since: T0 + 100_000, lastCheckAt: T0 + 100_000 }));
+    expect(r.engine.state(x.id)).toEqual(before);
+  });
+
+  // The live set can change twice while a reassign reads the states: the later answer must hold.
   it('two reassigns racing: owns() flips to true and back while the first one reads the state; the target ends not owned', async () => {
     const x = target('x');
     const r = await rig({ mine: [] });
@@ -330,6 +383,16 @@ describe('sync(): another instance changed a target in the store', () => {
     expect(r.probe.callsOf(x.id)).toEqual([T0 + phaseOffset(x.id, x.everyMs)]);
     expect(r.probe.callsOf(y.id)).toEqual([]);
     expect(r.writes.filter((id) => id === y.id)).toEqual([]);
+  });
+
+  it('a paused target\'s copy stays PAUSED: a record its owner saved from a check that ended before the pause reached it is ignored', async () => {
+    const y = target('y', { paused: true });
+    const r = await rig({ mine: [] });
+    await r.targets.put(y);
+    await r.stored.put(record(y.id, { state: 'PAUSED', since: T0 - 10 }));
+    await r.engine.start();
+    r.engine.observe(record(y.id, { state: 'DOWN', since: T0 + 5, lastCheckAt: T0 + 5 }));
+    expect(r.engine.state(y.id)?.state).toBe('PAUSED');
   });
 
   it('applies a changed interval at once: the next check comes one new interval after the last', async () => {
