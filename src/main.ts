@@ -50,14 +50,16 @@ import { createLogger, createSecretRegistry, type Logger, type SecretRegistry } 
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createHttpAgent } from './kinds/http/probe.js';
-import { moduleOf, startKinds } from './kinds/index.js';
+import { moduleOf, startKinds, type Target } from './kinds/index.js';
+import type { StateRecord } from './domain/state.js';
 import { createGrammyStorage } from './store/grammy-storage.js';
 import { createChatSettingsRepository } from './store/chats.js';
 import { createWindowRegistry, type WindowRegistry } from './store/windows.js';
 import { describeLocation, openStore, StoreError, type KeyvStore, type StoreLocation } from './store/keyv.js';
 import { createHistory, type History } from './store/history.js';
-import { createStateRepository } from './store/states.js';
-import { createTargetRepository } from './store/targets.js';
+import { createLocatedStateRepository, createStateRepository, locationNamespace } from './store/states.js';
+import { createTargetRepository, type TargetRepository } from './store/targets.js';
+import { createJudge, type Judge } from './cluster/judge.js';
 
 /**
  * How long shutdown waits for each part (ms): updates in handling, then running checks (aborted
@@ -186,9 +188,36 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ...(config.sourceAddress !== undefined ? { sourceAddress: config.sourceAddress } : {}),
   });
   await kinds.start();
+  // Several locations: where a target's state is kept depends on the target (its locations) and on the
+  // live places; the engine reads targets before their states, and these remember each target it read.
+  const seenTargets = new Map<string, Target>();
+  const engineTargets: TargetRepository = options.cluster
+    ? {
+        ...targets,
+        list: async () => {
+          const list = await targets.list();
+          for (const t of list) seenTargets.set(t.id, t);
+          return list;
+        },
+        get: async (id) => {
+          const t = await targets.get(id);
+          if (t) seenTargets.set(id, t);
+          else seenTargets.delete(id);
+          return t;
+        },
+        put: async (t) => {
+          seenTargets.set(t.id, t);
+          await targets.put(t);
+        },
+      }
+    : targets;
+  const perLocation = (id: string): boolean => {
+    const t = seenTargets.get(id);
+    return sharing !== undefined && t !== undefined && sharing.placement(id, t).perLocation;
+  };
   const engine = createEngine({
-    targets,
-    states,
+    targets: engineTargets,
+    states: options.cluster ? createLocatedStateRepository(store, config.location, perLocation) : states,
     probes: kinds.probes,
     clock,
     logger,
@@ -312,7 +341,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       );
     }
   });
-  const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => engine.state(id) });
+  const notices = createStateNotices({ store, tell, now: clock.now, targets: () => engine.targets(), state: (id) => stateOf(id) });
   // What an instance that does not lead has to tell (expiry warnings of its targets) goes to the leader through the journal.
   const tellFromHere: Tell = (n) => (leading || !sharing ? tell(n) : sharing.forwardTell(n));
   const warnings = createWarnings({ store, tell: tellFromHere, clock, thresholdsDays: config.expiryWarnDays, logger });
@@ -326,12 +355,47 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     source,
     target: (id) => engine.target(id),
     targets: () => engine.targets(),
-    state: (id) => engine.state(id),
+    state: (id) => stateOf(id),
     stateSaved: (id) => engine.stateSaved(id),
     chatSettings: (chatId) => chats.get(chatId),
     logger,
   });
+  // Several locations: the leader's verdict over what each place sees of the targets checked per location.
+  const judge: Judge | undefined = cluster
+    ? createJudge({
+        live: () => sharing?.placed().map((m) => m.location) ?? [],
+        placement: (id, t) => sharing!.placement(id, t),
+        target: (id) => engine.target(id),
+        targets: () => engine.targets(),
+        verdicts: states,
+        at: (l) => createStateRepository(store, locationNamespace(l)),
+        decide: async (change, target) => {
+          await policy.onChange(change, target);
+          boards.changed(target.chatId);
+        },
+        locationChanged: async (location, lost, remaining, chats) => {
+          const at = clock.now();
+          for (const [chatId, n] of chats) {
+            await tell({ kind: 'location', location, lost, remaining: [...remaining], targets: n, id: `location:${location}:${lost ? 'lost' : 'back'}:${at}:${chatId}`, at, chatId });
+          }
+        },
+        announce: (r) => sharing?.announce(r),
+        clock,
+        logger,
+      })
+    : undefined;
+  /** The target's state as the chat, the policy and /api/status show it: the verdict of a target checked per location. */
+  const stateOf = (id: string): StateRecord | undefined => judge?.record(id) ?? engine.state(id);
+  // What the chat and the HTTP endpoints see of the engine: a target checked per location shows its verdict.
+  const shownEngine: Engine = judge ? Object.assign(Object.create(engine) as Engine, { state: stateOf }) : engine;
   engine.onChange((change, target) => {
+    // Checked per location: this place's view goes to the leader's verdict (here, or through the journal).
+    if (judge && sharing && sharing.placement(target.id, target).perLocation) {
+      const record = engine.state(target.id);
+      const decided = leading ? (record ? judge.seen(target, sharing.location, record) : Promise.resolve()) : sharing.forward(change, target);
+      decided.catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
+      return;
+    }
     // Not leading (several instances): the change goes to the leader's policy through the journal.
     const decided = leading || !sharing ? policy.onChange(change, target) : sharing.forward(change, target);
     if (leading && sharing) {
@@ -382,12 +446,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       if (!bot) throw new Error('the status board needs a bot');
       return createBoardApi(bot.api);
     },
-    render: async (chatId) => formatBoard(engine.targets().filter((t) => t.chatId === chatId), (id) => engine.state(id)),
+    render: async (chatId) => formatBoard(engine.targets().filter((t) => t.chatId === chatId), (id) => stateOf(id)),
     ...(options.boardIntervalMs !== undefined ? { minIntervalMs: options.boardIntervalMs } : {}),
     classify: classifyTelegramError,
   });
   engine.onChange((_change, target) => boards.changed(target.chatId));
-  const catalog = createCatalog(targets, engine, {
+  const catalog = createCatalog(engineTargets, engine, {
     onSaved: (t) => secrets.add(...moduleOf(t).secrets(t)),
     onPaused: (t) => policy.close(t.id, 'paused'),
     onRemoved: async (t) => {
@@ -419,7 +483,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       reassigned: ({ given }) => {
         for (const id of given) metrics.forget(id);
         if (given.length > 0) void history.flush();
+        // The live places may have changed: the verdicts are taken over the ones that remain.
+        if (leading) void judge?.relocated().catch((err: unknown) => logger.error({ err, event: 'verdict_failed' }, 'could not take the verdicts again'));
       },
+      location: config.location,
     });
   }
 
@@ -429,7 +496,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       bot,
       {
         catalog,
-        engine,
+        engine: shownEngine,
         policy,
         incidents,
         alerts: alertRecords,
@@ -450,6 +517,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },
         testDestination,
         maxTargetsPerChat: config.maxTargetsPerChat,
+        ...(judge ? { places: (id: string) => (judge.judged(id) ? judge.views(id) : []) } : {}),
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
         health,
       },
@@ -478,7 +546,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const httpPart = createHttpPart(
     {
       port: config.httpPort,
-      engine,
+      engine: shownEngine,
       store,
       metrics,
       ...(config.statusToken ? { statusToken: config.statusToken } : {}),
@@ -566,12 +634,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       check();
       // The states of the targets others check, as they saved them: what the policy reconciles against.
       for (const record of (await states.all()).values()) engine.observe(record);
+      await judge?.prime();
       check();
       await startParts([alerting]);
       check();
       // What the others decided while nobody (or the last leader) led, then everything as it comes.
+      // The verdicts of the targets checked per location, from what each place saved.
+      await judge?.load();
+      check();
       await sharing!.lead({
-        decide: async (change, target) => {
+        decide: async (change, target, seen) => {
+          if (seen && judge) return judge.seen(target, seen.location, seen.record);
           await policy.onChange(change, target);
           boards.changed(target.chatId);
         },

@@ -41,6 +41,7 @@ export function eventClass(kind: NotificationKind): EventClass | 'chat' | 'test'
     case 'store-failing':
     case 'store-recovered':
     case 'destination-paused':
+    case 'location':
       return 'chat';
     case 'test':
       return 'test';

@@ -1,3 +1,4 @@
+import type { LocationView } from '../domain/locations.js';
 import type { Boards } from '../alerts/channels/telegram/board.js';
 import type { AlertPolicy } from '../alerts/policy.js';
 import type { AlertRecords } from '../alerts/channels/telegram/alert-records.js';
@@ -53,6 +54,8 @@ export interface BotDeps {
   channels: { specs: readonly ChannelSpec[]; env: ChannelEnv; secrets: SecretRegistry };
   /** Sends a test notification to a destination and says, in words, what became of it. */
   testDestination(destination: Destination, by: string): Promise<string>;
+  /** Several locations: what each place sees of a target checked per location (for /status); none otherwise. */
+  places?(targetId: string): readonly LocationView[];
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */
   download(filePath: string, maxBytes: number): Promise<Buffer>;
 }

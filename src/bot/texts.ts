@@ -2,6 +2,7 @@ import { escapeHtml, formatLatency, formatResult, formatTime, STATE_ICONS } from
 import { formatDuration } from '../domain/duration.js';
 import { clipText } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
+import type { LocationView } from '../domain/locations.js';
 import type { StateRecord } from '../domain/state.js';
 import { maskHeaderValue } from '../domain/header.js';
 import { LIMITS } from '../domain/target.js';
@@ -143,7 +144,7 @@ export interface StatusHistory {
 }
 
 /** The /status reply. */
-export function statusText(t: Target, record: StateRecord | undefined, incident: Incident | undefined, now: number, history?: StatusHistory): string {
+export function statusText(t: Target, record: StateRecord | undefined, incident: Incident | undefined, now: number, history?: StatusHistory, places?: readonly LocationView[]): string {
   const state = record?.state ?? 'UNKNOWN';
   const lines = [
     `${STATE_ICONS[state]} <b>${escapeHtml(t.name)}</b> is ${state}${record ? ` since ${formatTime(record.since)} (${formatDuration(now - record.since)})` : ''}`,
@@ -157,6 +158,11 @@ export function statusText(t: Target, record: StateRecord | undefined, incident:
     lines.push(`Last check: ${escapeHtml(formatResult(record.lastResult))} at ${formatTime(record.lastResult.at)}`);
   }
   if (record) lines.push(`Checks: ${record.checks} (${record.failures} failed)`);
+  // Checked from several places: a line per place (its own state, last latency or reason, since when).
+  for (const p of places ?? []) {
+    const what = p.state === 'DOWN' && p.reason ? clipText(p.reason, 80) : p.latencyMs !== undefined ? `${Math.round(p.latencyMs)} ms` : '';
+    lines.push(`📍 ${escapeHtml(p.location)}: ${STATE_ICONS[p.state]} ${p.state}${what ? ` · ${escapeHtml(what)}` : ''}${p.since > 0 ? ` since ${formatTime(p.since)}` : ''}`);
+  }
   if (history) {
     lines.push(`Uptime: 24h ${formatPct(history.uptime24h)} · 7d ${formatPct(history.uptime7d)}`);
     if (history.lastHour.trim() !== '') lines.push(`Last hour: <code>${escapeHtml(history.lastHour)}</code>`);

@@ -60,3 +60,36 @@ export function assign(targetIds: Iterable<string>, members: readonly string[]):
   for (const target of targetIds) out.get(ownerOf(target, unique)!)!.push(target);
   return out;
 }
+
+/** A live instance and where it checks from. */
+export interface PlacedMember {
+  id: string;
+  location: string;
+}
+
+/** Who checks one target: per location (several places, each its own state), or one instance as before. */
+export interface Placement {
+  /** Checked from each of `locations` on its own (the leader takes the verdict); false: one check, one state. */
+  perLocation: boolean;
+  /** The live locations that check it (per location), sorted. */
+  locations: string[];
+  /** The instances that check it: one per location, or the one owner. */
+  owners: string[];
+}
+
+/**
+ * Where a target is checked among the live members. With one live location (or `locations=one`) it is
+ * one check by the owner among all members, as with one place. With several, each location it asks for
+ * (every live one by default) checks it, the owner among that location's members; a target whose named
+ * locations are all gone is checked once by the owner among all (never left unchecked).
+ */
+export function placeTarget(targetId: string, choice: { kind: 'all' } | { kind: 'one' } | { kind: 'named'; names: readonly string[] } | undefined, members: readonly PlacedMember[]): Placement {
+  const ids = [...new Set(members.map((m) => m.id))].sort();
+  const live = [...new Set(members.map((m) => m.location))].sort();
+  const single = (): Placement => ({ perLocation: false, locations: [], owners: ids.length > 0 ? [ownerOf(targetId, ids)!] : [] });
+  if (live.length <= 1 || choice?.kind === 'one') return single();
+  const wanted = choice?.kind === 'named' ? live.filter((l) => choice.names.includes(l)) : live;
+  if (wanted.length === 0) return single();
+  const owners = wanted.map((l) => ownerOf(targetId, members.filter((m) => m.location === l).map((m) => m.id))!);
+  return { perLocation: true, locations: wanted, owners };
+}

@@ -24,7 +24,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';
 import type { TargetRepository } from '../store/targets.js';
-import { ownerOf } from './assignment.js';
+import { ownerOf, placeTarget, type Placement, type PlacedMember } from './assignment.js';
 import { MessageTooLarge, type Bus } from './bus.js';
 import type { Membership } from './members.js';
 
@@ -37,13 +37,21 @@ export type JournalEntry =
       record: StateRecord;
       /** The instance that checked. */
       by: string;
+      /** Where it checked from, when the target is checked per location. */
+      location?: string;
     }
   | { tell: Notification; by: string };
 
+/** The location a journal entry's state was seen from (several locations: the leader takes the verdict). */
+export const entryLocation = (e: JournalEntry): string | undefined => ('location' in e ? e.location : undefined);
+
 /** What the leader does with the journal. */
 export interface Leading {
-  /** Decides on a state change (the alert policy); resolves once the decision is saved. */
-  decide(change: StateChange, target: Target): Promise<void>;
+  /**
+   * Decides on a state change (the alert policy); resolves once the decision is saved. With `seen` the
+   * change is one location's view of a target checked per location (the leader takes the verdict).
+   */
+  decide(change: StateChange, target: Target, seen?: { location: string; record: StateRecord }): Promise<void>;
   /** Queues a notification (the outbox); resolves once it is saved. */
   tell(notification: Notification): Promise<void>;
 }
@@ -63,11 +71,19 @@ export interface SharingDeps {
   drainEveryMs?: number;
   /** After the engine took or gave targets because the live set changed. */
   reassigned?: (r: { taken: string[]; given: string[] }) => void;
+  /** Where this instance checks from (`LOCATION`); the others' come from their member rows. */
+  location?: string;
 }
 
 export interface Sharing {
   /** Whether this instance checks `targetId` (all of them while the live set is unknown). */
-  owns(targetId: string): boolean;
+  owns(targetId: string, target?: Target): boolean;
+  /** Who checks the target among the live instances, and whether per location. */
+  placement(targetId: string, target?: Target): Placement;
+  /** The live instances and where each checks from (this one included). */
+  placed(): readonly PlacedMember[];
+  /** This instance's location. */
+  readonly location: string;
   /** Subscribes to the bus and the member set; call after the membership and the bus have started. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -124,17 +140,22 @@ export function createSharing(deps: SharingDeps): Sharing {
     if (!entry) return;
     handled.add(key);
     try {
+      // Per location, each place's changes are in order on their own (a place's late change is no older than another's).
+      const where = 'tell' in entry ? undefined : entry.location;
+      const decidedKey = 'tell' in entry ? '' : where !== undefined ? `${entry.targetId}@${where}` : entry.targetId;
       if ('tell' in entry) await policy.tell(entry.tell);
-      else if ((decidedAt.get(entry.targetId) ?? -Infinity) > entry.change.at) {
+      else if ((decidedAt.get(decidedKey) ?? -Infinity) > entry.change.at) {
         logger?.warn({ event: 'cluster_change_stale', target: entry.targetId, at: entry.change.at }, 'a state change older than one decided already was dropped');
       } else {
         const target = engine.target(entry.targetId);
         // A target paused here meanwhile: what its owner saw of it in the last check is not decided on.
         if (target && !target.paused) {
-          engine.observe(entry.record);
-          await policy.decide(entry.change, target);
+          if (where === undefined) {
+            engine.observe(entry.record);
+            await policy.decide(entry.change, target);
+          } else await policy.decide(entry.change, target, { location: where, record: entry.record });
         }
-        decidedAt.set(entry.targetId, entry.change.at);
+        decidedAt.set(decidedKey, entry.change.at);
       }
       // Left for the next leader when this one stepped down meanwhile (its policy finished the decision and saved it).
       if (decide !== policy) return;
@@ -199,11 +220,11 @@ export function createSharing(deps: SharingDeps): Sharing {
     const key = `${String(at).padStart(15, '0')}:${self}:${String(++seq).padStart(9, '0')}`;
     await journal.set(key, entry);
     stats.forwarded++;
-    await publishChange({ key, ...('record' in entry ? { record: entry.record } : {}) });
+    await publishChange({ key, ...('record' in entry ? { record: entry.record, ...(entry.location !== undefined ? { location: entry.location } : {}) } : {}) });
   };
 
   /** With the record when it fits a notification, else the key alone (the leader reads the entry; the others wait for the next change). */
-  const publishChange = (payload: { key?: string; record?: StateRecord }): Promise<void> =>
+  const publishChange = (payload: { key?: string; record?: StateRecord; location?: string }): Promise<void> =>
     bus.publish(TOPICS.change, payload).catch((err: unknown) => {
       if (err instanceof MessageTooLarge && payload.key !== undefined) return bus.publish(TOPICS.change, { key: payload.key }).catch(() => undefined);
       return undefined;
@@ -213,8 +234,34 @@ export function createSharing(deps: SharingDeps): Sharing {
   const syncOne = (id: string): Promise<void> =>
     (syncChain.last = syncChain.last.then(() => engine.sync(id)).catch((err: unknown) => logger?.error({ err, event: 'cluster_sync_failed', target: id }, 'could not read a changed target')));
 
+  const location = deps.location ?? 'default';
+  // The live members with their locations, computed once per live set (owns() is asked per target).
+  let placedKey = '';
+  let placedList: PlacedMember[] = [];
+  const placed = (): PlacedMember[] => {
+    const live = membership.live();
+    const rows = membership.members();
+    const key = `${live.join(',')}|${rows.length}`;
+    if (key !== placedKey) {
+      const where = new Map(rows.map((r) => [r.id, r.location ?? 'default']));
+      where.set(self, location);
+      placedList = live.map((id) => ({ id, location: where.get(id) ?? 'default' }));
+      placedKey = key;
+    }
+    return placedList;
+  };
+  const placement = (id: string, target?: Target): Placement => placeTarget(id, (target ?? engine.target(id))?.locations, placed());
+
   return {
-    owns: (id) => ownsAmong(self, membership.live(), id),
+    owns(id, target) {
+      const live = membership.live();
+      if (live.length === 0 || !live.includes(self)) return true;
+      const p = placement(id, target);
+      return p.owners.includes(self);
+    },
+    placement,
+    placed,
+    location,
 
     async start() {
       running = true;
@@ -226,9 +273,10 @@ export function createSharing(deps: SharingDeps): Sharing {
           if (typeof id === 'string') void syncOne(id);
         }),
         bus.subscribe(TOPICS.change, (p) => {
-          const { key, record } = (p ?? {}) as { key?: unknown; record?: StateRecord };
-          // Every instance keeps its copy of the others' states current (/api/status, /healthz of any instance).
-          if (record && typeof record.targetId === 'string') engine.observe(record);
+          const { key, record, location: at } = (p ?? {}) as { key?: unknown; record?: StateRecord; location?: unknown };
+          // Every instance keeps its copy of the others' states current (/api/status, /healthz of any instance);
+          // one location's view of a target checked per location is not the target's state (the leader announces the verdict).
+          if (record && typeof record.targetId === 'string' && at === undefined) engine.observe(record);
           if (typeof key === 'string' && decide) void enqueue(() => handle(key));
         }),
         bus.subscribe(TOPICS.members, () => void membership.refresh()),
@@ -284,7 +332,8 @@ export function createSharing(deps: SharingDeps): Sharing {
     async forward(change, target) {
       const record = engine.state(target.id);
       if (!record) return;
-      await append(change.at, { targetId: target.id, change, record, by: self });
+      const perLocation = placement(target.id, target).perLocation;
+      await append(change.at, { targetId: target.id, change, record, by: self, ...(perLocation ? { location } : {}) });
     },
 
     forwardTell: (notification) => append(clock.now(), { tell: notification, by: self }),

@@ -67,7 +67,7 @@ export interface LocationView {
 
 /** The target's state as the locations together see it. */
 export interface Verdict {
-  /** DOWN at quorum; DEGRADED for a partial outage (some failing, fewer than the quorum); else UP, or UNKNOWN before anyone has looked. */
+  /** DOWN at quorum; DEGRADED for a partial outage (some failing, fewer than the quorum); else UP; UNKNOWN before anyone has looked, or while places yet to report could still make the quorum. */
   state: 'UP' | 'DOWN' | 'DEGRADED' | 'UNKNOWN';
   /** The locations that see it DOWN, and the others that count. */
   down: LocationView[];
@@ -86,7 +86,10 @@ export function verdict(views: readonly LocationView[], quorum: Quorum | undefin
   const down = sorted.filter((v) => counts(v.state) === 'down');
   const up = sorted.filter((v) => counts(v.state) === 'up');
   const k = needed(quorum, sorted.length);
-  const state = down.length >= k ? 'DOWN' : down.length > 0 ? 'DEGRADED' : up.length > 0 ? 'UP' : 'UNKNOWN';
+  // Places that have not reported yet (a start, a place that just joined) could still make the quorum:
+  // undecided (UNKNOWN) rather than a partial outage told just before the outage.
+  const pending = sorted.length - down.length - up.length;
+  const state = down.length >= k ? 'DOWN' : down.length > 0 && down.length + pending >= k ? 'UNKNOWN' : down.length > 0 ? 'DEGRADED' : up.length > 0 ? 'UP' : 'UNKNOWN';
   return { state, down, up, needed: k, detail: describeViews(down, up) };
 }
 

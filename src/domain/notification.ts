@@ -94,7 +94,9 @@ export type NotificationBody =
   /** `/notify test`: a notification that exists only to see whether a destination takes it. */
   | { kind: 'test'; destination: string; by: string }
   /** A destination answered that it is gone (401/403/404/410, an invalid key): paused until resumed. */
-  | { kind: 'destination-paused'; destination: string; channel: string; why: string };
+  | { kind: 'destination-paused'; destination: string; channel: string; why: string }
+  /** A location stopped reporting (its instances are gone) or checks again; `remaining`: the places that judge now; `targets`: this chat's targets it checked. */
+  | { kind: 'location'; location: string; lost: boolean; remaining: string[]; targets: number };
 
 /** Every kind of notification. */
 export type NotificationKind = NotificationBody['kind'];
@@ -134,6 +136,7 @@ export function notificationTarget(n: NotificationBody): string | undefined {
     case 'store-recovered':
     case 'test':
     case 'destination-paused':
+    case 'location':
       return undefined;
     default:
       return unreachable(n);

@@ -3,6 +3,7 @@ import { formatDuration, parseDuration } from './duration.js';
 import { quoteValue } from './errors.js';
 import { metadataError } from './metadata-address.js';
 import { invalid, valid, type Parsed } from './result.js';
+import type { LocationChoice, Quorum } from './locations.js';
 
 /** An inclusive range of HTTP status codes; a single code has `from === to`. */
 export interface StatusRange {
@@ -41,6 +42,10 @@ export interface TargetCommon {
   escalateMs?: number;
   /** Only these destinations of the chat (`/notify` names) hear of this target; all of them when absent. The chat always does. */
   notify?: string[];
+  /** Where it is checked from when instances run in several locations (`locations=`); every live location when absent. */
+  locations?: LocationChoice;
+  /** How many of its live locations must see it DOWN (`quorum=`); a majority when absent. */
+  quorum?: Quorum;
   paused: boolean;
   /** Declared in TARGETS_FILE: chat commands may not change it (the file is the source of truth). */
   managed?: 'file';

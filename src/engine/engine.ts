@@ -47,7 +47,7 @@ export interface EngineDeps {
    * cluster/sharing.ts). Default: every target. The engine still knows the others (the chat and the
    * alert policy read them), it only neither schedules nor saves them. Call `reassign()` when the answer changes.
    */
-  owns?: (targetId: string) => boolean;
+  owns?: (targetId: string, target: Target) => boolean;
   /** Targets taken from an instance that died start within this long (ms, default TAKEOVER_SPREAD_MS). */
   takeoverSpreadMs?: number;
 }
@@ -145,6 +145,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const controllers = new Set<AbortController>();
   const stopGraceMs = deps.stopGraceMs ?? 5_000;
   const owns = deps.owns ?? ((): boolean => true);
+  const ownsEntry = (e: Entry): boolean => owns(e.target.id, e.target);
   const takeoverSpreadMs = Math.max(1, deps.takeoverSpreadMs ?? TAKEOVER_SPREAD_MS);
   let running = false;
   let abandoned = false;
@@ -284,7 +285,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const toGive: Entry[] = [];
     for (const entry of [...entries.values()]) {
       const id = entry.target.id;
-      const now = owns(id);
+      const now = ownsEntry(entry);
       if (now === entry.owned) continue;
       if (now) toTake.push(entry);
       else {
@@ -321,7 +322,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const at = clock.now();
       for (const entry of toTake) {
         const id = entry.target.id;
-        if (entries.get(id) !== entry || entry.owned || !owns(id)) continue;
+        if (entries.get(id) !== entry || entry.owned || !ownsEntry(entry)) continue;
         const record = stored.get(id);
         if (record) entry.record = record;
         entry.owned = true;
@@ -342,17 +343,19 @@ export function createEngine(deps: EngineDeps): Engine {
     return { taken, given };
   };
 
-  return {
+  const api: Engine = {
     async start() {
       if (running) return;
-      const [targets, states] = await Promise.all([deps.targets.list(), deps.states.all()]);
+      // One after the other: where a target's state is kept can depend on the target (its locations).
+      const targets = await deps.targets.list();
+      const states = await deps.states.all();
       const now = clock.now();
       running = true;
       for (const target of targets) {
         const stored = states.get(target.id);
         let record = stored ?? initialState(target.id, now, target.paused);
         if (target.paused && record.state !== 'PAUSED') record = pauseState(record, now).record;
-        entries.set(target.id, { target, record, dirty: stored === undefined, owned: owns(target.id) });
+        entries.set(target.id, { target, record, dirty: stored === undefined, owned: owns(target.id, target) });
         scheduleFirst(entries.get(target.id)!, now);
       }
       log?.info({ event: 'engine_started', targets: targets.length }, `checking ${targets.length} targets`);
@@ -388,7 +391,7 @@ export function createEngine(deps: EngineDeps): Engine {
           if (old.inFlight) await old.inFlight.catch(() => undefined);
           entries.delete(previousId);
           scheduler.cancel(previousId);
-          const entry: Entry = { target, record: { ...old.record, targetId: target.id }, dirty: false, owned: owns(target.id) };
+          const entry: Entry = { target, record: { ...old.record, targetId: target.id }, dirty: false, owned: owns(target.id, target) };
           entries.set(target.id, entry);
           persist(entry.record);
           await settle();
@@ -401,6 +404,8 @@ export function createEngine(deps: EngineDeps): Engine {
       if (existing) {
         const timingChanged = existing.target.everyMs !== target.everyMs;
         existing.target = target;
+        // Its locations changed who checks it.
+        if (owns(target.id, target) !== existing.owned) void api.reassign().catch(() => undefined);
         if (timingChanged) {
           scheduler.cancel(target.id);
           scheduleFirst(existing, now);
@@ -409,7 +414,7 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const stored = await deps.states.get(target.id);
       const record = stored ?? initialState(target.id, now, target.paused);
-      const entry: Entry = { target, record, dirty: false, owned: owns(target.id) };
+      const entry: Entry = { target, record, dirty: false, owned: owns(target.id, target) };
       entries.set(target.id, entry);
       if (!stored) persist(record);
       scheduleFirst(entry, now);
@@ -461,7 +466,9 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     async sync(id) {
-      const [target, stored] = await Promise.all([deps.targets.get(id), deps.states.get(id)]);
+      // The target first: where its state is kept can depend on it (its locations).
+      const target = await deps.targets.get(id);
+      const stored = target ? await deps.states.get(id) : undefined;
       const entry = entries.get(id);
       if (!target) {
         if (!entry) return;
@@ -472,13 +479,15 @@ export function createEngine(deps: EngineDeps): Engine {
       }
       const now = clock.now();
       if (!entry) {
-        const e: Entry = { target, record: stored ?? initialState(id, now, target.paused), dirty: false, owned: owns(id) };
+        const e: Entry = { target, record: stored ?? initialState(id, now, target.paused), dirty: false, owned: owns(id, target) };
         entries.set(id, e);
         scheduleFirst(e, now);
         return;
       }
       const timingChanged = entry.target.everyMs !== target.everyMs || entry.target.paused !== target.paused;
       entry.target = target;
+      // Its locations changed who checks it.
+      if (owns(id, target) !== entry.owned) void api.reassign().catch(() => undefined);
       // A pause or resume was applied to the state by whoever changed the target: take it over.
       if (stored && (stored.state === 'PAUSED') !== (entry.record.state === 'PAUSED')) {
         entry.record = stored;
@@ -546,4 +555,5 @@ export function createEngine(deps: EngineDeps): Engine {
     // A scan of the schedule: asked for by /health, kept out of stats(), which every scrape reads.
     overdue: () => scheduler.countDueBefore(clock.now() - 1_000) + limiter.queued,
   };
+  return api;
 }

@@ -11,9 +11,9 @@ export interface StateRepository {
   delete(targetId: string): Promise<boolean>;
 }
 
-/** The state repository over the `states` namespace. */
-export function createStateRepository(store: KeyvStore): StateRepository {
-  const keyv = store.namespace<StateRecord>('states');
+/** The state repository over the `states` namespace (or another: `states@fra`, one location's). */
+export function createStateRepository(store: KeyvStore, namespace = 'states'): StateRepository {
+  const keyv = store.namespace<StateRecord>(namespace);
   return {
     async all() {
       const map = new Map<string, StateRecord>();
@@ -29,5 +29,37 @@ export function createStateRepository(store: KeyvStore): StateRepository {
       await keyv.setMany(records.map((r) => ({ key: r.targetId, value: r })));
     },
     delete: (id) => keyv.delete(id),
+  };
+}
+
+/** The namespace of one location's states of the targets checked from several places. */
+export const locationNamespace = (location: string): string => `states@${location}`;
+
+/**
+ * The states an instance's engine keeps, when instances check from several locations: a target checked
+ * per location (`perLocation`) has this location's own state in `states@<location>` (the leader keeps the
+ * verdict in `states`); every other target's state is in `states`, as with one place.
+ */
+export function createLocatedStateRepository(store: KeyvStore, location: string, perLocation: (targetId: string) => boolean): StateRepository {
+  const plain = createStateRepository(store);
+  const here = createStateRepository(store, locationNamespace(location));
+  const of = (id: string): StateRepository => (perLocation(id) ? here : plain);
+  return {
+    async all() {
+      const [a, b] = await Promise.all([plain.all(), here.all()]);
+      const out = new Map<string, StateRecord>();
+      for (const [id, r] of a) if (!perLocation(id)) out.set(id, r);
+      for (const [id, r] of b) if (perLocation(id)) out.set(id, r);
+      return out;
+    },
+    get: (id) => of(id).get(id),
+    put: (record) => of(record.targetId).put(record),
+    async putMany(records) {
+      await Promise.all([plain.putMany(records.filter((r) => !perLocation(r.targetId))), here.putMany(records.filter((r) => perLocation(r.targetId)))]);
+    },
+    async delete(id) {
+      const [a, b] = await Promise.all([plain.delete(id), here.delete(id)]);
+      return a || b;
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { formatDuration } from '../domain/duration.js';
+import { formatLocations } from '../domain/locations.js';
 import type { Window } from '../domain/window.js';
 import { KIND_NAMES, moduleOf, type Target } from '../kinds/index.js';
 import { DOCUMENT_VERSION, type TargetEntry, type TargetsDocument, type WindowEntry } from './document.js';
@@ -25,6 +26,8 @@ export function targetEntryOf(t: Target, secrets: boolean): TargetEntry {
   if (t.slaPct !== undefined) entry.sla = t.slaPct;
   if (t.escalateMs !== undefined) entry.escalate = t.escalateMs === 0 ? 0 : formatDuration(t.escalateMs);
   if (t.notify !== undefined) entry.notify = t.notify;
+  if (t.locations !== undefined) entry.locations = formatLocations(t.locations);
+  if (t.quorum !== undefined) entry.quorum = t.quorum.kind === 'count' ? t.quorum.n : t.quorum.kind;
   Object.assign(entry, rest);
   if (t.note !== undefined) entry.note = t.note;
   if (t.paused) entry.paused = true;

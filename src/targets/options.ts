@@ -1,6 +1,7 @@
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { quoteValue } from '../domain/errors.js';
 import type { CommandArgs } from '../domain/options.js';
+import { parseLocations, parseQuorum } from '../domain/locations.js';
 import { invalid, valid, type Parsed } from '../domain/result.js';
 import {
   LIMITS,
@@ -98,6 +99,22 @@ const COMMON: Readonly<Record<string, OptionSpec<CommonDraft>>> = {
     },
   },
   escalate: { apply: (d, v, { key }) => errorOf(parseEscalate(v, key), (ms) => (d.escalateMs = ms)) },
+  locations: {
+    apply: (d, v) => {
+      const parsed = parseLocations(v);
+      if (!parsed.ok) return parsed.error;
+      d.locations = parsed.value.kind === 'all' ? undefined : parsed.value;
+      return undefined;
+    },
+  },
+  quorum: {
+    apply: (d, v) => {
+      const parsed = parseQuorum(v);
+      if (!parsed.ok) return parsed.error;
+      d.quorum = parsed.value.kind === 'majority' ? undefined : parsed.value;
+      return undefined;
+    },
+  },
 };
 
 /** Options spelled differently by habit, the same in the chat and in a document: `interval=30s` is `every=30s`. */
@@ -190,6 +207,8 @@ function finish(draft: AnyDraft, ctx: TargetContext, created: number): Target {
     ...(draft.slaPct !== undefined ? { slaPct: draft.slaPct } : {}),
     ...(draft.escalateMs !== undefined ? { escalateMs: draft.escalateMs } : {}),
     ...(draft.notify !== undefined ? { notify: draft.notify } : {}),
+    ...(draft.locations !== undefined ? { locations: draft.locations } : {}),
+    ...(draft.quorum !== undefined ? { quorum: draft.quorum } : {}),
     paused: draft.paused ?? false,
     createdAt: created,
     updatedAt: ctx.now,

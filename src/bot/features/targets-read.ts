@@ -49,7 +49,7 @@ export function createTargetsRead(deps: BotDeps): Composer<LookoutContext> {
     const target = await deps.catalog.get(ctx.chat.id, name.toLowerCase());
     if (!target) return ctx.reply(unknownTarget(name), { parse_mode: 'HTML' });
     const now = deps.clock.now();
-    const text = statusText(target, deps.engine.state(target.id), deps.incidents.openFor(target.id), now, await statusHistory(deps, target.id, now));
+    const text = statusText(target, deps.engine.state(target.id), deps.incidents.openFor(target.id), now, await statusHistory(deps, target.id, now), deps.places?.(target.id));
     return ctx.reply(text, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
   });
 

@@ -73,6 +73,8 @@ export function logFields(n: Notification): Record<string, unknown> {
       return { ...base, destination: n.destination };
     case 'destination-paused':
       return { ...base, destination: n.destination, why: n.why };
+    case 'location':
+      return { ...base, location: n.location, lost: n.lost, remaining: n.remaining, targets: n.targets };
     default:
       return unreachable(n);
   }

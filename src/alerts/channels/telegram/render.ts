@@ -235,6 +235,15 @@ export const formatStoreFailing = (cause: string, since: number): string =>
 export const formatStoreRecovered = (since: number, retried: number): string =>
   `💾 Lookout saves again (it could not since ${formatTime(since)}; ${retried} write${retried === 1 ? '' : 's'} caught up).`;
 
+/** A place stopped reporting (or checks again): the chat's admins hear which places judge its targets now. */
+export function formatLocationNotice(location: string, lost: boolean, remaining: readonly string[], targets: number): string {
+  const n = `${targets} target${targets === 1 ? '' : 's'}`;
+  const places = remaining.length > 0 ? remaining.map(escapeHtml).join(', ') : 'no place';
+  return lost
+    ? `📍 Location <b>${escapeHtml(location)}</b> stopped reporting (its instances are gone): ${n} here are judged from ${places} until it is back.`
+    : `📍 Location <b>${escapeHtml(location)}</b> checks again: ${n} here are judged from ${places}.`;
+}
+
 /** The text of a notification told as a plain message (not an alert, resolution, reminder or escalation). */
 export function formatNotice(n: Notification): string | undefined {
   switch (n.kind) {
@@ -262,6 +271,8 @@ export function formatNotice(n: Notification): string | undefined {
       return `🧪 A test notification from Lookout (asked for by ${escapeHtml(n.by)}).`;
     case 'destination-paused':
       return `⏸ Alerts to <b>${escapeHtml(n.destination)}</b> (${escapeHtml(n.channel)}) are paused: it answered ${escapeHtml(clip(n.why, 200))}. Fix it, then /notify resume ${escapeHtml(n.destination)}.`;
+    case 'location':
+      return formatLocationNotice(n.location, n.lost, n.remaining, n.targets);
     case 'down':
     case 'up':
     case 'closed':

@@ -90,6 +90,8 @@ export function webhookBody(n: Notification): WebhookBody {
     case 'store-recovered':
     case 'destination-paused':
       return { ...base, detail: n.kind };
+    case 'location':
+      return { ...base, detail: `location ${n.location} ${n.lost ? 'lost' : 'back'}` };
     case 'test':
       return { ...base, detail: `a test asked for by ${n.by}` };
     default:

@@ -534,6 +534,7 @@ describe('formatNotice', () => {
     'window-ended-up': { kind: 'window-ended-up', id: 'wu', ...base, scope: 'api<1>' },
     'store-failing': { kind: 'store-failing', id: 'sf', ...base, cause: 'SQLITE_BUSY', since: AT },
     'store-recovered': { kind: 'store-recovered', id: 'sr', ...base, since: AT, retried: 2 },
+    location: { kind: 'location', id: 'loc', ...base, location: 'nyc', lost: true, remaining: ['fra', 'sgp'], targets: 3 },
   };
 
   const plain: Array<[NotificationKind, string]> = [
@@ -548,6 +549,7 @@ describe('formatNotice', () => {
     ['store-failing', formatStoreFailing('SQLITE_BUSY', AT)],
     ['store-recovered', formatStoreRecovered(AT, 2)],
     ['test', '🧪 A test notification from Lookout (asked for by Ann &lt;a&gt;).'],
+    ['location', '📍 Location <b>nyc</b> stopped reporting (its instances are gone): 3 targets here are judged from fra, sgp until it is back.'],
     ['destination-paused', '⏸ Alerts to <b>ops</b> (slack) are paused: it answered HTTP 404 &lt;no_service&gt;. Fix it, then /notify resume ops.'],
   ];
 

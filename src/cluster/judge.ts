@@ -1,0 +1,233 @@
+// The leader's verdict over targets checked from several locations (issue 17).
+//
+// Each location's instance keeps its own state of such a target (its confirm/retry rules, saved in the
+// store's `states@<location>` namespace) and forwards that state's changes through the change journal
+// like any other. The leader feeds them to the verdicts (engine/verdicts.ts): the target is DOWN when at
+// least its quorum of live locations see it DOWN, a partial outage (DEGRADED, with the failing places in
+// words) when fewer do. A change of the verdict is what the alert policy hears, as a state change of the
+// target; the verdict's record is the target's state in `states`, the one the chat, boards, /api/status
+// and a restart read. A location whose instances are gone drops out of the count (never DOWN because a
+// prober vanished) and the chats whose targets it checked hear it once.
+
+import type { CheckResult } from '../domain/check.js';
+import type { LocationView, Verdict } from '../domain/locations.js';
+import type { StateChange, StateRecord } from '../domain/state.js';
+import { createVerdicts, type VerdictChange } from '../engine/verdicts.js';
+import type { Target } from '../kinds/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { StateRepository } from '../store/states.js';
+import type { Placement } from './assignment.js';
+
+export interface JudgeDeps {
+  /** The locations of the live instances. */
+  live(): readonly string[];
+  /** Who checks the target now (its live locations). */
+  placement(targetId: string, target: Target): Placement;
+  target(targetId: string): Target | undefined;
+  targets(): Target[];
+  /** The verdict records (the `states` namespace). */
+  verdicts: StateRepository;
+  /** One location's records (`states@<location>`). */
+  at(location: string): StateRepository;
+  /** The alert policy: a change of the verdict, once its record is saved. */
+  decide(change: StateChange, target: Target): Promise<void>;
+  /** The chats whose targets a location checked: it stopped reporting, or reports again. */
+  locationChanged(location: string, lost: boolean, remaining: readonly string[], chats: ReadonlyMap<number, number>): Promise<void>;
+  /** The verdict record changed (the others' copies, /api/status). */
+  announce?(record: StateRecord): void;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface Judge {
+  /** The verdicts as they were saved (before the alert policy starts: it reconciles against them). */
+  prime(): Promise<void>;
+  /** Starts judging (the leader): every live location's records read, and what changed since told. */
+  load(): Promise<void>;
+  /** One location's state of a target changed (its owner's record after the change). */
+  seen(target: Target, location: string, record: StateRecord): Promise<void>;
+  /** The live locations changed: verdicts over the ones that remain, the chats told of a place lost or back. */
+  relocated(): Promise<void>;
+  /** The verdict record of a target judged per location (undefined for the others). */
+  record(targetId: string): StateRecord | undefined;
+  /** Each location's last view of a target (for /status). */
+  views(targetId: string): LocationView[];
+  /** Whether the target is judged per location now. */
+  judged(targetId: string): boolean;
+  forget(targetId: string): void;
+}
+
+/** The view a location's record gives. */
+export function viewOf(location: string, record: StateRecord): LocationView {
+  const r = record.lastResult;
+  return {
+    location,
+    state: record.state,
+    ...(r && !r.ok && r.reason !== undefined ? { reason: r.reason } : {}),
+    ...(r ? { latencyMs: r.latencyMs } : {}),
+    since: record.since,
+  };
+}
+
+export function createJudge(deps: JudgeDeps): Judge {
+  const { clock, logger } = deps;
+  const records = new Map<string, StateRecord>();
+  const results = new Map<string, CheckResult>();
+  const known = new Map<string, LocationView[]>();
+  let locations: string[] = [];
+  const verdicts = createVerdicts({
+    quorum: (id) => deps.target(id)?.quorum,
+    locations: (id) => {
+      const t = deps.target(id);
+      if (!t) return [];
+      const p = deps.placement(id, t);
+      return p.perLocation ? p.locations : [];
+    },
+  });
+  let chain: Promise<void> = Promise.resolve();
+  const inOrder = (work: () => Promise<void>): Promise<void> => {
+    const next = chain.then(work);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+
+  const judged = (id: string): boolean => {
+    const t = deps.target(id);
+    return t !== undefined && deps.placement(id, t).perLocation;
+  };
+
+  /** The verdict's own record and the change the policy hears. */
+  const apply = async (target: Target, vc: VerdictChange): Promise<void> => {
+    // No place reports (all gone): nothing is known, nothing is told; the last verdict stands until one does.
+    if (vc.to === 'UNKNOWN') return;
+    const at = clock.now();
+    const v = vc.verdict;
+    const before = records.get(target.id);
+    const from = before?.state ?? 'UNKNOWN';
+    if (from === v.state) return;
+    const result = verdictResult(target.id, v, at);
+    const detail = v.state === 'DEGRADED' ? `partial outage: ${v.detail}` : undefined;
+    const record: StateRecord = {
+      targetId: target.id,
+      state: v.state,
+      since: at,
+      consecutiveFailures: v.down.length,
+      consecutiveSuccesses: v.up.length,
+      checks: (before?.checks ?? 0) + 1,
+      failures: (before?.failures ?? 0) + (v.state === 'DOWN' ? 1 : 0),
+      lastCheckAt: at,
+      lastResult: result,
+      ...(detail !== undefined ? { detail } : {}),
+    };
+    records.set(target.id, record);
+    await deps.verdicts.put(record);
+    deps.announce?.(record);
+    const change: StateChange = { targetId: target.id, from, to: v.state, at, fromSince: before?.since ?? at, result, failures: v.down.length, ...(detail !== undefined ? { detail } : {}) };
+    logger?.info({ event: 'verdict', target: target.id, from, to: v.state, down: v.down.map((d) => d.location), up: v.up.map((u) => u.location) }, `${target.name} is ${v.state} (${v.detail})`);
+    await deps.decide(change, target);
+    logger?.debug({ event: 'verdict_decided', target: target.id, to: v.state }, 'verdict handed to the policy');
+  };
+
+  /** What the policy shows of the verdict: the words of every place, the first failing place's kind of failure. */
+  const verdictResult = (id: string, v: Verdict, at: number): CheckResult => {
+    const firstDown = v.down[0] ? results.get(`${id}@${v.down[0].location}`) : undefined;
+    const firstUp = v.up[0] ? results.get(`${id}@${v.up[0].location}`) : undefined;
+    if (v.state === 'DOWN') return { ok: false, at, latencyMs: firstDown?.latencyMs ?? 0, failure: firstDown?.failure ?? 'error', reason: v.detail };
+    return { ok: true, at, latencyMs: firstUp?.latencyMs ?? 0, ...(firstUp?.status !== undefined ? { status: firstUp.status } : {}), reason: v.detail };
+  };
+
+  const forgetTarget = (id: string): void => {
+    records.delete(id);
+    known.delete(id);
+    verdicts.forget(id);
+  };
+
+  const liveLocations = (): string[] => [...new Set(deps.live())].sort();
+
+  const observe = (target: Target, location: string, record: StateRecord): VerdictChange | undefined => {
+    if (record.lastResult) results.set(`${target.id}@${location}`, record.lastResult);
+    const view = viewOf(location, record);
+    const list = (known.get(target.id) ?? []).filter((v) => v.location !== location);
+    known.set(target.id, [...list, view].sort((a, b) => (a.location < b.location ? -1 : 1)));
+    return verdicts.observe(target.id, view);
+  };
+
+  return {
+    prime: () =>
+      inOrder(async () => {
+        const saved = await deps.verdicts.all();
+        for (const t of deps.targets()) {
+          const r = saved.get(t.id);
+          if (r && judged(t.id)) records.set(t.id, r);
+        }
+      }),
+
+    load: () =>
+      inOrder(async () => {
+        locations = liveLocations();
+        for (const l of locations) {
+          const theirs = await deps.at(l).all();
+          for (const [id, record] of theirs) {
+            const t = deps.target(id);
+            if (!t || !judged(id)) continue;
+            const vc = observe(t, l, record);
+            if (vc) await apply(t, vc);
+          }
+        }
+      }),
+
+    seen: (target, location, record) =>
+      inOrder(async () => {
+        if (!judged(target.id)) return;
+        const vc = observe(target, location, record);
+        if (vc) await apply(target, vc);
+      }),
+
+    relocated: () =>
+      inOrder(async () => {
+        const now = liveLocations();
+        const lost = locations.filter((l) => !now.includes(l));
+        const back = now.filter((l) => !locations.includes(l));
+        const before = locations;
+        locations = now;
+        for (const vc of verdicts.relocated()) {
+          const t = deps.target(vc.targetId);
+          if (t) await apply(t, vc);
+        }
+        // Down to one place: a target is one check again, its owner's state the target's. What the verdict
+        // said and that place sees now are made one (an incident the verdict opened is not left open).
+        for (const [id, record] of [...records]) {
+          if (judged(id)) continue;
+          const t = deps.target(id);
+          const view = (known.get(id) ?? []).find((v) => now.includes(v.location));
+          const sees = view?.state;
+          if (t && sees !== undefined && sees !== record.state && (sees === 'UP' || sees === 'DOWN' || sees === 'DEGRADED')) {
+            const at = clock.now();
+            const result = results.get(`${id}@${view!.location}`);
+            const change: StateChange = { targetId: id, from: record.state, to: sees, at, fromSince: record.since, ...(result ? { result } : {}), failures: sees === 'DOWN' ? 1 : 0 };
+            await deps.decide(change, t);
+          }
+          forgetTarget(id);
+        }
+        // One notice per chat whose targets the place checked (or checks again), to its admins.
+        for (const [list, isLost] of [[lost, true], [back, false]] as const) {
+          for (const l of list) {
+            const chats = new Map<number, number>();
+            for (const t of deps.targets()) {
+              const wanted = t.locations?.kind === 'named' ? t.locations.names.includes(l) : t.locations?.kind !== 'one';
+              if (wanted) chats.set(t.chatId, (chats.get(t.chatId) ?? 0) + 1);
+            }
+            if (before.length === 0 && !isLost) continue;
+            logger?.warn({ event: isLost ? 'location_lost' : 'location_back', location: l, remaining: now }, isLost ? `location ${l} stopped reporting: judged from ${now.join(', ')}` : `location ${l} checks again`);
+            await deps.locationChanged(l, isLost, now, chats);
+          }
+        }
+      }),
+
+    record: (id) => (judged(id) ? records.get(id) : undefined),
+    views: (id) => known.get(id) ?? [],
+    judged,
+    forget: forgetTarget,
+  };
+}

@@ -1,0 +1,177 @@
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, runApp, until, type RunningApp } from '../support/built-app.js';
+import { startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { postgresTestsEnabled, startTestCluster, type TestCluster } from '../support/postgres.js';
+import { closedPort } from '../support/target-server.js';
+
+// Three built processes in three places on one PostgreSQL: LOCATION fra, nyc and sgp, each bound to its
+// own loopback address (SOURCE_ADDRESS 127.0.0.2, .3, .4). The target server answers by the caller's
+// address, so "the API is down from nyc" is a 503 to 127.0.0.3 only. Nothing leaves the machine.
+
+const GROUP = -1001234567890;
+const ADMIN = 4242;
+const enabled = postgresTestsEnabled(process.env);
+const PLACES = { fra: '127.0.0.2', nyc: '127.0.0.3', sgp: '127.0.0.4' } as const;
+type Place = keyof typeof PLACES;
+const TTL_S = 3;
+
+/** Which places get a 503 per path, and who asked for what. */
+const failing = new Map<string, Set<string>>();
+const seen: Array<{ path: string; from: string }> = [];
+let server: Server;
+let base: string;
+let dist: { dist: string; remove(): Promise<void> };
+let cluster: TestCluster;
+let telegram: FakeTelegram;
+let dir: string;
+let url: string;
+const procs = new Map<Place, { p: RunningApp; port: number }>();
+let killedAt = Infinity;
+
+const fail = (path: string, ...places: Place[]): void => void failing.set(path, new Set(places.map((p) => PLACES[p])));
+
+const TARGETS = [
+  // One place failing of three: a partial outage, no alert.
+  { name: 'one', extra: '' },
+  // Two of three: DOWN, naming both.
+  { name: 'two', extra: '' },
+  // quorum=all: two of three is still partial.
+  { name: 'every', extra: ', quorum: all' },
+  // quorum=1: one is enough.
+  { name: 'any', extra: ', quorum: 1' },
+  // Checked from fra only.
+  { name: 'onlyfra', extra: ', locations: fra' },
+  // Down from nyc and sgp when nyc is killed: recomputed over fra and sgp.
+  { name: 'killed', extra: '' },
+];
+
+beforeAll(async () => {
+  if (!enabled) return;
+  server = createServer((req, res) => {
+    const path = (req.url ?? '/').slice(1);
+    const from = req.socket.remoteAddress ?? '';
+    seen.push({ path, from });
+    const bad = failing.get(path)?.has(from) === true;
+    res.writeHead(bad ? 503 : 200, { 'content-type': 'text/plain' }).end(bad ? 'no' : 'ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  [dist, cluster, telegram] = await Promise.all([buildApp(), startTestCluster(), startFakeTelegram()]);
+  dir = await mkdtemp(join(tmpdir(), 'lookout-places-'));
+  url = await cluster.createDatabase('places');
+  const lines = TARGETS.map((t) => `  - { name: ${t.name}, url: "${base}${t.name}", every: 10s, timeout: 2s, confirm: 1, recover: 1${t.extra} }`);
+  await writeFile(join(dir, 'targets.yaml'), `version: 1\nchat: ${GROUP}\ntargets:\n${lines.join('\n')}\n`);
+}, 120_000);
+
+afterAll(async () => {
+  for (const { p } of procs.values()) if (p.child.exitCode === null && p.signal() === null) p.child.kill('SIGKILL');
+  await Promise.all([...procs.values()].map(({ p }) => p.exit));
+  await Promise.all([dist?.remove(), cluster?.destroy(), telegram?.close(), server ? new Promise((r) => server.close(r)) : undefined, dir ? rm(dir, { recursive: true, force: true }) : undefined]);
+});
+
+async function start(place: Place): Promise<void> {
+  const port = await closedPort();
+  const p = runApp(dist.dist, {
+    DATABASE_URL: url,
+    INSTANCE_ID: place,
+    LOCATION: place,
+    SOURCE_ADDRESS: PLACES[place],
+    MEMBER_TTL: String(TTL_S),
+    DATA_DIR: join(dir, place),
+    HTTP_PORT: String(port),
+    BOT_TOKEN: telegram.token,
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    ALLOWED_CHAT_IDS: String(GROUP),
+    ADMIN_USER_IDS: String(ADMIN),
+    TARGETS_FILE: join(dir, 'targets.yaml'),
+    LOG_LEVEL: 'info',
+    TRACE_MODE: 'icmp',
+    MTR_PATH: '/nonexistent/mtr',
+  });
+  procs.set(place, { p, port });
+}
+
+const healthz = async (place: Place): Promise<{ role: string; peers: string[]; locations: Record<string, unknown> } | undefined> => {
+  try {
+    return (await (await fetch(`http://127.0.0.1:${procs.get(place)!.port}/healthz`)).json()) as { role: string; peers: string[]; locations: Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+};
+const texts = (): string[] => telegram.callsOf('sendMessage').map((c) => String(c.payload.text));
+const lines = (): string[] => texts().flatMap((t) => t.split('\n'));
+const downs = (n: string): string[] => texts().filter((t) => t.split('\n').some((l) => l === `🔴 <b>${n}</b> is DOWN` || l.startsWith(`🔴 <b>${n}</b> ·`) || l === `🔴 <b>${n}</b>`));
+const ups = (n: string): number => lines().filter((l) => l === `🟢 <b>${n}</b> is UP again` || l.startsWith(`• <b>${n}</b> · down for`)).length;
+const partials = (n: string): string[] => lines().filter((l) => l.startsWith(`🟡 <b>${n}</b> is DEGRADED: partial outage`));
+
+describe.skipIf(!enabled)('three locations on one database', () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    console.log(texts().join('\n---\n'));
+    for (const place of procs.keys()) console.log(place, JSON.stringify(await healthz(place)));
+    const m = await fetch(`http://127.0.0.1:${procs.get('fra')!.port}/metrics`).then((r) => r.text()).catch(() => '');
+    console.log(m.split('\n').filter((l) => /outbox|deliver|alerts_total/.test(l) && !l.startsWith('#')).join('\n'));
+    console.log(JSON.stringify(telegram.calls.slice(-8).map((c) => [c.method, String(c.payload.text ?? '').slice(0, 60)])));
+    for (const [place, { p }] of procs) console.log(`--- ${place}\n${p.lines().filter((l) => ['verdict', 'leading', 'targets_reassigned', 'location'].includes(String(l.event)) || Number(l.level) >= 40 || Number(l.time) > killedAt).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
+  });
+
+  it('each place checks the targets from its own address; one failing place is a partial outage, two are DOWN naming both; quorum=all and quorum=1; locations=fra', async () => {
+    fail('one', 'nyc');
+    fail('two', 'nyc', 'sgp');
+    fail('every', 'nyc', 'sgp');
+    fail('any', 'sgp');
+    fail('killed', 'nyc', 'sgp');
+    // fra leads (it starts first), so killing nyc later is not a failover.
+    await start('fra');
+    await until(async () => (await healthz('fra'))?.role === 'leader', 30_000, 'fra leads');
+    await start('nyc');
+    await start('sgp');
+    await until(async () => (await healthz('fra'))?.peers.length === 3, 30_000, 'three places live');
+    await until(async () => Object.keys((await healthz('nyc'))?.locations ?? {}).length === 3, 30_000, 'nyc sees the three places');
+    expect(Object.keys((await healthz('nyc'))!.locations).sort()).toEqual(['fra', 'nyc', 'sgp']);
+
+    const told = (): Record<string, boolean> => ({ two: downs('two').length >= 1, any: downs('any').length >= 1, killed: downs('killed').length >= 1, one: partials('one').length >= 1, every: partials('every').length >= 1 });
+    await until(() => Object.values(told()).every(Boolean), 60_000, 'the verdicts told').catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${JSON.stringify(told())}`);
+    });
+    const [two] = downs('two');
+    expect(two).toContain('DOWN from nyc (HTTP 503');
+    expect(two).toContain('sgp (HTTP 503');
+    expect(two).toContain('UP from fra');
+    expect(partials('one')[0]).toContain('DOWN from nyc (HTTP 503');
+    expect(partials('one')[0]).toContain('UP from fra');
+    expect(downs('one')).toEqual([]);
+    expect(downs('every')).toEqual([]);
+    expect(downs('any')[0]).toContain('DOWN from sgp');
+    // Each place checks from its own address; locations=fra only from fra's.
+    const from = (path: string): string[] => [...new Set(seen.filter((s) => s.path === path).map((s) => s.from))].sort();
+    expect(from('two')).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    expect(from('onlyfra')).toEqual(['127.0.0.2']);
+
+    // All places see "two" again: one resolution, and "one"'s partial outage ends.
+    failing.delete('two');
+    failing.delete('one');
+    await until(() => ups('two') >= 1 && lines().some((l) => l.startsWith('🟢 <b>one</b> is back to normal')), 60_000, 'two resolved, one back to normal');
+    expect(ups('two')).toBe(1);
+    expect(downs('two')).toHaveLength(1);
+  }, 200_000);
+
+  it('nyc killed during an outage seen from nyc and sgp: the verdict is taken over fra and sgp (a partial outage), and the chat is told nyc is gone', async () => {
+    expect(downs('killed')).toHaveLength(1);
+    killedAt = Date.now();
+    procs.get('nyc')!.p.child.kill('SIGKILL');
+    await procs.get('nyc')!.p.exit;
+    await until(() => texts().some((t) => t.startsWith('📍 Location <b>nyc</b> stopped reporting')), 90_000, 'the chat told nyc is gone');
+    await until(() => ups('killed') >= 1 && partials('killed').length >= 1, 90_000, 'killed: resolved as an outage, now partial');
+    const notice = texts().find((t) => t.startsWith('📍 Location <b>nyc</b> stopped reporting'))!;
+    expect(notice).toContain('fra, sgp');
+    expect(partials('killed').at(-1)).toContain('DOWN from sgp');
+    // Never DOWN because a prober vanished.
+    expect(downs('killed')).toHaveLength(1);
+  }, 200_000);
+});
