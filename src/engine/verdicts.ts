@@ -3,7 +3,7 @@ import { verdict, type LocationView, type Quorum, type Verdict } from '../domain
 // The verdict of each target checked from several places, kept up to date as each place reports its own
 // state and as places come and go. No I/O: the leader feeds it what the locations' owners report (their
 // state changes, through the change journal) and acts on the changes of the verdict it answers.
-// (Issue 17: not wired into main.ts yet.)
+// (Run by the leader through cluster/judge.ts.)
 
 /** The verdict of one target moved: from one state to another, with the views that made it. */
 export interface VerdictChange {

@@ -12,8 +12,8 @@ const NOW = 1_700_000_000_000;
 const CHAT = -1001234567890;
 const CTX: TargetContext = { chatId: CHAT, now: NOW };
 
-const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, method, expect, keyword, maintenance, latency, assert, header';
-const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate';
+const HTTP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, locations, quorum, method, expect, keyword, maintenance, latency, assert, header';
+const TCP_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, locations, quorum';
 const URL_ERROR = (text: string): string =>
   `URL must be an http:// or https:// address like https://api.example.com/health, got "${text}"`;
 const CREDENTIALS_ERROR =
@@ -995,7 +995,7 @@ describe('defaults that follow the interval', () => {
 
 // ec2 targets: an AWS-compatible EC2 API endpoint, a region and optional credentials.
 
-const EC2_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, region, key, secret, token';
+const EC2_KEYS = 'name, every, timeout, retry, confirm, recover, note, remind, errorrate, sla, notify, escalate, locations, quorum, region, key, secret, token';
 const EC2_ENDPOINT = 'https://ec2.us-east-1.amazonaws.com';
 // AWS's documented example credentials.
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
