@@ -27,6 +27,9 @@ import { createLeaderElector } from './cluster/leader.js';
 import { createBus, type Bus } from './cluster/bus.js';
 import { createMembership, newMemberId, type Membership } from './cluster/members.js';
 import { createSharing, type Sharing } from './cluster/sharing.js';
+import { createRemoteTracer, type RemoteTrace } from './cluster/remote-trace.js';
+import { ownerOf } from './cluster/assignment.js';
+import { parseTraceHost } from './domain/host.js';
 import { createHealthReporter, type ClusterInfo } from './health/report.js';
 import { clusterHealthz, registerClusterMetrics } from './health/cluster.js';
 import { withTimeout } from './lib/timeout.js';
@@ -244,6 +247,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const source = createSourceResolver(config.sourceLabel);
   const tracer = createTracer({ settings: config.trace, logger });
+  // Several places: traces are taken where the target fails (the leader asks that place's instance).
+  const remoteTracer = cluster
+    ? createRemoteTracer({
+        bus: cluster.bus,
+        store,
+        self: cluster.membership.id,
+        location: config.location,
+        tracer,
+        source,
+        refuse: (host) => (parseTraceHost(host).ok ? undefined : 'not a host this instance traces'),
+        timeoutMs: config.trace.timeoutMs + 15_000,
+        logger,
+      })
+    : undefined;
+  remoteTracer?.start();
   // The bot's client exists before anything that delivers: sending needs no getMe, so alerts never
   // wait for the chat to come up. Its handlers are installed further down, once their parts exist.
   const bot = config.botToken
@@ -370,6 +388,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         verdicts: states,
         at: (l) => createStateRepository(store, locationNamespace(l)),
         decide: async (change, target) => {
+          history.change(target.id, change.at, change.to);
           await policy.onChange(change, target);
           boards.changed(target.chatId);
         },
@@ -405,7 +424,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     decided.catch((err: unknown) => logger.error({ err, target: target.id, event: 'alert_failed' }, 'could not queue an alert'));
   });
   engine.onCheck((event) => warnings.observe(event.target, event.result));
-  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel(), () => store.health());
+  const metrics = createMetrics(() => outbox.depth(), () => engine.stats().targets, () => outbox.depthByChannel(), () => store.health(), options.cluster ? config.location : undefined);
   const clusterInfo = (): ClusterInfo | undefined =>
     cluster
       ? {
@@ -435,8 +454,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     secrets,
     ...(cluster ? { cluster: () => clusterInfo()! } : {}),
   });
-  engine.onCheck((event) => history.record(event.target.id, event.result));
-  engine.onChange((change, target) => history.change(target.id, change.at, change.to));
+  // A target checked per location: each place's checks and states are its own series (`<id>@<place>`); the
+  // target's own timeline is the verdict's (written by the leader), so /report counts what the verdict saw.
+  const historyId = (t: Target): string => (judge && sharing?.placement(t.id, t).perLocation ? `${t.id}@${config.location}` : t.id);
+  engine.onCheck((event) => history.record(historyId(event.target), event.result));
+  engine.onChange((change, target) => history.change(historyId(target), change.at, change.to));
   outbox.onDelivery((event) => metrics.delivery(event.outcome, channelOf(event.item.destination)));
   const boards = createBoards({
     store,
@@ -458,6 +480,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       boards.changed(t.chatId);
       metrics.forget(t.id);
       await history.remove(t.id);
+      // Its places' own series too (the places live now; a place gone meanwhile keeps its rows until pruned).
+      for (const place of new Set(sharing?.placed().map((m) => m.location) ?? [])) await history.remove(`${t.id}@${place}`);
       await policy.close(t.id, 'removed');
       for (const w of windows.list(t.chatId).filter((x) => x.targetId === t.id)) await windows.remove(w.id);
     },
@@ -518,6 +542,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         testDestination,
         maxTargetsPerChat: config.maxTargetsPerChat,
         ...(judge ? { places: (id: string) => (judge.judged(id) ? judge.views(id) : []) } : {}),
+        ...(remoteTracer && cluster
+          ? {
+              traceFrom: async (place: string, host: string, port: number | undefined): Promise<RemoteTrace | string> => {
+                const there = (sharing?.placed() ?? []).filter((m) => m.location === place).map((m) => m.id);
+                const places = [...new Set((sharing?.placed() ?? []).map((m) => m.location))].sort();
+                if (there.length === 0) return `no instance checks from ${place} now (places: ${places.join(', ') || 'none'})`;
+                // One of the place's instances, the same for the same host (spreads the work, stable).
+                const instance = ownerOf(host, there)!;
+                if (instance === cluster.membership.id) {
+                  const result = await tracer.trace(host, port);
+                  const address = await source.addressFor(host);
+                  return { result, label: `${place} (${source.label})`, ...(address ? { address } : {}) };
+                }
+                return (await remoteTracer.traceOn(instance, host, port)) ?? `${instance} did not answer within ${Math.round((config.trace.timeoutMs + 15_000) / 1_000)} s`;
+              },
+            }
+          : {}),
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
         health,
       },
@@ -528,7 +569,26 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       selfStats.telegramError();
     });
   }
-  const traces = bot ? attachTraces({ outbox, tracer, source, logger, now: clock.now }) : undefined;
+  /** The failing places of a target checked per location, and who checks it there. */
+  const failingPlaces = (targetId: string): Array<{ location: string; instance: string }> => {
+    const t = engine.target(targetId);
+    if (!t || !judge || !sharing || !judge.judged(targetId)) return [];
+    const p = sharing.placement(targetId, t);
+    return judge
+      .views(targetId)
+      .filter((v) => v.state === 'DOWN' && p.locations.includes(v.location))
+      .map((v) => ({ location: v.location, instance: p.owners[p.locations.indexOf(v.location)]! }));
+  };
+  const traces = bot
+    ? attachTraces({
+        outbox,
+        tracer,
+        source,
+        logger,
+        now: clock.now,
+        ...(remoteTracer && cluster ? { places: failingPlaces, remote: remoteTracer, self: { id: cluster.membership.id, location: config.location } } : {}),
+      })
+    : undefined;
   // The parts, in the order they start (stop() takes the chat, checking, the alert side, then http): checking, the HTTP endpoints, the
   // alert side, the chat. The alert side and the chat can stop and start again while the process runs.
   const checking = createCheckingPart({
@@ -699,6 +759,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await chatPart?.stop();
         await checking.stop();
         traces?.stop();
+        remoteTracer?.stop();
         tracer.stop();
         await alerting.stop();
         await httpPart.stop();

@@ -1,3 +1,4 @@
+import type { RemoteTrace } from '../cluster/remote-trace.js';
 import type { LocationView } from '../domain/locations.js';
 import type { Boards } from '../alerts/channels/telegram/board.js';
 import type { AlertPolicy } from '../alerts/policy.js';
@@ -56,6 +57,8 @@ export interface BotDeps {
   testDestination(destination: Destination, by: string): Promise<string>;
   /** Several locations: what each place sees of a target checked per location (for /status); none otherwise. */
   places?(targetId: string): readonly LocationView[];
+  /** Several places: a trace taken from `place` (its answer, or why not, in words). */
+  traceFrom?(place: string, host: string, port: number | undefined): Promise<RemoteTrace | string>;
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */
   download(filePath: string, maxBytes: number): Promise<Buffer>;
 }

@@ -103,9 +103,13 @@ export function createJudge(deps: JudgeDeps): Judge {
     if (vc.to === 'UNKNOWN') return;
     const at = clock.now();
     const v = vc.verdict;
-    const before = records.get(target.id);
+    // Not judged before (one place until now, or a new target): the state saved for it is where it stood.
+    const before = records.get(target.id) ?? (await deps.verdicts.get(target.id));
     const from = before?.state ?? 'UNKNOWN';
-    if (from === v.state) return;
+    if (from === v.state) {
+      if (before) records.set(target.id, before);
+      return;
+    }
     const result = verdictResult(target.id, v, at);
     const detail = v.state === 'DEGRADED' ? `partial outage: ${v.detail}` : undefined;
     const record: StateRecord = {
@@ -166,14 +170,21 @@ export function createJudge(deps: JudgeDeps): Judge {
     load: () =>
       inOrder(async () => {
         locations = liveLocations();
+        // Every place's records first, then one verdict per target: taken place by place, a new leader
+        // would tell the verdict over the first place alone (UP over fra before sgp's DOWN is read).
+        const touched = new Map<string, Target>();
         for (const l of locations) {
           const theirs = await deps.at(l).all();
           for (const [id, record] of theirs) {
             const t = deps.target(id);
             if (!t || !judged(id)) continue;
-            const vc = observe(t, l, record);
-            if (vc) await apply(t, vc);
+            observe(t, l, record);
+            touched.set(id, t);
           }
+        }
+        for (const [id, t] of touched) {
+          const v = verdicts.get(id);
+          if (v) await apply(t, { targetId: id, from: 'UNKNOWN', to: v.state, verdict: v, dropped: [] });
         }
       }),
 

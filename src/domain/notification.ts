@@ -87,7 +87,7 @@ export type NotificationBody =
   /** An `until-up` window ended because its target is UP again. */
   | { kind: 'window-ended-up'; scope: string }
   /** A trace of an alert's path, taken after the alert went out. */
-  | { kind: 'trace'; incidentId: string; trace: TraceFacts }
+  | { kind: 'trace'; incidentId: string; trace: TraceFacts; /** One of several places' traces after the first: a reply, never drawn into the alert. */ asReply?: boolean }
   /** Lookout cannot write to its store (once per episode), and can again. */
   | { kind: 'store-failing'; cause: string; since: number }
   | { kind: 'store-recovered'; since: number; retried: number }

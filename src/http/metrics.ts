@@ -23,21 +23,25 @@ export function createMetrics(
   targetCount: () => number = () => 0,
   depthByChannel: () => Map<string, number> = () => new Map(),
   storeHealth?: () => StoreHealth,
+  /** Several instances: the place this one checks from, a `location` label on every per-target check series. */
+  location?: string,
 ): Metrics {
+  const placed = location !== undefined ? ['location'] : [];
+  const at = location !== undefined ? { location } : {};
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lookout_' });
-  const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result'], registers: [registry] });
+  const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result', ...placed], registers: [registry] });
   // One series for all: cheap to scrape alone (`/metrics?name=lookout_checks_run_total`) where the per-target ones are megabytes.
   const run = new Counter({ name: 'lookout_checks_run_total', help: 'Checks this instance ran', registers: [registry] });
   const duration = new Histogram({
     name: 'lookout_check_duration_seconds',
     help: 'Check duration by target',
-    labelNames: ['target'],
+    labelNames: ['target', ...placed],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const up = new Gauge({ name: 'lookout_target_up', help: '1 when the target is UP or DEGRADED, else 0', labelNames: ['target'], registers: [registry] });
-  const state = new Gauge({ name: 'lookout_target_state', help: '1 for the state the target is in', labelNames: ['target', 'state'], registers: [registry] });
+  const up = new Gauge({ name: 'lookout_target_up', help: '1 when the target is UP or DEGRADED, else 0', labelNames: ['target', ...placed], registers: [registry] });
+  const state = new Gauge({ name: 'lookout_target_state', help: '1 for the state the target is in', labelNames: ['target', 'state', ...placed], registers: [registry] });
   const lateness = new Histogram({
     name: 'lookout_scheduler_lateness_seconds',
     help: 'How late checks start after their scheduled time',
@@ -81,15 +85,15 @@ export function createMetrics(
     check(event) {
       const id = event.target.id;
       const result = event.result.ok ? 'ok' : (event.result.failure ?? 'error');
-      checks.inc({ target: id, result });
+      checks.inc({ target: id, result, ...at });
       run.inc();
       const seen = results.get(id) ?? new Set<string>();
       if (!seen.has(result)) results.set(id, seen.add(result));
-      duration.observe({ target: id }, event.result.latencyMs / 1_000);
+      duration.observe({ target: id, ...at }, event.result.latencyMs / 1_000);
       lateness.observe(Math.max(0, event.latenessMs) / 1_000);
       const s = event.record.state;
-      up.set({ target: id }, s === 'UP' || s === 'DEGRADED' ? 1 : 0);
-      for (const name of STATES) state.set({ target: id, state: name }, name === s ? 1 : 0);
+      up.set({ target: id, ...at }, s === 'UP' || s === 'DEGRADED' ? 1 : 0);
+      for (const name of STATES) state.set({ target: id, state: name, ...at }, name === s ? 1 : 0);
     },
     delivery(outcome, channel) {
       deliveries.inc({ outcome });
@@ -98,11 +102,11 @@ export function createMetrics(
     telegramError: (method) => telegram.inc({ method }),
     forget(targetId) {
       // prom-client's remove() takes every label of a series, so each series of the target is named.
-      for (const result of results.get(targetId) ?? []) checks.remove({ target: targetId, result });
+      for (const result of results.get(targetId) ?? []) checks.remove({ target: targetId, result, ...at });
       results.delete(targetId);
-      for (const name of STATES) state.remove({ target: targetId, state: name });
-      duration.remove({ target: targetId });
-      up.remove({ target: targetId });
+      for (const name of STATES) state.remove({ target: targetId, state: name, ...at });
+      duration.remove({ target: targetId, ...at });
+      up.remove({ target: targetId, ...at });
     },
   };
 }

@@ -47,11 +47,28 @@ function timeTicks(period: PeriodName, from: number, to: number): Array<{ t: num
 }
 
 /** Pure: the chart as SVG text. */
-export function chartSvg(title: string, period: PeriodName, stats: PeriodStats): string {
+/** A place's own series on a chart of a target checked from several places. */
+export interface PlaceSeries {
+  label: string;
+  stats: PeriodStats;
+}
+
+const PLACE_COLORS = ['#1e88e5', '#fb8c00', '#43a047', '#8e24aa', '#00acc1', '#6d4c41', '#d81b60', '#7cb342'];
+
+/**
+ * The latency chart: p50 and p95 lines over the period, DOWN and maintenance shaded from the timeline.
+ * With `places` (a target checked from several places), one p50 line per place instead, and the shading
+ * from the verdict's timeline.
+ */
+export function chartSvg(title: string, period: PeriodName, stats: PeriodStats, places: readonly PlaceSeries[] = []): string {
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const x = (t: number): number => PAD.left + ((t - stats.from) / (stats.to - stats.from)) * plotW;
-  const withData = stats.columns.filter((c) => c.p95 !== undefined);
+  const lines: Array<{ cls: string; color: string; label: string; key: 'p50' | 'p95'; columns: PeriodStats['columns'] }> =
+    places.length > 0
+      ? places.map((p, i) => ({ cls: `place p50 place-${p.label.replace(/[^a-z0-9-]/g, '')}`, color: PLACE_COLORS[i % PLACE_COLORS.length]!, label: p.label, key: 'p50' as const, columns: p.stats.columns }))
+      : (['p50', 'p95'] as const).map((key) => ({ cls: key, color: COLORS[key], label: key, key, columns: stats.columns }));
+  const withData = (places.length > 0 ? places.flatMap((p) => p.stats.columns) : stats.columns).filter((c) => c.p95 !== undefined);
   // The scale follows the usual latency, not the worst column: a few 10 s timeouts would flatten
   // everything else. Columns above it are drawn at the top edge (the shading says why).
   const p95s = withData.map((c) => c.p95!).sort((a, b) => a - b);
@@ -87,10 +104,11 @@ export function chartSvg(title: string, period: PeriodName, stats: PeriodStats):
     parts.push(`<text x="${tx}" y="${HEIGHT - PAD.bottom + 18}" font-size="12" text-anchor="middle" fill="${COLORS.text}">${escapeXml(tick.label)}</text>`);
   }
   // A line per percentile, broken where a column has no checks (a gap in the data is not a dip).
-  for (const key of ['p50', 'p95'] as const) {
+  for (const line of lines) {
+    const key = line.key;
     const segments: string[][] = [];
     let current: string[] = [];
-    for (const c of stats.columns) {
+    for (const c of line.columns) {
       const value = c[key];
       if (value === undefined) {
         if (current.length > 0) segments.push(current);
@@ -103,20 +121,19 @@ export function chartSvg(title: string, period: PeriodName, stats: PeriodStats):
     for (const points of segments) {
       if (points.length === 1) {
         const [cx, cy] = points[0]!.split(',');
-        parts.push(`<circle class="${key}" cx="${cx}" cy="${cy}" r="2.5" fill="${COLORS[key]}"/>`);
+        parts.push(`<circle class="${line.cls}" cx="${cx}" cy="${cy}" r="2.5" fill="${line.color}"/>`);
       } else {
-        parts.push(`<polyline class="${key}" points="${points.join(' ')}" fill="none" stroke="${COLORS[key]}" stroke-width="2" stroke-linejoin="round"/>`);
+        parts.push(`<polyline class="${line.cls}" points="${points.join(' ')}" fill="none" stroke="${line.color}" stroke-width="2" stroke-linejoin="round"/>`);
       }
     }
   }
   parts.push(`<rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#9e9e9e"/>`);
-  const legend = [
-    ['p50', COLORS.p50, 'line'],
-    ['p95', COLORS.p95, 'line'],
+  const legend: ReadonlyArray<readonly [string, string, 'line' | 'box']> = [
+    ...lines.map((l) => [escapeXml(l.label), l.color, 'line'] as const),
     ['DOWN', COLORS.down, 'box'],
     ['maintenance', COLORS.maintenance, 'box'],
   ] as const;
-  let lx = WIDTH - PAD.right - 420;
+  let lx = WIDTH - PAD.right - 420 - Math.max(0, lines.length - 2) * 60;
   for (const [label, color, kind] of legend) {
     parts.push(
       kind === 'line'

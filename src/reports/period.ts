@@ -94,3 +94,19 @@ export async function statsFor(history: History, targetId: string, period: Perio
   const [buckets, timeline] = await Promise.all([bucketsOf(history, targetId, period, from, to), history.timeline(targetId)]);
   return periodStats(buckets, timeline, from, to, PERIODS[period].columnMs);
 }
+
+/**
+ * A target checked from several places: the verdict's timeline (its availability and shading) over every
+ * place's checks, and each place's own series (`<id>@<place>` in the history).
+ */
+export async function statsForPlaces(history: History, targetId: string, places: readonly string[], period: PeriodName, now: number): Promise<{ stats: PeriodStats; places: Array<{ label: string; stats: PeriodStats }> }> {
+  const to = now;
+  const from = to - PERIODS[period].ms;
+  const timeline = await history.timeline(targetId);
+  const own = await Promise.all(places.map(async (p) => ({ label: p, buckets: await bucketsOf(history, `${targetId}@${p}`, period, from, to), timeline: await history.timeline(`${targetId}@${p}`) })));
+  const all = own.flatMap((o) => o.buckets);
+  return {
+    stats: periodStats(all, timeline, from, to, PERIODS[period].columnMs),
+    places: own.map((o) => ({ label: o.label, stats: periodStats(o.buckets, o.timeline, from, to, PERIODS[period].columnMs) })),
+  };
+}

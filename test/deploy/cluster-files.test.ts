@@ -61,7 +61,7 @@ const envOf = (s: ComposeService): Record<string, string> =>
   Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : { ...(s.environment ?? {}) };
 const healthTest = (s: ComposeService): string => [s.healthcheck?.test ?? []].flat().join(' ');
 
-function composeProblems(compose: Compose): string[] {
+function composeProblems(compose: Compose, names: readonly string[] = ['lookout-a', 'lookout-b']): string[] {
   const problems: string[] = [];
   const services = compose.services ?? {};
   const postgresNames = Object.keys(services).filter((n) => /^postgres:15(\b|$)/.test(services[n]?.image ?? ''));
@@ -76,7 +76,7 @@ function composeProblems(compose: Compose): string[] {
   if (!/pg_isready/.test(healthTest(pg))) problems.push('postgres: healthcheck pg_isready');
 
   const lookouts = Object.entries(services).filter(([name]) => name.startsWith('lookout'));
-  if (lookouts.map(([n]) => n).sort().join(',') !== 'lookout-a,lookout-b') problems.push('two Lookouts: lookout-a and lookout-b');
+  if (lookouts.map(([n]) => n).sort().join(',') !== [...names].sort().join(',')) problems.push(`${names.length === 2 ? 'two' : names.length} Lookouts: ${names.join(' and ')}`);
   const hostPorts = new Set<string>();
   for (const [name, s] of lookouts) {
     const env = envOf(s);
@@ -357,5 +357,23 @@ describe('README "Running more than one"', () => {
     }
     // A standby answers 503 to everything but /healthz and /metrics (src/main.ts startStandbyServer).
     expect(section).toMatch(/503/);
+  });
+});
+
+describe('docker-compose.locations.yml', () => {
+  const compose = parseYaml(read('docker-compose.locations.yml'), { merge: true }) as Compose;
+  const names = ['lookout-fra', 'lookout-nyc', 'lookout-sgp'];
+
+  it('runs postgres:15 and three Lookouts on it, each in a place of its own (LOCATION fra, nyc, sgp)', () => {
+    expect(composeProblems(compose, names)).toEqual([]);
+    const locations = names.map((n) => envOf(compose.services[n]!).LOCATION);
+    expect(locations).toEqual(['fra', 'nyc', 'sgp']);
+    for (const n of names) expect(envOf(compose.services[n]!).INSTANCE_ID).toBe(n);
+  });
+
+  it('the checks catch a copy with two Lookouts in one place', () => {
+    const same = clone(compose);
+    (same.services['lookout-nyc']!.environment as Record<string, string>).LOCATION = 'fra';
+    expect(new Set(names.map((n) => envOf(same.services[n]!).LOCATION)).size).toBe(2);
   });
 });

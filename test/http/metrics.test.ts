@@ -108,3 +108,17 @@ describe('metrics through the app', () => {
     }
   });
 });
+
+describe('metrics of an instance among several places', () => {
+  it('label every per-target check series with the instance\'s location, and forget them all', async () => {
+    const metrics = createMetrics(() => 0, () => 1, undefined, undefined, 'fra');
+    metrics.check(event('1/a', false, 'DOWN', 30));
+    const s = samples(await metrics.registry.metrics());
+    expect(s.get('lookout_checks_total{target="1/a",result="timeout",location="fra"}')).toBe(1);
+    expect(s.get('lookout_target_up{target="1/a",location="fra"}')).toBe(0);
+    expect(s.get('lookout_target_state{target="1/a",state="DOWN",location="fra"}')).toBe(1);
+    expect(s.get('lookout_check_duration_seconds_count{target="1/a",location="fra"}')).toBe(1);
+    metrics.forget('1/a');
+    expect([...samples(await metrics.registry.metrics()).keys()].filter((k) => k.includes('1/a'))).toEqual([]);
+  });
+});

@@ -86,3 +86,22 @@ describe('the /history chart', () => {
     expect(renderPng(svg).subarray(0, 8)).toEqual(PNG_SIGNATURE);
   });
 });
+
+describe('the /history chart of a target checked from several places', () => {
+  it('draws one latency line per place, named in the legend, with the verdict\'s outages shaded', () => {
+    const downAt = NOW - 6 * 3_600_000;
+    const verdict = periodStats([], [[FROM - 1_000, 'UP'], [downAt, 'DOWN'], [downAt + 30 * MIN, 'UP']], FROM, NOW, PERIODS['24h'].columnMs);
+    const place = (base: number) => periodStats(minutes({ base }), [[FROM - 1_000, 'UP']], FROM, NOW, PERIODS['24h'].columnMs);
+    const svg = chartSvg('api', '24h', verdict, [
+      { label: 'fra', stats: place(40) },
+      { label: 'nyc', stats: place(120) },
+    ]);
+    expect(svg.match(/<polyline class="place p50 place-fra"/g)).toHaveLength(1);
+    expect(svg.match(/<polyline class="place p50 place-nyc"/g)).toHaveLength(1);
+    expect(svg).not.toContain('class="p95"');
+    expect(svg).toMatch(/>fra<\/text>/);
+    expect(svg).toMatch(/>nyc<\/text>/);
+    expect(svg.match(/<rect class="down"/g)).toHaveLength(1);
+    expect(pngSize(renderPng(svg))).toEqual([960, 480]);
+  });
+});

@@ -1,7 +1,7 @@
 import { Composer, InputFile } from 'grammy';
 import { quoteValue } from '../../domain/errors.js';
 import { chartSvg, renderPng } from '../../reports/chart.js';
-import { parsePeriod, statsFor } from '../../reports/period.js';
+import { parsePeriod, statsFor, statsForPlaces } from '../../reports/period.js';
 import { historyCaption, reportMessages, type ReportRow } from '../../reports/texts.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
@@ -21,8 +21,11 @@ export function createHistoryCommands(deps: BotDeps): Composer<LookoutContext> {
     if (!period.ok) return void (await ctx.reply(errorText(period.errors, 'history'), html));
     const target = await deps.catalog.get(ctx.chat.id, name.toLowerCase());
     if (!target) return void (await ctx.reply(unknownTarget(name), html));
-    const stats = await statsFor(deps.history, target.id, period.value, deps.clock.now());
-    const png = renderPng(chartSvg(`${target.name} · latency, last ${period.value} (UTC)`, period.value, stats));
+    // Checked from several places: a latency line per place, the verdict's outages shaded.
+    const places = (deps.places?.(target.id) ?? []).map((v) => v.location);
+    const both = places.length > 0 ? await statsForPlaces(deps.history, target.id, places, period.value, deps.clock.now()) : undefined;
+    const stats = both?.stats ?? (await statsFor(deps.history, target.id, period.value, deps.clock.now()));
+    const png = renderPng(chartSvg(`${target.name} · latency${places.length > 0 ? ' by place' : ''}, last ${period.value} (UTC)`, period.value, stats, both?.places ?? []));
     await ctx.replyWithPhoto(new InputFile(png, `${target.name}-${period.value}.png`), { caption: historyCaption(target.name, period.value, stats), ...html });
   });
 

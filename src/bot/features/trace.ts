@@ -4,6 +4,8 @@ import { ALERT_ACTIONS } from '../../alerts/channels/telegram/render.js';
 import { MESSAGE_LIMIT } from '../../alerts/split.js';
 import { formatHopTable, formatTraceReport } from '../../diagnostics/report.js';
 import { parseTraceHost } from '../../domain/host.js';
+import { LOCATION_RE } from '../../domain/locations.js';
+import { quoteValue } from '../../domain/errors.js';
 import { escapeHtml } from '../../lib/html.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
@@ -16,7 +18,7 @@ const html = { parse_mode: 'HTML' } as const;
  * it into the report when mtr is done. The handler does not wait for mtr, so the chat's other commands
  * are not held up behind a trace.
  */
-async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: number | undefined, replyTo?: number): Promise<void> {
+async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: number | undefined, replyTo?: number, from?: string): Promise<void> {
   const chatId = ctx.chat!.id;
   if (!deps.tracer.begin(chatId)) {
     await ctx.reply('⏳ A trace is already running in this chat; wait for it to finish.', html);
@@ -25,7 +27,7 @@ async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: numb
   let progress: { message_id: number };
   try {
     await ctx.replyWithChatAction('typing').catch(() => undefined);
-    progress = await ctx.reply(`🛰 Tracing <b>${escapeHtml(host)}</b>…`, {
+    progress = await ctx.reply(`🛰 Tracing <b>${escapeHtml(host)}</b>${from !== undefined ? ` from ${escapeHtml(from)}` : ''}…`, {
       ...html,
       ...(replyTo !== undefined ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
     });
@@ -35,15 +37,28 @@ async function traceInChat(deps: BotDeps, ctx: Context, host: string, port: numb
   }
   void (async () => {
     try {
-      const result = await deps.tracer.trace(host, port).finally(() => deps.tracer.end(chatId));
-      const address = await deps.source.addressFor(host);
-      const report = formatTraceReport(result, { label: deps.source.label, ...(address ? { address } : {}) });
+      let result: Awaited<ReturnType<BotDeps['tracer']['trace']>>;
+      let where: { label: string; address?: string };
+      if (from !== undefined && deps.traceFrom) {
+        const got = await deps.traceFrom(from, host, port).finally(() => deps.tracer.end(chatId));
+        if (typeof got === 'string') {
+          await ctx.api.editMessageText(chatId, progress.message_id, `⚠️ No trace from ${escapeHtml(from)}: ${escapeHtml(got)}`, html);
+          return;
+        }
+        result = got.result;
+        where = { label: got.label, ...(got.address ? { address: got.address } : {}) };
+      } else {
+        result = await deps.tracer.trace(host, port).finally(() => deps.tracer.end(chatId));
+        const address = await deps.source.addressFor(host);
+        where = { label: deps.source.label, ...(address ? { address } : {}) };
+      }
+      const report = formatTraceReport(result, where);
       if (report.length <= MESSAGE_LIMIT) {
         await ctx.api.editMessageText(chatId, progress.message_id, report, html);
       } else if (result.ok) {
         // A very long path: the summary in the chat, the whole table as a file.
         await ctx.api.editMessageText(chatId, progress.message_id, report.slice(0, report.indexOf('\n')), html);
-        await ctx.api.sendDocument(chatId, new InputFile(Buffer.from(formatHopTable(result.hops, deps.source.label)), `trace-${host}.txt`));
+        await ctx.api.sendDocument(chatId, new InputFile(Buffer.from(formatHopTable(result.hops, where.label)), `trace-${host}.txt`));
       }
       deps.logger?.info({ event: 'trace', chat: chatId, host, ok: result.ok }, 'trace finished');
     } catch (err) {
@@ -58,15 +73,26 @@ export function createTrace(deps: BotDeps): Composer<LookoutContext> {
   const admin = deps.access.requireAdmin('run traces');
 
   trace.command('trace', admin, async (ctx) => {
-    const word = commandArgs(ctx);
+    const words = commandArgs(ctx).split(/\s+/).filter(Boolean);
+    // `from=nyc`: taken by an instance of that place (several places on one database).
+    const fromWord = words.find((w) => w.toLowerCase().startsWith('from='));
+    const rest = words.filter((w) => w !== fromWord);
+    let from: string | undefined;
+    if (fromWord !== undefined) {
+      from = fromWord.slice(5).toLowerCase();
+      if (!LOCATION_RE.test(from)) return void (await ctx.reply(errorText([`from= must be a location name (a-z, 0-9, -; up to 32), got ${quoteValue(fromWord.slice(5))}`], 'trace'), html));
+      if (!deps.traceFrom) return void (await ctx.reply(errorText(['from= needs instances in several places on one database (DATABASE_URL, LOCATION)'], 'trace'), html));
+    }
+    // More than one word left is checked as one host (and refused as one).
+    const word = rest.join(' ');
     if (word === '') return void (await ctx.reply(errorText(['give a host name, an IP address or a target name'], 'trace'), html));
     const target = /^[a-z0-9][a-z0-9_-]{0,31}$/i.test(word) ? await deps.catalog.get(ctx.chat.id, word.toLowerCase()) : undefined;
     const to = target ? traceTarget(target) : undefined;
     if (target && !to) return void (await ctx.reply(errorText([`${target.name} is a ${target.kind} target: it has no host to trace`], 'trace'), html));
-    if (to) return traceInChat(deps, ctx, to.host, to.port);
+    if (to) return traceInChat(deps, ctx, to.host, to.port, undefined, from);
     const host = parseTraceHost(word);
     if (!host.ok) return void (await ctx.reply(errorText(host.errors, 'trace'), html));
-    await traceInChat(deps, ctx, host.value, undefined);
+    await traceInChat(deps, ctx, host.value, undefined, undefined, from);
   });
 
   trace.callbackQuery(new RegExp(`^${ALERT_ACTIONS.trace}:(.+)$`), admin, async (ctx) => {

@@ -179,7 +179,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): Channel {
           const record = await records.forIncident(n.incidentId);
           if (!record || record.messageId === undefined) return;
           const only = record.incidents.length === 1 ? record.incidents[0] : undefined;
-          if (only && traceFits(only.facts, n.trace)) {
+          if (only && !n.asReply && traceFits(only.facts, n.trace)) {
             const updated = await records.update(record.id, (r) => {
               r.trace = n.trace;
             });

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { placeTarget } from '../../src/cluster/assignment.js';
+import { createJudge } from '../../src/cluster/judge.js';
+import type { StateChange, StateRecord } from '../../src/domain/state.js';
+import type { Target } from '../../src/kinds/index.js';
+import { openStore } from '../../src/store/keyv.js';
+import { createStateRepository, locationNamespace } from '../../src/store/states.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { httpTarget } from '../support/target-server.js';
+
+// The leader's verdict over what each place sees, on a memory store and a fake clock: the places and
+// their members are the test's.
+
+const T0 = 1_000_000;
+const api = httpTarget({ id: '1/api', chatId: 1, name: 'api', url: 'http://127.0.0.1:9/', everyMs: 10_000, timeoutMs: 2_000, retryMs: 1_000, confirm: 1, recover: 1 });
+
+const seen = (targetId: string, state: StateRecord['state'], at: number, reason?: string): StateRecord => ({
+  targetId,
+  state,
+  since: at,
+  consecutiveFailures: state === 'DOWN' ? 1 : 0,
+  consecutiveSuccesses: state === 'UP' ? 1 : 0,
+  checks: 1,
+  failures: state === 'DOWN' ? 1 : 0,
+  lastCheckAt: at,
+  lastResult: state === 'DOWN' ? { ok: false, at, latencyMs: 10_000, failure: 'timeout', reason: reason ?? 'timeout after 10s' } : { ok: true, at, latencyMs: 42, status: 200 },
+});
+
+async function rig(target: Target = api) {
+  const clock = new FakeClock(T0);
+  const store = await openStore({ kind: 'memory' });
+  const members = [
+    { id: 'fra-1', location: 'fra' },
+    { id: 'nyc-1', location: 'nyc' },
+    { id: 'sgp-1', location: 'sgp' },
+  ];
+  const decided: StateChange[] = [];
+  const told: Array<{ location: string; lost: boolean; remaining: readonly string[] }> = [];
+  const verdicts = createStateRepository(store);
+  const judge = createJudge({
+    live: () => members.map((m) => m.location),
+    placement: (id, t) => placeTarget(id, t.locations, members),
+    target: (id) => (id === target.id ? target : undefined),
+    targets: () => [target],
+    verdicts,
+    at: (l) => createStateRepository(store, locationNamespace(l)),
+    decide: async (change) => void decided.push(change),
+    locationChanged: async (location, lost, remaining) => void told.push({ location, lost, remaining }),
+    clock,
+  });
+  return { clock, members, judge, decided, told, verdicts, store };
+}
+
+describe('the verdict of a target checked from three places', () => {
+  it('one place failing is a partial outage; two are DOWN naming both; the verdict is saved as the target\'s state', async () => {
+    const r = await rig();
+    await r.judge.load();
+    await r.judge.seen(api, 'fra', seen(api.id, 'UP', T0));
+    await r.judge.seen(api, 'sgp', seen(api.id, 'UP', T0));
+    await r.judge.seen(api, 'nyc', seen(api.id, 'DOWN', T0 + 1, 'connection refused'));
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>UP', 'UP>DEGRADED']);
+    expect(r.decided[1]!.detail).toBe('partial outage: DOWN from nyc (connection refused); UP from fra in 42 ms, sgp in 42 ms');
+    await r.judge.seen(api, 'sgp', seen(api.id, 'DOWN', T0 + 2));
+    const down = r.decided.at(-1)!;
+    expect(`${down.from}>${down.to}`).toBe('DEGRADED>DOWN');
+    expect(down.result).toMatchObject({ ok: false, failure: 'timeout', reason: 'DOWN from nyc (connection refused), sgp (timeout after 10s); UP from fra in 42 ms' });
+    expect((await r.verdicts.get(api.id))?.state).toBe('DOWN');
+    expect(r.judge.record(api.id)?.state).toBe('DOWN');
+    expect(r.judge.views(api.id).map((v) => `${v.location}:${v.state}`)).toEqual(['fra:UP', 'nyc:DOWN', 'sgp:DOWN']);
+  });
+
+  it('places yet to report that could make the quorum leave it undecided: no partial outage told just before the outage', async () => {
+    const r = await rig();
+    await r.judge.load();
+    await r.judge.seen(api, 'nyc', seen(api.id, 'DOWN', T0));
+    expect(r.decided).toEqual([]);
+    await r.judge.seen(api, 'sgp', seen(api.id, 'DOWN', T0));
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>DOWN']);
+  });
+
+  it('a place whose instances are gone drops out (never DOWN for it), and is told once; a verdict saved before a restart is where it goes on from', async () => {
+    const r = await rig();
+    await r.judge.load();
+    for (const l of ['fra', 'nyc', 'sgp']) await r.judge.seen(api, l, seen(api.id, l === 'fra' ? 'UP' : 'DOWN', T0));
+    expect(r.judge.record(api.id)?.state).toBe('DOWN');
+    r.members.splice(1, 1);
+    await r.judge.relocated();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`).at(-1)).toBe('DOWN>DEGRADED');
+    expect(r.told).toEqual([{ location: 'nyc', lost: true, remaining: ['fra', 'sgp'] }]);
+    await r.judge.relocated();
+    expect(r.told).toHaveLength(1);
+
+    // A new leader: the saved verdict, then each place's records (what they saved): nothing told again.
+    const again = createJudge({
+      live: () => r.members.map((m) => m.location),
+      placement: (id, t) => placeTarget(id, t.locations, r.members),
+      target: (id) => (id === api.id ? api : undefined),
+      targets: () => [api],
+      verdicts: r.verdicts,
+      at: (l) => createStateRepository(r.store, locationNamespace(l)),
+      decide: async (change) => void r.decided.push(change),
+      locationChanged: async () => undefined,
+      clock: r.clock,
+    });
+    await createStateRepository(r.store, locationNamespace('fra')).put(seen(api.id, 'UP', T0));
+    await createStateRepository(r.store, locationNamespace('sgp')).put(seen(api.id, 'DOWN', T0));
+    const before = r.decided.length;
+    await again.prime();
+    await again.load();
+    expect(r.decided.length).toBe(before);
+    expect(again.record(api.id)?.state).toBe('DEGRADED');
+  });
+
+  it('down to one place: the target is one check again, and what that place sees is told if the verdict said otherwise', async () => {
+    const r = await rig();
+    await r.judge.load();
+    await r.judge.seen(api, 'fra', seen(api.id, 'UP', T0));
+    await r.judge.seen(api, 'nyc', seen(api.id, 'DOWN', T0));
+    await r.judge.seen(api, 'sgp', seen(api.id, 'DOWN', T0));
+    expect(r.judge.record(api.id)?.state).toBe('DOWN');
+    r.members.splice(1, 2);
+    await r.judge.relocated();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`).at(-1)).toBe('DOWN>UP');
+    expect(r.judge.judged(api.id)).toBe(false);
+    expect(r.judge.record(api.id)).toBeUndefined();
+  });
+});
