@@ -730,6 +730,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       leading = false;
       setRole('stepping-down');
       sharing?.unlead();
+      judge?.stop();
       // Nothing new is sent from this instant (deliveries in flight are waited for); then the chat stops
       // taking updates and the policy finishes what it was deciding (saved, for the next leader).
       const paused = outbox.pause(STOP_BUDGET_MS.deliveries);

@@ -56,6 +56,8 @@ export interface Judge {
   /** Whether the target is judged per location now. */
   judged(targetId: string): boolean;
   forget(targetId: string): void;
+  /** No longer leading: partial outages still held are dropped (the next leader takes the verdicts again). */
+  stop(): void;
 }
 
 /** The view a location's record gives. */
@@ -108,8 +110,45 @@ export function createJudge(deps: JudgeDeps): Judge {
     const from = before?.state ?? 'UNKNOWN';
     if (from === v.state) {
       if (before) records.set(target.id, before);
+      cancelHold(target.id);
       return;
     }
+    // A partial outage out of a good state is held until the other places have had the time to confirm
+    // theirs (their next check and its retries): the places check one after the other, so a real outage
+    // is first seen by one place, and telling "partial" just before "DOWN" would be noise.
+    if (v.state === 'DEGRADED' && (from === 'UP' || from === 'UNKNOWN') && !vc.dropped.length) {
+      if (!holds.has(target.id)) {
+        const ms = target.everyMs + Math.max(0, target.confirm - 1) * target.retryMs + target.timeoutMs;
+        holds.set(
+          target.id,
+          clock.setTimeout(() => {
+            holds.delete(target.id);
+            void inOrder(async () => {
+              const still = verdicts.get(target.id);
+              const t = deps.target(target.id);
+              if (t && still?.state === 'DEGRADED' && judged(t.id)) await commit(t, still, records.get(t.id) ?? (await deps.verdicts.get(t.id)));
+            }).catch((err: unknown) => logger?.error({ err, event: 'verdict_failed', target: target.id }, 'could not tell a partial outage'));
+          }, ms),
+        );
+      }
+      return;
+    }
+    cancelHold(target.id);
+    await commit(target, v, before);
+  };
+
+  const holds = new Map<string, ReturnType<Clock['setTimeout']>>();
+  const cancelHold = (id: string): void => {
+    const h = holds.get(id);
+    if (h !== undefined) clock.clearTimeout(h);
+    holds.delete(id);
+  };
+
+  /** The verdict's record saved, then the change told to the policy. */
+  const commit = async (target: Target, v: Verdict, before: StateRecord | undefined): Promise<void> => {
+    const at = clock.now();
+    const from = before?.state ?? 'UNKNOWN';
+    if (from === v.state) return;
     const result = verdictResult(target.id, v, at);
     const detail = v.state === 'DEGRADED' ? `partial outage: ${v.detail}` : undefined;
     const record: StateRecord = {
@@ -142,6 +181,7 @@ export function createJudge(deps: JudgeDeps): Judge {
   };
 
   const forgetTarget = (id: string): void => {
+    cancelHold(id);
     records.delete(id);
     known.delete(id);
     verdicts.forget(id);
@@ -240,5 +280,8 @@ export function createJudge(deps: JudgeDeps): Judge {
     views: (id) => known.get(id) ?? [],
     judged,
     forget: forgetTarget,
+    stop() {
+      for (const id of [...holds.keys()]) cancelHold(id);
+    },
   };
 }

@@ -5,7 +5,7 @@ import type { StateChange, StateRecord } from '../../src/domain/state.js';
 import type { Target } from '../../src/kinds/index.js';
 import { openStore } from '../../src/store/keyv.js';
 import { createStateRepository, locationNamespace } from '../../src/store/states.js';
-import { FakeClock } from '../support/fake-clock.js';
+import { FakeClock, flushPromises } from '../support/fake-clock.js';
 import { httpTarget } from '../support/target-server.js';
 
 // The leader's verdict over what each place sees, on a memory store and a fake clock: the places and
@@ -58,6 +58,10 @@ describe('the verdict of a target checked from three places', () => {
     await r.judge.seen(api, 'fra', seen(api.id, 'UP', T0));
     await r.judge.seen(api, 'sgp', seen(api.id, 'UP', T0));
     await r.judge.seen(api, 'nyc', seen(api.id, 'DOWN', T0 + 1, 'connection refused'));
+    // Held while the others could still confirm it (interval + retries + timeout), then told.
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>UP']);
+    await r.clock.advance(api.everyMs + api.timeoutMs);
+    await flushPromises();
     expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>UP', 'UP>DEGRADED']);
     expect(r.decided[1]!.detail).toBe('partial outage: DOWN from nyc (connection refused); UP from fra in 42 ms, sgp in 42 ms');
     await r.judge.seen(api, 'sgp', seen(api.id, 'DOWN', T0 + 2));
@@ -67,6 +71,18 @@ describe('the verdict of a target checked from three places', () => {
     expect((await r.verdicts.get(api.id))?.state).toBe('DOWN');
     expect(r.judge.record(api.id)?.state).toBe('DOWN');
     expect(r.judge.views(api.id).map((v) => `${v.location}:${v.state}`)).toEqual(['fra:UP', 'nyc:DOWN', 'sgp:DOWN']);
+  });
+
+  it('a second place failing within the hold: one DOWN, no partial outage told before it', async () => {
+    const r = await rig();
+    await r.judge.load();
+    for (const l of ['fra', 'nyc', 'sgp']) await r.judge.seen(api, l, seen(api.id, 'UP', T0));
+    await r.judge.seen(api, 'nyc', seen(api.id, 'DOWN', T0 + 1));
+    await r.clock.advance(3_000);
+    await r.judge.seen(api, 'sgp', seen(api.id, 'DOWN', T0 + 3_000));
+    await r.clock.advance(60_000);
+    await flushPromises();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>UP', 'UP>DOWN']);
   });
 
   it('places yet to report that could make the quorum leave it undecided: no partial outage told just before the outage', async () => {

@@ -132,7 +132,7 @@ describe.skipIf(!enabled)('three locations on one database', () => {
     for (const place of procs.keys()) console.log(place, JSON.stringify(await healthz(place)));
     const m = await fetch(`http://127.0.0.1:${procs.get('fra')!.port}/metrics`).then((r) => r.text()).catch(() => '');
     console.log(m.split('\n').filter((l) => /outbox|deliver|alerts_total/.test(l) && !l.startsWith('#')).join('\n'));
-    console.log(JSON.stringify(telegram.calls.slice(-8).map((c) => [c.method, String(c.payload.text ?? '').slice(0, 60)])));
+    console.log(JSON.stringify(telegram.calls.slice(-12).map((c) => [c.method, String(c.payload.text ?? '').slice(0, 90)])));
     for (const [place, { p }] of procs) console.log(`--- ${place}\n${p.lines().filter((l) => ['verdict', 'leading', 'targets_reassigned', 'location'].includes(String(l.event)) || Number(l.level) >= 40 || Number(l.time) > killedAt).map((l) => JSON.stringify(l).slice(0, 300)).join('\n')}`);
   });
 
@@ -185,11 +185,18 @@ describe.skipIf(!enabled)('three locations on one database', () => {
     // Time to alert: two of three places lose "timed" (confirm=2 at every=10s: the next check of each, then its retry).
     const lostAt = Date.now();
     fail('timed', 'nyc', 'sgp');
-    await until(() => downs('timed').length >= 1, 60_000, 'timed DOWN');
-    const alertS = (Date.now() - lostAt) / 1_000;
-    console.log(`time to alert, 3 places at every=10s confirm=2, two losing the target: ${alertS.toFixed(1)} s`);
+    const decided = (): number | undefined => {
+      const line = procs.get('fra')!.p.lines().find((l) => l.event === 'verdict' && l.target === `${GROUP}/timed` && l.to === 'DOWN');
+      return line ? Number(line.time) : undefined;
+    };
+    await until(() => decided() !== undefined, 60_000, 'timed decided DOWN');
+    const decidedS = (decided()! - lostAt) / 1_000;
+    // Delivered: Telegram's storm pacing may hold it (groups come up to 60 s apart in a storm like this test's).
+    await until(() => downs('timed').length >= 1, 120_000, 'timed DOWN told');
+    const toldS = (Date.now() - lostAt) / 1_000;
+    console.log(`time to alert, 3 places at every=10s confirm=2 retry=5s, two losing the target: decided after ${decidedS.toFixed(1)} s, in the chat after ${toldS.toFixed(1)} s`);
     // The goal is 15 s (interval + retry, as with one place); the bound here leaves room for a slow machine.
-    expect(alertS).toBeLessThan(30);
+    expect(decidedS).toBeLessThan(30);
     failing.delete('timed');
 
     // /trace HOST from=nyc runs there.
@@ -197,6 +204,9 @@ describe.skipIf(!enabled)('three locations on one database', () => {
     telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/trace 127.0.0.1 from=nyc' });
     await until(() => mtrRuns('nyc').length > before, 60_000, 'the trace from nyc');
     expect(mtrRuns('nyc').at(-1)).toMatch(/127\.0\.0\.1$/);
+    // Its report says where it was taken (one trace per chat at a time: the next waits for it).
+    const fromNyc = await telegram.waitFor('editMessageText', (c) => /^(🛰 Trace to <b>127\.0\.0\.1<\/b> from nyc \(|⚠️ No trace from nyc)/.test(String(c.payload.text)), 90_000);
+    expect(String(fromNyc.payload.text)).toMatch(/^🛰 Trace to <b>127\.0\.0\.1<\/b> from nyc \(/);
     telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/trace 127.0.0.1 from=tok' });
     await telegram.waitFor('editMessageText', (c) => String(c.payload.text).startsWith('⚠️ No trace from tok: no instance checks from tok now (places: fra, nyc, sgp)'), 30_000);
 
@@ -206,7 +216,7 @@ describe.skipIf(!enabled)('three locations on one database', () => {
     await until(() => ups('two') >= 1 && lines().some((l) => l.startsWith('🟢 <b>one</b> is back to normal')), 60_000, 'two resolved, one back to normal');
     expect(ups('two')).toBe(1);
     expect(downs('two')).toHaveLength(1);
-  }, 200_000);
+  }, 400_000);
 
   it('nyc killed during an outage seen from nyc and sgp: the verdict is taken over fra and sgp (a partial outage), and the chat is told nyc is gone', async () => {
     expect(downs('killed')).toHaveLength(1);
