@@ -228,7 +228,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     timerResolutionMs: TIMER_RESOLUTION_MS,
     stopGraceMs: STOP_BUDGET_MS.checks,
     // Several instances: only this one's share (sharing is made below, before anything is checked).
-    ...(options.cluster ? { owns: (id: string) => sharing?.owns(id) ?? true, takeoverSpreadMs: Math.min(TAKEOVER_SPREAD_MS, options.cluster.membership.earlyByMs) } : {}),
+    // The target is passed: its locations= decide who checks it (the engine may ask before it holds the target).
+    ...(options.cluster ? { owns: (id: string, t: Target) => sharing?.owns(id, t) ?? true, phaseSalt: config.location, takeoverSpreadMs: Math.min(TAKEOVER_SPREAD_MS, options.cluster.membership.earlyByMs) } : {}),
   });
   const cluster = options.cluster;
   let sharing: Sharing | undefined;

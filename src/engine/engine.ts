@@ -50,6 +50,11 @@ export interface EngineDeps {
   owns?: (targetId: string, target: Target) => boolean;
   /** Targets taken from an instance that died start within this long (ms, default TAKEOVER_SPREAD_MS). */
   takeoverSpreadMs?: number;
+  /**
+   * Mixed into each target's phase (its place, `LOCATION`): the places that check one target then do not
+   * all fire at the same instant. Default none: one place keeps the phases it always had.
+   */
+  phaseSalt?: string;
 }
 
 /** The check engine: schedules every target, runs probes, keeps states, emits changes. */
@@ -147,6 +152,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const owns = deps.owns ?? ((): boolean => true);
   const ownsEntry = (e: Entry): boolean => owns(e.target.id, e.target);
   const takeoverSpreadMs = Math.max(1, deps.takeoverSpreadMs ?? TAKEOVER_SPREAD_MS);
+  const phaseOf = (id: string, spanMs: number): number => phaseOffset(deps.phaseSalt !== undefined ? `${id}@${deps.phaseSalt}` : id, spanMs);
   let running = false;
   let abandoned = false;
   let checks = 0;
@@ -267,9 +273,9 @@ export function createEngine(deps: EngineDeps): Engine {
     if (last !== undefined && last + every > now) {
       scheduler.schedule(entry.target.id, last + every);
     } else if (last !== undefined) {
-      scheduler.schedule(entry.target.id, now + phaseOffset(entry.target.id, Math.min(every, restartSpreadMs)));
+      scheduler.schedule(entry.target.id, now + phaseOf(entry.target.id, Math.min(every, restartSpreadMs)));
     } else {
-      scheduler.schedule(entry.target.id, now + phaseOffset(entry.target.id, every));
+      scheduler.schedule(entry.target.id, now + phaseOf(entry.target.id, every));
     }
   };
 
@@ -332,7 +338,7 @@ export function createEngine(deps: EngineDeps): Engine {
         // TAKEOVER_SPREAD_MS (not over an interval, as after a restart), or kept at their due time.
         const last = entry.record.lastCheckAt;
         if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
-          scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOffset(id, Math.min(entry.target.everyMs, takeoverSpreadMs)));
+          scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOf(id, Math.min(entry.target.everyMs, takeoverSpreadMs)));
         }
         taken.push(id);
       }

@@ -36,7 +36,7 @@ interface Rig {
 const rigs: Rig[] = [];
 const dirs: string[] = [];
 
-async function rig(opts: { store?: KeyvStore; clock?: FakeClock; concurrency?: number } = {}): Promise<Rig> {
+async function rig(opts: { store?: KeyvStore; clock?: FakeClock; concurrency?: number; phaseSalt?: string } = {}): Promise<Rig> {
   const clock = opts.clock ?? new FakeClock(1_000_000);
   const probe = new ScriptedProbe(clock);
   const store = opts.store ?? (await openStore({ kind: 'memory' }));
@@ -50,7 +50,7 @@ async function rig(opts: { store?: KeyvStore; clock?: FakeClock; concurrency?: n
       await baseStates.put(rec);
     },
   };
-  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: opts.concurrency ?? 10 });
+  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: opts.concurrency ?? 10, ...(opts.phaseSalt !== undefined ? { phaseSalt: opts.phaseSalt } : {}) });
   Object.assign(r, { clock, probe, store, targets, states, engine, changes: [], checks: [] });
   engine.onChange((c) => r.changes.push(c));
   engine.onCheck((e) => r.checks.push(e));
@@ -78,6 +78,22 @@ describe('engine scheduling', () => {
     expect(r.probe.callsOf(t.id)).toEqual([first, first + 10_000, first + 20_000, first + 30_000].filter((x) => x <= 1_035_000));
     expect(r.checks[0]?.latenessMs).toBe(0);
     expect(r.checks[0]?.scheduledAt).toBe(first);
+  });
+
+  it('places checking one target (phaseSalt: LOCATION) get phases of their own, so they do not fire at the same instant', async () => {
+    const t = target('api');
+    const firsts: number[] = [];
+    for (const place of ['fra', 'nyc', 'sgp']) {
+      const r = await rig({ phaseSalt: place });
+      await r.engine.start();
+      await r.targets.put(t);
+      await r.engine.upsert(t);
+      await r.clock.advance(t.everyMs);
+      const [first] = r.probe.callsOf(t.id);
+      expect(first).toBe(1_000_000 + phaseOffset(`${t.id}@${place}`, t.everyMs));
+      firsts.push(first!);
+    }
+    expect(new Set(firsts).size).toBe(3);
   });
 
   it('a check listener that throws costs the target neither its result nor its next check', async () => {
