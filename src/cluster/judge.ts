@@ -94,9 +94,10 @@ export function createJudge(deps: JudgeDeps): Judge {
     return next;
   };
 
+  // A paused target is not judged: its state is PAUSED (the engine's), and the verdict starts over on resume.
   const judged = (id: string): boolean => {
     const t = deps.target(id);
-    return t !== undefined && deps.placement(id, t).perLocation;
+    return t !== undefined && !t.paused && deps.placement(id, t).perLocation;
   };
 
   /** The verdict's own record and the change the policy hears. */
@@ -230,6 +231,10 @@ export function createJudge(deps: JudgeDeps): Judge {
 
     seen: (target, location, record) =>
       inOrder(async () => {
+        if (deps.target(target.id)?.paused) {
+          forgetTarget(target.id);
+          return;
+        }
         if (!judged(target.id)) return;
         const vc = observe(target, location, record);
         if (vc) await apply(target, vc);

@@ -141,3 +141,19 @@ describe('the verdict of a target checked from three places', () => {
     expect(r.judge.record(api.id)).toBeUndefined();
   });
 });
+
+describe('a paused target checked from several places', () => {
+  it('is not judged while paused (its state is the engine\'s PAUSED), and starts over when resumed', async () => {
+    const target: Target = { ...api };
+    const r = await rig(target);
+    await r.judge.load();
+    for (const l of ['fra', 'nyc', 'sgp']) await r.judge.seen(target, l, seen(api.id, l === 'fra' ? 'UP' : 'DOWN', T0));
+    expect(r.judge.record(api.id)?.state).toBe('DOWN');
+    target.paused = true;
+    expect(r.judge.record(api.id)).toBeUndefined();
+    expect(r.judge.judged(api.id)).toBe(false);
+    await r.judge.seen(target, 'fra', seen(api.id, 'PAUSED', T0 + 1));
+    target.paused = false;
+    expect(r.judge.views(api.id)).toEqual([]);
+  });
+});
