@@ -218,9 +218,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const t = seenTargets.get(id);
     return sharing !== undefined && t !== undefined && sharing.placement(id, t).perLocation;
   };
+  const engineStates = options.cluster ? createLocatedStateRepository(store, config.location, perLocation) : states;
+  let placesBefore = 0;
   const engine = createEngine({
     targets: engineTargets,
-    states: options.cluster ? createLocatedStateRepository(store, config.location, perLocation) : states,
+    states: engineStates,
     probes: kinds.probes,
     clock,
     logger,
@@ -481,13 +483,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       boards.changed(t.chatId);
       metrics.forget(t.id);
       await history.remove(t.id);
-      // Its places' own series too (the places live now; a place gone meanwhile keeps its rows until pruned).
-      for (const place of new Set(sharing?.placed().map((m) => m.location) ?? [])) await history.remove(`${t.id}@${place}`);
+      // Its places' own series and states too (the places live now; a place gone meanwhile keeps its rows),
+      // and its verdict: a target added again under the name starts over.
+      for (const place of new Set(sharing?.placed().map((m) => m.location) ?? [])) {
+        await history.remove(`${t.id}@${place}`);
+        await createStateRepository(store, locationNamespace(place)).delete(t.id);
+      }
+      judge?.forget(t.id);
       await policy.close(t.id, 'removed');
       for (const w of windows.list(t.chatId).filter((x) => x.targetId === t.id)) await windows.remove(w.id);
     },
     onRenamed: async (previousId, t) => {
       boards.changed(t.chatId);
+      judge?.forget(previousId);
       // The old id's series would linger in /metrics for ever; the new id starts its own.
       metrics.forget(previousId);
       await history.rename(previousId, t.id);
@@ -508,6 +516,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       reassigned: ({ given }) => {
         for (const id of given) metrics.forget(id);
         if (given.length > 0) void history.flush();
+        // Several places now (or a different number): this place's records of the targets it checks per
+        // location are written where the leader reads them (one place kept them in `states`, and a place
+        // tells only its changes).
+        const places = new Set(sharing?.placed().map((m) => m.location) ?? []).size;
+        if (places !== placesBefore && places >= 2) {
+          const mine = engine.targets().filter((t) => engine.owned(t.id) && perLocation(t.id)).map((t) => engine.state(t.id)).filter((r): r is StateRecord => r !== undefined);
+          void engineStates.putMany(mine).catch((err: unknown) => logger.error({ err, event: 'store_write_failed' }, 'could not save the states of this place'));
+        }
+        placesBefore = places;
         // The live places may have changed: the verdicts are taken over the ones that remain.
         if (leading) void judge?.relocated().catch((err: unknown) => logger.error({ err, event: 'verdict_failed' }, 'could not take the verdicts again'));
       },
@@ -516,6 +533,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
 
   let stopping: Promise<void> | undefined;
+  let judgeTimer: ReturnType<typeof setInterval> | undefined;
   if (bot && config.botToken) {
     installHandlers(
       bot,
@@ -694,7 +712,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await loadLeaderState();
       check();
       // The states of the targets others check, as they saved them: what the policy reconciles against.
-      for (const record of (await states.all()).values()) engine.observe(record);
+      // (Not into a target this instance checks per location: its own record there is its place's, not the verdict.)
+      for (const record of (await states.all()).values()) if (!(engine.owned(record.targetId) && perLocation(record.targetId))) engine.observe(record);
       await judge?.prime();
       check();
       await startParts([alerting]);
@@ -714,6 +733,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       check();
       leading = true;
       setRole('leader');
+      // Places that stay silent (no change since they joined) are read from the store every few seconds.
+      if (judge) {
+        judgeTimer = setInterval(() => void judge.refresh().catch((err: unknown) => logger.error({ err, event: 'verdict_failed' }, 'could not read the places\' states')), JUDGE_REFRESH_MS);
+        judgeTimer.unref();
+      }
       // The file as it is now: this instance may have started long before it was last changed (read again
       // only then: parsing a file of 10,000 targets holds the checks up for a second).
       const file = fileStamp(config.targetsFile) === declaredStamp ? declared : await readDeclared(config, clock.now());
@@ -732,6 +756,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       setRole('stepping-down');
       sharing?.unlead();
       judge?.stop();
+      if (judgeTimer !== undefined) clearInterval(judgeTimer);
       // Nothing new is sent from this instant (deliveries in flight are waited for); then the chat stops
       // taking updates and the policy finishes what it was deciding (saved, for the next leader).
       const paused = outbox.pause(STOP_BUDGET_MS.deliveries);
@@ -762,6 +787,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await checking.stop();
         traces?.stop();
         remoteTracer?.stop();
+        if (judgeTimer !== undefined) clearInterval(judgeTimer);
+        judge?.stop();
         tracer.stop();
         await alerting.stop();
         await httpPart.stop();
@@ -989,6 +1016,8 @@ function fileStamp(path: string | undefined): string | undefined {
   }
 }
 
+/** How often the leader reads the saved states of places it has not heard from (ms). */
+const JUDGE_REFRESH_MS = 5_000;
 /** How long a leader that lost its lock may take to stop the chat and the alert side (ms). */
 const LEADERSHIP_STOP_MS = 5_000;
 /** How long a new leader waits at most for the others' waiting writes (the last leader's decisions) to reach the database (ms). */

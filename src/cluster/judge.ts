@@ -56,6 +56,8 @@ export interface Judge {
   /** Whether the target is judged per location now. */
   judged(targetId: string): boolean;
   forget(targetId: string): void;
+  /** Reads what the places the judge has not heard from saved (every few seconds while leading). */
+  refresh(): Promise<void>;
   /** No longer leading: partial outages still held are dropped (the next leader takes the verdicts again). */
   stop(): void;
 }
@@ -190,6 +192,32 @@ export function createJudge(deps: JudgeDeps): Judge {
 
   const liveLocations = (): string[] => [...new Set(deps.live())].sort();
 
+  /**
+   * The places of a target the judge has not heard from: what they saved, read now. A place tells only its
+   * changes, so one that kept its state since it joined (or since this leader took over) is silent, and a
+   * silent place could hold the verdict undecided for ever.
+   */
+  const fill = async (t: Target): Promise<boolean> => {
+    const p = deps.placement(t.id, t);
+    if (!p.perLocation) return false;
+    const have = new Set((known.get(t.id) ?? []).map((v) => v.location));
+    let read = false;
+    for (const l of p.locations) {
+      if (have.has(l)) continue;
+      const r = await deps.at(l).get(t.id);
+      if (r) {
+        observe(t, l, r);
+        read = true;
+      }
+    }
+    return read;
+  };
+  /** The verdict as it stands now, told if it differs from the last told. */
+  const settle = async (t: Target): Promise<void> => {
+    const v = verdicts.get(t.id);
+    if (v) await apply(t, { targetId: t.id, from: 'UNKNOWN', to: v.state, verdict: v, dropped: [] });
+  };
+
   const observe = (target: Target, location: string, record: StateRecord): VerdictChange | undefined => {
     if (record.lastResult) results.set(`${target.id}@${location}`, record.lastResult);
     const view = viewOf(location, record);
@@ -237,7 +265,13 @@ export function createJudge(deps: JudgeDeps): Judge {
         }
         if (!judged(target.id)) return;
         const vc = observe(target, location, record);
-        if (vc) await apply(target, vc);
+        if (await fill(target)) await settle(target);
+        else if (vc) await apply(target, vc);
+      }),
+
+    refresh: () =>
+      inOrder(async () => {
+        for (const t of deps.targets()) if (judged(t.id) && (await fill(t))) await settle(t);
       }),
 
     relocated: () =>

@@ -57,6 +57,8 @@ export function createRemoteTracer(deps: RemoteTracerDeps): RemoteTracer {
     const refused = deps.refuse(host);
     if (refused !== undefined) {
       deps.logger?.warn({ event: 'remote_trace_refused', why: refused }, 'a trace asked for by another instance was refused');
+      // Answered without a result: the asker does not wait out its timeout.
+      await deps.bus.publish(TOPIC.answer, { req });
       return;
     }
     const result = await deps.tracer.trace(host, port);

@@ -276,7 +276,8 @@ export function createSharing(deps: SharingDeps): Sharing {
           const { key, record, location: at } = (p ?? {}) as { key?: unknown; record?: StateRecord; location?: unknown };
           // Every instance keeps its copy of the others' states current (/api/status, /healthz of any instance);
           // one location's view of a target checked per location is not the target's state (the leader announces the verdict).
-          if (record && typeof record.targetId === 'string' && at === undefined) engine.observe(record);
+          // A verdict (announced by the leader) is never an owner's own record of its place.
+          if (record && typeof record.targetId === 'string' && at === undefined && !(engine.owned(record.targetId) && placement(record.targetId).perLocation)) engine.observe(record);
           if (typeof key === 'string' && decide) void enqueue(() => handle(key));
         }),
         bus.subscribe(TOPICS.members, () => void membership.refresh()),

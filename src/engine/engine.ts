@@ -504,6 +504,9 @@ export function createEngine(deps: EngineDeps): Engine {
         entry.record = pauseState(entry.record, now).record;
         persist(entry.record);
       }
+      // Resumed by whoever changed it, while this owner's own record (kept apart from the changer's: another
+      // place's) still says PAUSED: resumed here too, and told, so that checks start again.
+      if (!target.paused && entry.record.state === 'PAUSED' && entry.owned) apply(entry, resumeState(entry.record, now));
       if (timingChanged) {
         scheduler.cancel(id);
         scheduleFirst(entry, now);

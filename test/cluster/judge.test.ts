@@ -157,3 +157,18 @@ describe('a paused target checked from several places', () => {
     expect(r.judge.views(api.id)).toEqual([]);
   });
 });
+
+describe('silent places', () => {
+  it('a place that has not told a change since it joined is read from what it saved: the verdict is not held undecided', async () => {
+    const r = await rig();
+    await r.judge.load();
+    // nyc and sgp saw it DOWN before this leader started (or kept the state they had with one place).
+    await createStateRepository(r.store, locationNamespace('nyc')).put(seen(api.id, 'DOWN', T0));
+    await r.judge.seen(api, 'fra', seen(api.id, 'UP', T0 + 1));
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual([]);
+    await createStateRepository(r.store, locationNamespace('sgp')).put(seen(api.id, 'DOWN', T0 + 2));
+    await r.judge.refresh();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>DOWN']);
+    expect(r.decided[0]!.result?.reason).toContain('DOWN from nyc');
+  });
+});

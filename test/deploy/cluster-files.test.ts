@@ -114,6 +114,10 @@ describe('docker-compose.cluster.yml', () => {
 
   it('runs postgres:15 and two Lookouts on it, healthy before they start, with time to stop', () => {
     expect(composeProblems(compose)).toEqual([]);
+    // One place for both (the default, the host name, would make each container a place: every target checked twice).
+    const places = ['lookout-a', 'lookout-b'].map((n) => interpolate(envOf(compose.services[n]!).LOCATION ?? '', {}));
+    expect(places[0]).not.toBe('');
+    expect(places[1]).toBe(places[0]);
   });
 
   it('the checks catch a broken copy', () => {

@@ -453,6 +453,23 @@ describe('sync(): another instance changed a target in the store', () => {
     expect(leader.probe.calls).toEqual([]);
   });
 
+  it('a resume that reaches an owner whose own record (another place\'s namespace) still says PAUSED: resumed and told there, and checked again', async () => {
+    const x = target('x');
+    const member = await rig({ mine: [x.id] });
+    await member.targets.put({ ...x, paused: true });
+    await member.stored.put(record(x.id, { state: 'PAUSED', since: T0 - 5 }));
+    await member.engine.start();
+    expect(member.engine.state(x.id)?.state).toBe('PAUSED');
+    // The leader resumed it: the target is written, but its state was written in the leader's place, not here.
+    await member.targets.put({ ...x, paused: false });
+    await member.engine.sync(x.id);
+    expect(transitions(member.changes)).toEqual([`${x.id} PAUSED>UNKNOWN`]);
+    expect((await member.stored.get(x.id))?.state).toBe('UNKNOWN');
+    await member.clock.advance(x.everyMs * 2);
+    expect(member.probe.callsOf(x.id).length).toBeGreaterThan(0);
+    expect(member.engine.state(x.id)?.state).toBe('UP');
+  });
+
   it('forgets a removed target without deleting the state the store holds', async () => {
     const x = target('x');
     const r = await rig({ mine: [x.id] });
