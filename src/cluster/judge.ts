@@ -68,7 +68,8 @@ export function viewOf(location: string, record: StateRecord): LocationView {
   return {
     location,
     state: record.state,
-    ...(r && !r.ok && r.reason !== undefined ? { reason: r.reason } : {}),
+    // Why it fails there, or why it is DEGRADED or in MAINTENANCE there (the place's own rules said so).
+    ...(record.detail !== undefined && (record.state === 'DEGRADED' || record.state === 'MAINTENANCE') ? { reason: record.detail } : r && !r.ok && r.reason !== undefined ? { reason: r.reason } : {}),
     ...(r ? { latencyMs: r.latencyMs } : {}),
     since: record.since,
   };
@@ -119,7 +120,7 @@ export function createJudge(deps: JudgeDeps): Judge {
     // A partial outage out of a good state is held until the other places have had the time to confirm
     // theirs (their next check and its retries): the places check one after the other, so a real outage
     // is first seen by one place, and telling "partial" just before "DOWN" would be noise.
-    if (v.state === 'DEGRADED' && (from === 'UP' || from === 'UNKNOWN') && !vc.dropped.length) {
+    if (v.state === 'DEGRADED' && v.down.length > 0 && (from === 'UP' || from === 'UNKNOWN') && !vc.dropped.length) {
       if (!holds.has(target.id)) {
         const ms = target.everyMs + Math.max(0, target.confirm - 1) * target.retryMs + target.timeoutMs;
         holds.set(
@@ -153,7 +154,8 @@ export function createJudge(deps: JudgeDeps): Judge {
     const from = before?.state ?? 'UNKNOWN';
     if (from === v.state) return;
     const result = verdictResult(target.id, v, at);
-    const detail = v.state === 'DEGRADED' ? `partial outage: ${v.detail}` : undefined;
+    // A partial outage (some places fail), a quorum that sees it slow, or planned maintenance, in words.
+    const detail = v.state === 'DEGRADED' ? (v.down.length > 0 ? `partial outage: ${v.detail}` : v.detail) : v.state === 'MAINTENANCE' ? v.detail : undefined;
     const record: StateRecord = {
       targetId: target.id,
       state: v.state,
@@ -179,7 +181,11 @@ export function createJudge(deps: JudgeDeps): Judge {
   const verdictResult = (id: string, v: Verdict, at: number): CheckResult => {
     const firstDown = v.down[0] ? results.get(`${id}@${v.down[0].location}`) : undefined;
     const firstUp = v.up[0] ? results.get(`${id}@${v.up[0].location}`) : undefined;
-    if (v.state === 'DOWN') return { ok: false, at, latencyMs: firstDown?.latencyMs ?? 0, failure: firstDown?.failure ?? 'error', reason: v.detail };
+    if (v.state === 'DOWN' || v.state === 'MAINTENANCE') {
+      const first = v.down.find((d) => d.state === v.state);
+      const r = first ? results.get(`${id}@${first.location}`) : firstDown;
+      return { ok: false, at, latencyMs: r?.latencyMs ?? 0, failure: r?.failure ?? 'error', reason: v.detail, ...(r?.status !== undefined ? { status: r.status } : {}), ...(r?.maintenance ? { maintenance: r.maintenance } : {}) };
+    }
     return { ok: true, at, latencyMs: firstUp?.latencyMs ?? 0, ...(firstUp?.status !== undefined ? { status: firstUp.status } : {}), reason: v.detail };
   };
 
@@ -292,7 +298,7 @@ export function createJudge(deps: JudgeDeps): Judge {
           const t = deps.target(id);
           const view = (known.get(id) ?? []).find((v) => now.includes(v.location));
           const sees = view?.state;
-          if (t && sees !== undefined && sees !== record.state && (sees === 'UP' || sees === 'DOWN' || sees === 'DEGRADED')) {
+          if (t && sees !== undefined && sees !== record.state && (sees === 'UP' || sees === 'DOWN' || sees === 'DEGRADED' || sees === 'MAINTENANCE')) {
             const at = clock.now();
             const result = results.get(`${id}@${view!.location}`);
             const change: StateChange = { targetId: id, from: record.state, to: sees, at, fromSince: record.since, ...(result ? { result } : {}), failures: sees === 'DOWN' ? 1 : 0 };

@@ -67,9 +67,13 @@ export interface LocationView {
 
 /** The target's state as the locations together see it. */
 export interface Verdict {
-  /** DOWN at quorum; DEGRADED for a partial outage (some failing, fewer than the quorum); else UP; UNKNOWN before anyone has looked, or while places yet to report could still make the quorum. */
-  state: 'UP' | 'DOWN' | 'DEGRADED' | 'UNKNOWN';
-  /** The locations that see it DOWN, and the others that count. */
+  /**
+   * DOWN at quorum; MAINTENANCE when the quorum fails and some of it says planned maintenance; DEGRADED for a
+   * partial outage (some failing, fewer than the quorum) or when the quorum sees it degraded (slow); else UP;
+   * UNKNOWN before anyone has looked, or while places yet to report could still make the quorum.
+   */
+  state: 'UP' | 'DOWN' | 'DEGRADED' | 'MAINTENANCE' | 'UNKNOWN';
+  /** The locations that see it failing (DOWN, or a maintenance page), and the others that count (UP or DEGRADED). */
   down: LocationView[];
   up: LocationView[];
   needed: number;
@@ -78,7 +82,7 @@ export interface Verdict {
 }
 
 const counts = (s: TargetState): 'down' | 'up' | undefined =>
-  s === 'DOWN' ? 'down' : s === 'UP' || s === 'DEGRADED' || s === 'MAINTENANCE' ? 'up' : undefined;
+  s === 'DOWN' || s === 'MAINTENANCE' ? 'down' : s === 'UP' || s === 'DEGRADED' ? 'up' : undefined;
 
 /** The verdict over the views of the target's live locations (a location not live is not passed in). */
 export function verdict(views: readonly LocationView[], quorum: Quorum | undefined): Verdict {
@@ -89,14 +93,38 @@ export function verdict(views: readonly LocationView[], quorum: Quorum | undefin
   // Places that have not reported yet (a start, a place that just joined) could still make the quorum:
   // undecided (UNKNOWN) rather than a partial outage told just before the outage.
   const pending = sorted.length - down.length - up.length;
-  const state = down.length >= k ? 'DOWN' : down.length > 0 && down.length + pending >= k ? 'UNKNOWN' : down.length > 0 ? 'DEGRADED' : up.length > 0 ? 'UP' : 'UNKNOWN';
+  const outage = down.filter((v) => v.state === 'DOWN').length;
+  const slow = up.filter((v) => v.state === 'DEGRADED').length;
+  // The quorum fails: DOWN when that many see it DOWN, else the service told some of them it is in planned
+  // maintenance (a maintenance page), which is what the target's own rules make of such an answer.
+  const state =
+    down.length >= k
+      ? outage >= k
+        ? 'DOWN'
+        : 'MAINTENANCE'
+      : down.length > 0 && down.length + pending >= k
+        ? 'UNKNOWN'
+        : down.length > 0
+          ? 'DEGRADED'
+          : slow >= k
+            ? 'DEGRADED'
+            : up.length > 0
+              ? 'UP'
+              : 'UNKNOWN';
   return { state, down, up, needed: k, detail: describeViews(down, up) };
 }
 
-/** `DOWN from fra (reason), nyc (reason); UP from sgp in 84 ms`. */
+/** `DOWN from fra (reason), nyc (reason); UP from sgp in 84 ms` (a place's own DEGRADED or MAINTENANCE named as such). */
 export function describeViews(down: readonly LocationView[], up: readonly LocationView[]): string {
   const parts: string[] = [];
-  if (down.length > 0) parts.push(`DOWN from ${down.map((v) => `${v.location}${v.reason ? ` (${v.reason.slice(0, 120)})` : ''}`).join(', ')}`);
-  if (up.length > 0) parts.push(`UP from ${up.map((v) => `${v.location}${v.latencyMs !== undefined ? ` in ${Math.round(v.latencyMs)} ms` : ''}`).join(', ')}`);
+  const group = (word: string, list: readonly LocationView[], what: (v: LocationView) => string): void => {
+    if (list.length > 0) parts.push(`${word} from ${list.map((v) => `${v.location}${what(v)}`).join(', ')}`);
+  };
+  const why = (v: LocationView): string => (v.reason ? ` (${v.reason.slice(0, 120)})` : '');
+  const took = (v: LocationView): string => (v.latencyMs !== undefined ? ` in ${Math.round(v.latencyMs)} ms` : '');
+  group('DOWN', down.filter((v) => v.state !== 'MAINTENANCE'), why);
+  group('MAINTENANCE', down.filter((v) => v.state === 'MAINTENANCE'), why);
+  group('UP', up.filter((v) => v.state !== 'DEGRADED'), took);
+  group('DEGRADED', up.filter((v) => v.state === 'DEGRADED'), (v) => (v.reason ? why(v) : took(v)));
   return parts.join('; ');
 }

@@ -73,6 +73,27 @@ describe('the verdict of a target checked from three places', () => {
     expect(r.judge.views(api.id).map((v) => `${v.location}:${v.state}`)).toEqual(['fra:UP', 'nyc:DOWN', 'sgp:DOWN']);
   });
 
+  it('two places served a maintenance page: MAINTENANCE (not DOWN) with their words; a slow place alone changes nothing', async () => {
+    const r = await rig();
+    await r.judge.load();
+    for (const l of ['fra', 'nyc', 'sgp']) await r.judge.seen(api, l, seen(api.id, 'UP', T0));
+    const maint = (at: number): StateRecord => ({
+      ...seen(api.id, 'DOWN', at),
+      state: 'MAINTENANCE',
+      detail: 'planned maintenance (Retry-After 600 s)',
+      lastResult: { ok: false, at, latencyMs: 12, status: 503, failure: 'status', reason: 'HTTP 503', maintenance: { reason: 'planned maintenance', retryAfterS: 600 } },
+    });
+    await r.judge.seen(api, 'fra', { ...seen(api.id, 'DEGRADED', T0 + 1), detail: 'p95 2100 ms > 800 ms' });
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>UP']);
+    await r.judge.seen(api, 'nyc', maint(T0 + 2));
+    await r.judge.seen(api, 'sgp', maint(T0 + 3));
+    const last = r.decided.at(-1)!;
+    expect(`${last.from}>${last.to}`).toBe('UP>MAINTENANCE');
+    expect(last.detail).toBe('MAINTENANCE from nyc (planned maintenance (Retry-After 600 s)), sgp (planned maintenance (Retry-After 600 s)); DEGRADED from fra (p95 2100 ms > 800 ms)');
+    expect(last.result).toMatchObject({ ok: false, status: 503, maintenance: { reason: 'planned maintenance' } });
+    expect(r.judge.views(api.id).find((v) => v.location === 'fra')).toMatchObject({ state: 'DEGRADED', reason: 'p95 2100 ms > 800 ms' });
+  });
+
   it('a second place failing within the hold: one DOWN, no partial outage told before it', async () => {
     const r = await rig();
     await r.judge.load();

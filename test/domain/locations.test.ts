@@ -54,4 +54,21 @@ describe('locations', () => {
     expect(verdict([view('fra', 'DOWN'), view('sgp', 'UP')], undefined).state).toBe('DEGRADED');
     expect(describeViews([], [])).toBe('');
   });
+
+  it('counts a maintenance page as failing (MAINTENANCE at quorum, DOWN only when the quorum is DOWN) and a place\'s DEGRADED as up', () => {
+    const maint = verdict([view('fra', 'MAINTENANCE', { reason: 'maintenance page' }), view('nyc', 'MAINTENANCE', { reason: 'maintenance page' }), view('sgp', 'UP', { latencyMs: 9 })], undefined);
+    expect(maint.state).toBe('MAINTENANCE');
+    expect(maint.detail).toBe('MAINTENANCE from fra (maintenance page), nyc (maintenance page); UP from sgp in 9 ms');
+    expect(verdict([view('fra', 'MAINTENANCE'), view('nyc', 'DOWN', { reason: 'HTTP 503' }), view('sgp', 'UP')], undefined).state).toBe('MAINTENANCE');
+    expect(verdict([view('fra', 'DOWN'), view('nyc', 'DOWN'), view('sgp', 'MAINTENANCE')], undefined).state).toBe('DOWN');
+    // One place in maintenance of three is a partial outage, like one DOWN.
+    expect(verdict([view('fra', 'MAINTENANCE'), view('nyc', 'UP'), view('sgp', 'UP')], undefined).state).toBe('DEGRADED');
+    // One slow place is not news; a quorum of slow places is DEGRADED (not a partial outage: none fails).
+    const oneSlow = verdict([view('fra', 'DEGRADED', { reason: 'p95 2100 ms > 800 ms' }), view('nyc', 'UP', { latencyMs: 40 }), view('sgp', 'UP', { latencyMs: 50 })], undefined);
+    expect(oneSlow.state).toBe('UP');
+    expect(oneSlow.detail).toBe('UP from nyc in 40 ms, sgp in 50 ms; DEGRADED from fra (p95 2100 ms > 800 ms)');
+    const slow = verdict([view('fra', 'DEGRADED', { reason: 'slow' }), view('nyc', 'DEGRADED', { reason: 'slow' }), view('sgp', 'UP')], undefined);
+    expect(slow.state).toBe('DEGRADED');
+    expect(slow.down).toEqual([]);
+  });
 });
