@@ -218,7 +218,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const t = seenTargets.get(id);
     return sharing !== undefined && t !== undefined && sharing.placement(id, t).perLocation;
   };
-  const engineStates = options.cluster ? createLocatedStateRepository(store, config.location, perLocation) : states;
+  const checksHere = (id: string): boolean => {
+    const t = seenTargets.get(id);
+    return sharing === undefined || t === undefined || sharing.placement(id, t).locations.includes(config.location);
+  };
+  const engineStates = options.cluster ? createLocatedStateRepository(store, config.location, perLocation, checksHere) : states;
   let placesBefore = 0;
   const engine = createEngine({
     targets: engineTargets,
@@ -382,6 +386,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   });
   // Several locations: the leader's verdict over what each place sees of the targets checked per location.
+  const judgeStore = store.namespace<string[]>('judge');
   const judge: Judge | undefined = cluster
     ? createJudge({
         live: () => sharing?.placed().map((m) => m.location) ?? [],
@@ -402,10 +407,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           }
         },
         announce: (r) => sharing?.announce(r),
+        places: { get: async () => (await judgeStore.get('places')) ?? undefined, set: async (l) => void (await judgeStore.set('places', [...l])) },
         clock,
         logger,
       })
     : undefined;
+  const placeKey = (t: Target): string => JSON.stringify([t.locations ?? null, t.quorum ?? null]);
   /** The target's state as the chat, the policy and /api/status show it: the verdict of a target checked per location. */
   const stateOf = (id: string): StateRecord | undefined => judge?.record(id) ?? engine.state(id);
   // What the chat and the HTTP endpoints see of the engine: a target checked per location shows its verdict.
@@ -495,13 +502,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     },
     onRenamed: async (previousId, t) => {
       boards.changed(t.chatId);
-      judge?.forget(previousId);
+      if (judge?.judged(t.id)) {
+        // Checked per location: the verdict moves with the name (an open outage is not told again), and so
+        // do the places' own series.
+        await judge.renamed(previousId, t.id);
+        for (const place of new Set(sharing?.placed().map((m) => m.location) ?? [])) await history.rename(`${previousId}@${place}`, `${t.id}@${place}`);
+      } else judge?.forget(previousId);
       // The old id's series would linger in /metrics for ever; the new id starts its own.
       metrics.forget(previousId);
       await history.rename(previousId, t.id);
       await policy.renamed(previousId, t);
     },
-    onChanged: (id, previousId) => sharing?.targetChanged(id, previousId),
+    onChanged: (id, previousId, previous) => {
+      sharing?.targetChanged(id, previousId);
+      const t = engine.target(id);
+      // Its places or its quorum changed: the verdict is taken over the places it asks for now.
+      if (leading && judge && t && previous && placeKey(previous) !== placeKey(t)) void judge.relocated().catch((err: unknown) => logger.error({ err, event: 'verdict_failed' }, 'could not take the verdict again'));
+    },
   });
   if (cluster) {
     sharing = createSharing({

@@ -34,6 +34,8 @@ export interface JudgeDeps {
   decide(change: StateChange, target: Target): Promise<void>;
   /** The chats whose targets a location checked: it stopped reporting, or reports again. */
   locationChanged(location: string, lost: boolean, remaining: readonly string[], chats: ReadonlyMap<number, number>): Promise<void>;
+  /** The live places as the last leader knew them (a place lost while no one led is told by the next). */
+  places?: { get(): Promise<readonly string[] | undefined>; set(places: readonly string[]): Promise<void> };
   /** The verdict record changed (the others' copies, /api/status). */
   announce?(record: StateRecord): void;
   clock: Clock;
@@ -56,6 +58,8 @@ export interface Judge {
   /** Whether the target is judged per location now. */
   judged(targetId: string): boolean;
   forget(targetId: string): void;
+  /** A target judged per location was renamed: its verdict (record and saved state) moves to the new id. */
+  renamed(previousId: string, targetId: string): Promise<void>;
   /** Reads what the places the judge has not heard from saved (every few seconds while leading). */
   refresh(): Promise<void>;
   /** No longer leading: partial outages still held are dropped (the next leader takes the verdicts again). */
@@ -224,6 +228,21 @@ export function createJudge(deps: JudgeDeps): Judge {
     if (v) await apply(t, { targetId: t.id, from: 'UNKNOWN', to: v.state, verdict: v, dropped: [] });
   };
 
+  /** One notice per chat whose targets the place checked (or checks again), to its admins. */
+  const tellPlaces = async (lost: readonly string[], back: readonly string[], now: readonly string[]): Promise<void> => {
+    for (const [list, isLost] of [[lost, true], [back, false]] as const) {
+      for (const l of list) {
+        const chats = new Map<number, number>();
+        for (const t of deps.targets()) {
+          const wanted = t.locations?.kind === 'named' ? t.locations.names.includes(l) : t.locations?.kind !== 'one';
+          if (wanted) chats.set(t.chatId, (chats.get(t.chatId) ?? 0) + 1);
+        }
+        logger?.warn({ event: isLost ? 'location_lost' : 'location_back', location: l, remaining: now }, isLost ? `location ${l} stopped reporting: judged from ${now.join(', ')}` : `location ${l} checks again`);
+        await deps.locationChanged(l, isLost, now, chats);
+      }
+    }
+  };
+
   const observe = (target: Target, location: string, record: StateRecord): VerdictChange | undefined => {
     if (record.lastResult) results.set(`${target.id}@${location}`, record.lastResult);
     const view = viewOf(location, record);
@@ -252,7 +271,8 @@ export function createJudge(deps: JudgeDeps): Judge {
           const theirs = await deps.at(l).all();
           for (const [id, record] of theirs) {
             const t = deps.target(id);
-            if (!t || !judged(id)) continue;
+            // A record in a place the target does not ask for (left from before its locations= changed) is not a view.
+            if (!t || !judged(id) || !deps.placement(id, t).locations.includes(l)) continue;
             observe(t, l, record);
             touched.set(id, t);
           }
@@ -261,6 +281,10 @@ export function createJudge(deps: JudgeDeps): Judge {
           const v = verdicts.get(id);
           if (v) await apply(t, { targetId: id, from: 'UNKNOWN', to: v.state, verdict: v, dropped: [] });
         }
+        // A place that stopped reporting while no one led (the last leader was there, or died with it).
+        const saved = await deps.places?.get();
+        if (saved) await tellPlaces(saved.filter((l) => !locations.includes(l)), [], locations);
+        await deps.places?.set(locations);
       }),
 
     seen: (target, location, record) =>
@@ -306,25 +330,26 @@ export function createJudge(deps: JudgeDeps): Judge {
           }
           forgetTarget(id);
         }
-        // One notice per chat whose targets the place checked (or checks again), to its admins.
-        for (const [list, isLost] of [[lost, true], [back, false]] as const) {
-          for (const l of list) {
-            const chats = new Map<number, number>();
-            for (const t of deps.targets()) {
-              const wanted = t.locations?.kind === 'named' ? t.locations.names.includes(l) : t.locations?.kind !== 'one';
-              if (wanted) chats.set(t.chatId, (chats.get(t.chatId) ?? 0) + 1);
-            }
-            if (before.length === 0 && !isLost) continue;
-            logger?.warn({ event: isLost ? 'location_lost' : 'location_back', location: l, remaining: now }, isLost ? `location ${l} stopped reporting: judged from ${now.join(', ')}` : `location ${l} checks again`);
-            await deps.locationChanged(l, isLost, now, chats);
-          }
-        }
+        if (before.length > 0) await tellPlaces(lost, back, now);
+        if (lost.length > 0 || back.length > 0) await deps.places?.set(now);
       }),
 
     record: (id) => (judged(id) ? records.get(id) : undefined),
     views: (id) => known.get(id) ?? [],
     judged,
     forget: forgetTarget,
+    renamed: (previousId, id) =>
+      inOrder(async () => {
+        const before = records.get(previousId) ?? (await deps.verdicts.get(previousId));
+        forgetTarget(previousId);
+        if (!before) return;
+        // The places rename their own records; the verdict is the leader's: under the new id, an outage the
+        // verdict opened is not told again (the policy moves its incident the same way).
+        const moved = { ...before, targetId: id };
+        records.set(id, moved);
+        await deps.verdicts.put(moved);
+        await deps.verdicts.delete(previousId);
+      }),
     stop() {
       for (const id of [...holds.keys()]) cancelHold(id);
     },

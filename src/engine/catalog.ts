@@ -11,7 +11,7 @@ export interface CatalogHooks {
   onRemoved?(target: Target): Promise<void>;
   onRenamed?(previousId: string, target: Target): Promise<void>;
   /** After every change is in the store and the engine (the other instances on the database read it again). */
-  onChanged?(targetId: string, previousId?: string): void;
+  onChanged?(targetId: string, previousId?: string, previous?: Target): void;
 }
 
 /** Why a catalog change was refused, in words for the user. */
@@ -55,7 +55,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       if (next.id !== previous.id) await targets.delete(previous.id);
       await engine.upsert(next, previous.id);
       if (next.id !== previous.id) await hooks.onRenamed?.(previous.id, next);
-      hooks.onChanged?.(next.id, next.id !== previous.id ? previous.id : undefined);
+      hooks.onChanged?.(next.id, next.id !== previous.id ? previous.id : undefined, previous);
       return { ok: true, value: next };
     },
 

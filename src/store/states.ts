@@ -40,10 +40,19 @@ export const locationNamespace = (location: string): string => `states@${locatio
  * per location (`perLocation`) has this location's own state in `states@<location>` (the leader keeps the
  * verdict in `states`); every other target's state is in `states`, as with one place.
  */
-export function createLocatedStateRepository(store: KeyvStore, location: string, perLocation: (targetId: string) => boolean): StateRepository {
+export function createLocatedStateRepository(
+  store: KeyvStore,
+  location: string,
+  perLocation: (targetId: string) => boolean,
+  /** Whether this location checks the target (default: yes); a record of a target checked per location elsewhere is not written here. */
+  checksHere: (targetId: string) => boolean = () => true,
+): StateRepository {
   const plain = createStateRepository(store);
   const here = createStateRepository(store, locationNamespace(location));
   const of = (id: string): StateRepository => (perLocation(id) ? here : plain);
+  // A copy of the verdict an engine holds for a target this place does not check (a rename moves it) is not
+  // this place's view: written here, the leader would count this place for a target that does not ask for it.
+  const mine = (r: StateRecord): boolean => !perLocation(r.targetId) || checksHere(r.targetId);
   return {
     async all() {
       const [a, b] = await Promise.all([plain.all(), here.all()]);
@@ -53,9 +62,11 @@ export function createLocatedStateRepository(store: KeyvStore, location: string,
       return out;
     },
     get: (id) => of(id).get(id),
-    put: (record) => of(record.targetId).put(record),
+    put: async (record) => {
+      if (mine(record)) await of(record.targetId).put(record);
+    },
     async putMany(records) {
-      await Promise.all([plain.putMany(records.filter((r) => !perLocation(r.targetId))), here.putMany(records.filter((r) => perLocation(r.targetId)))]);
+      await Promise.all([plain.putMany(records.filter((r) => !perLocation(r.targetId))), here.putMany(records.filter((r) => perLocation(r.targetId) && mine(r)))]);
     },
     async delete(id) {
       const [a, b] = await Promise.all([plain.delete(id), here.delete(id)]);

@@ -94,6 +94,34 @@ describe('the verdict of a target checked from three places', () => {
     expect(r.judge.views(api.id).find((v) => v.location === 'fra')).toMatchObject({ state: 'DEGRADED', reason: 'p95 2100 ms > 800 ms' });
   });
 
+  it('a rename moves the verdict: the outage is not told again under the new name, and the old id keeps nothing', async () => {
+    let current: Target = api;
+    const r = await rig(api);
+    // The rig's judge reads the target through these: the rename replaces it.
+    const judge = createJudge({
+      live: () => r.members.map((m) => m.location),
+      placement: (id, t) => placeTarget(id, t.locations, r.members),
+      target: (id) => (id === current.id ? current : undefined),
+      targets: () => [current],
+      verdicts: r.verdicts,
+      at: (l) => createStateRepository(r.store, locationNamespace(l)),
+      decide: async (change) => void r.decided.push(change),
+      locationChanged: async () => undefined,
+      clock: r.clock,
+    });
+    await judge.load();
+    for (const l of ['fra', 'nyc', 'sgp']) await judge.seen(api, l, seen(api.id, 'DOWN', T0));
+    expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>DOWN']);
+    current = { ...api, id: '1/core', name: 'core' };
+    await judge.renamed(api.id, current.id);
+    expect(await r.verdicts.get(api.id)).toBeUndefined();
+    expect((await r.verdicts.get(current.id))?.state).toBe('DOWN');
+    expect(judge.record(current.id)?.state).toBe('DOWN');
+    // The places report under the new id (they renamed their records): still DOWN, nothing told.
+    for (const l of ['fra', 'nyc', 'sgp']) await judge.seen(current, l, seen(current.id, 'DOWN', T0 + 5));
+    expect(r.decided).toHaveLength(1);
+  });
+
   it('a second place failing within the hold: one DOWN, no partial outage told before it', async () => {
     const r = await rig();
     await r.judge.load();
@@ -160,6 +188,58 @@ describe('the verdict of a target checked from three places', () => {
     expect(r.decided.map((c) => `${c.from}>${c.to}`).at(-1)).toBe('DOWN>UP');
     expect(r.judge.judged(api.id)).toBe(false);
     expect(r.judge.record(api.id)).toBeUndefined();
+  });
+});
+
+describe('an edit of where or how it is judged', () => {
+  it('quorum= and locations= edits take the verdict again over what the places see', async () => {
+    const target: Target = { ...api, quorum: { kind: 'all' } };
+    const r = await rig(target);
+    await r.judge.load();
+    await r.judge.seen(target, 'fra', seen(api.id, 'UP', T0));
+    await r.judge.seen(target, 'nyc', seen(api.id, 'DOWN', T0));
+    await r.judge.seen(target, 'sgp', seen(api.id, 'DOWN', T0));
+    await r.clock.advance(60_000);
+    await flushPromises();
+    expect(r.judge.record(api.id)?.state).toBe('DEGRADED');
+    // quorum=majority: two of three is DOWN.
+    delete target.quorum;
+    await r.judge.relocated();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`).at(-1)).toBe('DEGRADED>DOWN');
+    // locations=fra,sgp: one of two failing is no majority: a partial outage, told at once (a place left the count).
+    target.locations = { kind: 'named', names: ['fra', 'sgp'] };
+    await r.judge.relocated();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`).at(-1)).toBe('DOWN>DEGRADED');
+    expect(r.decided.at(-1)!.detail).toBe('partial outage: DOWN from sgp (timeout after 10s); UP from fra in 42 ms');
+    // No place was lost: nobody is told of one.
+    expect(r.told).toEqual([]);
+  });
+
+  it('a place lost while no one led is told by the next leader', async () => {
+    const r = await rig();
+    const saved = new Map<string, readonly string[]>();
+    const places = { get: async () => saved.get('places'), set: async (l: readonly string[]) => void saved.set('places', l) };
+    const told: string[] = [];
+    const make = () =>
+      createJudge({
+        live: () => r.members.map((m) => m.location),
+        placement: (id, t) => placeTarget(id, t.locations, r.members),
+        target: (id) => (id === api.id ? api : undefined),
+        targets: () => [api],
+        verdicts: r.verdicts,
+        at: (l) => createStateRepository(r.store, locationNamespace(l)),
+        decide: async (change) => void r.decided.push(change),
+        locationChanged: async (location, lost, remaining) => void told.push(`${location}:${lost ? 'lost' : 'back'}:${remaining.join(',')}`),
+        places,
+        clock: r.clock,
+      });
+    await make().load();
+    expect(saved.get('places')).toEqual(['fra', 'nyc', 'sgp']);
+    // The leader (in nyc) dies with its place; the next one starts after nyc's members are gone.
+    r.members.splice(1, 1);
+    await make().load();
+    expect(told).toEqual(['nyc:lost:fra,sgp']);
+    expect(saved.get('places')).toEqual(['fra', 'sgp']);
   });
 });
 
