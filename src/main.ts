@@ -62,7 +62,8 @@ import { describeLocation, openStore, StoreError, type KeyvStore, type StoreLoca
 import { createHistory, type History } from './store/history.js';
 import { createLocatedStateRepository, createStateRepository, locationNamespace } from './store/states.js';
 import { createTargetRepository, type TargetRepository } from './store/targets.js';
-import { createJudge, type Judge } from './cluster/judge.js';
+import { createJudge, viewOf, type Judge } from './cluster/judge.js';
+import { createRemoteViews } from './cluster/remote-views.js';
 
 /**
  * How long shutdown waits for each part (ms): updates in handling, then running checks (aborted
@@ -413,8 +414,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       })
     : undefined;
   const placeKey = (t: Target): string => JSON.stringify([t.locations ?? null, t.quorum ?? null]);
+  // Several locations: what each place sees of a target now, asked of its instances for /status.
+  const remoteViews = cluster
+    ? createRemoteViews({
+        bus: cluster.bus,
+        own: (id) => {
+          const record = engine.owned(id) && perLocation(id) ? engine.state(id) : undefined;
+          return record ? viewOf(config.location, record) : undefined;
+        },
+        logger,
+      })
+    : undefined;
+  remoteViews?.start();
   /** The target's state as the chat, the policy and /api/status show it: the verdict of a target checked per location. */
-  const stateOf = (id: string): StateRecord | undefined => judge?.record(id) ?? engine.state(id);
+  // (On another instance: the leader's verdict as it announced it, not this place's own record.)
+  const verdictCopies = new Map<string, StateRecord>();
+  const stateOf = (id: string): StateRecord | undefined => (judge && perLocation(id) && !(engine.target(id)?.paused ?? false) ? (leading ? judge.record(id) : verdictCopies.get(id)) : undefined) ?? engine.state(id);
   // What the chat and the HTTP endpoints see of the engine: a target checked per location shows its verdict.
   const shownEngine: Engine = judge ? Object.assign(Object.create(engine) as Engine, { state: stateOf }) : engine;
   engine.onChange((change, target) => {
@@ -540,12 +555,24 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         if (places !== placesBefore && places >= 2) {
           const mine = engine.targets().filter((t) => engine.owned(t.id) && perLocation(t.id)).map((t) => engine.state(t.id)).filter((r): r is StateRecord => r !== undefined);
           void engineStates.putMany(mine).catch((err: unknown) => logger.error({ err, event: 'store_write_failed' }, 'could not save the states of this place'));
+          // The verdicts as saved, until the leader announces newer ones (what /api/status here shows of them).
+          if (!leading)
+            void states
+              .all()
+              .then((saved) => {
+                for (const [id, r] of saved) if (perLocation(id) && !verdictCopies.has(id)) verdictCopies.set(id, r);
+              })
+              .catch((err: unknown) => logger.warn({ err, event: 'store_read_failed' }, 'could not read the verdicts'));
         }
         placesBefore = places;
         // The live places may have changed: the verdicts are taken over the ones that remain.
         if (leading) void judge?.relocated().catch((err: unknown) => logger.error({ err, event: 'verdict_failed' }, 'could not take the verdicts again'));
       },
       location: config.location,
+      verdict: (r) => {
+        const held = verdictCopies.get(r.targetId);
+        if (!held || held.since <= r.since) verdictCopies.set(r.targetId, r);
+      },
     });
   }
 
@@ -577,7 +604,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },
         testDestination,
         maxTargetsPerChat: config.maxTargetsPerChat,
-        ...(judge ? { places: (id: string) => (judge.judged(id) ? judge.views(id) : []) } : {}),
+        ...(judge && remoteViews
+          ? {
+              // What each place sees now (asked over the bus; a place that does not answer within 1 s is shown as last told).
+              places: async (id: string) => {
+                const t = engine.target(id);
+                if (!t || !sharing || !judge.judged(id)) return [];
+                const wanted = sharing.placement(id, t).locations;
+                const now = await remoteViews.collect(id, wanted, 1_000);
+                const told = judge.views(id);
+                return wanted.flatMap((l) => now.get(l) ?? told.find((v) => v.location === l) ?? []);
+              },
+              placeNames: (id: string) => {
+                const t = engine.target(id);
+                return t && sharing && judge.judged(id) ? sharing.placement(id, t).locations : [];
+              },
+            }
+          : {}),
         ...(remoteTracer && cluster
           ? {
               traceFrom: async (place: string, host: string, port: number | undefined): Promise<RemoteTrace | string> => {
@@ -804,6 +847,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await checking.stop();
         traces?.stop();
         remoteTracer?.stop();
+        remoteViews?.stop();
         if (judgeTimer !== undefined) clearInterval(judgeTimer);
         judge?.stop();
         tracer.stop();

@@ -56,7 +56,9 @@ export interface BotDeps {
   /** Sends a test notification to a destination and says, in words, what became of it. */
   testDestination(destination: Destination, by: string): Promise<string>;
   /** Several locations: what each place sees of a target checked per location (for /status); none otherwise. */
-  places?(targetId: string): readonly LocationView[];
+  places?(targetId: string): Promise<readonly LocationView[]>;
+  /** Several locations: the places that check a target per location now (its history is kept per place); none otherwise. */
+  placeNames?(targetId: string): readonly string[];
   /** Several places: a trace taken from `place` (its answer, or why not, in words). */
   traceFrom?(place: string, host: string, port: number | undefined): Promise<RemoteTrace | string>;
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */

@@ -9,7 +9,7 @@
 // and a restart read. A location whose instances are gone drops out of the count (never DOWN because a
 // prober vanished) and the chats whose targets it checked hear it once.
 
-import type { CheckResult } from '../domain/check.js';
+import { NETWORK_FAILURES, type CheckResult } from '../domain/check.js';
 import type { LocationView, Verdict } from '../domain/locations.js';
 import type { StateChange, StateRecord } from '../domain/state.js';
 import { createVerdicts, type VerdictChange } from '../engine/verdicts.js';
@@ -186,8 +186,10 @@ export function createJudge(deps: JudgeDeps): Judge {
     const firstDown = v.down[0] ? results.get(`${id}@${v.down[0].location}`) : undefined;
     const firstUp = v.up[0] ? results.get(`${id}@${v.up[0].location}`) : undefined;
     if (v.state === 'DOWN' || v.state === 'MAINTENANCE') {
-      const first = v.down.find((d) => d.state === v.state);
-      const r = first ? results.get(`${id}@${first.location}`) : firstDown;
+      // The kind of failure the alert carries: a network-level one if any failing place has one (the
+      // failing places' traces are taken for those), else the first failing place's.
+      const failing = v.down.filter((d) => d.state === v.state).map((d) => results.get(`${id}@${d.location}`));
+      const r = failing.find((x) => x?.failure !== undefined && NETWORK_FAILURES.has(x.failure)) ?? failing[0] ?? firstDown;
       return { ok: false, at, latencyMs: r?.latencyMs ?? 0, failure: r?.failure ?? 'error', reason: v.detail, ...(r?.status !== undefined ? { status: r.status } : {}), ...(r?.maintenance ? { maintenance: r.maintenance } : {}) };
     }
     return { ok: true, at, latencyMs: firstUp?.latencyMs ?? 0, ...(firstUp?.status !== undefined ? { status: firstUp.status } : {}), reason: v.detail };

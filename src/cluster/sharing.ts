@@ -73,6 +73,8 @@ export interface SharingDeps {
   reassigned?: (r: { taken: string[]; given: string[] }) => void;
   /** Where this instance checks from (`LOCATION`); the others' come from their member rows. */
   location?: string;
+  /** The leader's verdict of a target checked per location, as announced (this instance's copy for /api/status). */
+  verdict?: (record: StateRecord) => void;
 }
 
 export interface Sharing {
@@ -277,7 +279,11 @@ export function createSharing(deps: SharingDeps): Sharing {
           // Every instance keeps its copy of the others' states current (/api/status, /healthz of any instance);
           // one location's view of a target checked per location is not the target's state (the leader announces the verdict).
           // A verdict (announced by the leader) is never an owner's own record of its place.
-          if (record && typeof record.targetId === 'string' && at === undefined && !(engine.owned(record.targetId) && placement(record.targetId).perLocation)) engine.observe(record);
+          if (record && typeof record.targetId === 'string' && at === undefined) {
+            const perLocation = placement(record.targetId).perLocation;
+            if (perLocation) deps.verdict?.(record);
+            if (!(engine.owned(record.targetId) && perLocation)) engine.observe(record);
+          }
           if (typeof key === 'string' && decide) void enqueue(() => handle(key));
         }),
         bus.subscribe(TOPICS.members, () => void membership.refresh()),

@@ -88,10 +88,12 @@ export function periodStats(buckets: readonly StoredBucket[], timeline: readonly
 }
 
 /** The stats of a target over the period ending `now` (or ending `period` earlier with `offset` 1, for trends). */
-export async function statsFor(history: History, targetId: string, period: PeriodName, now: number, offset = 0): Promise<PeriodStats> {
+export async function statsFor(history: History, targetId: string, period: PeriodName, now: number, offset = 0, places: readonly string[] = []): Promise<PeriodStats> {
   const to = now - offset * PERIODS[period].ms;
   const from = to - PERIODS[period].ms;
-  const [buckets, timeline] = await Promise.all([bucketsOf(history, targetId, period, from, to), history.timeline(targetId)]);
+  // Checked from several places: the verdict's timeline (the uptime it saw) over every place's checks.
+  const series = places.length > 0 ? places.map((p) => `${targetId}@${p}`) : [targetId];
+  const [buckets, timeline] = await Promise.all([Promise.all(series.map((id) => bucketsOf(history, id, period, from, to))).then((b) => b.flat()), history.timeline(targetId)]);
   return periodStats(buckets, timeline, from, to, PERIODS[period].columnMs);
 }
 

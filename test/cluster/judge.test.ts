@@ -122,6 +122,15 @@ describe('the verdict of a target checked from three places', () => {
     expect(r.decided).toHaveLength(1);
   });
 
+  it('the alert carries a network-level failure when any failing place has one (its traces are taken for those)', async () => {
+    const r = await rig();
+    await r.judge.load();
+    await r.judge.seen(api, 'fra', seen(api.id, 'UP', T0));
+    await r.judge.seen(api, 'nyc', { ...seen(api.id, 'DOWN', T0), lastResult: { ok: false, at: T0, latencyMs: 5, status: 503, failure: 'status', reason: 'HTTP 503' } });
+    await r.judge.seen(api, 'sgp', { ...seen(api.id, 'DOWN', T0), lastResult: { ok: false, at: T0, latencyMs: 2, failure: 'reset', reason: 'connection reset' } });
+    expect(r.decided.at(-1)?.result).toMatchObject({ ok: false, failure: 'reset' });
+  });
+
   it('a second place failing within the hold: one DOWN, no partial outage told before it', async () => {
     const r = await rig();
     await r.judge.load();

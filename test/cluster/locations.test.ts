@@ -164,6 +164,19 @@ describe.skipIf(!enabled)('three locations on one database', () => {
     expect(downs('one')).toEqual([]);
     expect(downs('every')).toEqual([]);
     expect(downs('any')[0]).toContain('DOWN from sgp');
+    // Another instance's /api/status shows the verdict (a partial outage), not its own place's DOWN.
+    const apiState = async (place: Place, name: string): Promise<string | undefined> => {
+      const body = (await (await fetch(`http://127.0.0.1:${procs.get(place)!.port}/api/status`)).json()) as { targets: Array<{ name: string; state: string }> };
+      return body.targets.find((t) => t.name === name)?.state;
+    };
+    await until(async () => (await apiState('nyc', 'one')) === 'DEGRADED', 30_000, "nyc's /api/status shows the verdict of one");
+    expect(await apiState('fra', 'one')).toBe('DEGRADED');
+    // /status NAME: a line per place, each with what it saw at its last check.
+    telegram.sendText({ chatId: GROUP, userId: ADMIN, text: '/status two' });
+    const status = String((await telegram.waitFor('sendMessage', (c) => String(c.payload.text).includes('<b>two</b> is DOWN') && String(c.payload.text).includes('📍'), 30_000)).payload.text);
+    expect(status).toMatch(/📍 fra: \S+ UP · \d+ ms since/);
+    expect(status).toMatch(/📍 nyc: \S+ DOWN · HTTP 503/);
+    expect(status).toMatch(/📍 sgp: \S+ DOWN · HTTP 503/);
     // Each place checks from its own address; locations=fra only from fra's.
     const from = (path: string): string[] => [...new Set(seen.filter((s) => s.path === path).map((s) => s.from))].sort();
     expect(from('two')).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.4']);

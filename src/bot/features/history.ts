@@ -22,7 +22,7 @@ export function createHistoryCommands(deps: BotDeps): Composer<LookoutContext> {
     const target = await deps.catalog.get(ctx.chat.id, name.toLowerCase());
     if (!target) return void (await ctx.reply(unknownTarget(name), html));
     // Checked from several places: a latency line per place, the verdict's outages shaded.
-    const places = (deps.places?.(target.id) ?? []).map((v) => v.location);
+    const places = deps.placeNames?.(target.id) ?? [];
     const both = places.length > 0 ? await statsForPlaces(deps.history, target.id, places, period.value, deps.clock.now()) : undefined;
     const stats = both?.stats ?? (await statsFor(deps.history, target.id, period.value, deps.clock.now()));
     const png = renderPng(chartSvg(`${target.name} · latency${places.length > 0 ? ' by place' : ''}, last ${period.value} (UTC)`, period.value, stats, both?.places ?? []));
@@ -38,7 +38,9 @@ export function createHistoryCommands(deps: BotDeps): Composer<LookoutContext> {
     const targets = await deps.catalog.list(ctx.chat.id);
     const rows: ReportRow[] = [];
     for (const t of targets) {
-      const [stats, previous] = await Promise.all([statsFor(deps.history, t.id, period.value, now), statsFor(deps.history, t.id, period.value, now, 1)]);
+      // Checked from several places: uptime as the verdict saw it, latency over every place's checks.
+      const places = deps.placeNames?.(t.id) ?? [];
+      const [stats, previous] = await Promise.all([statsFor(deps.history, t.id, period.value, now, 0, places), statsFor(deps.history, t.id, period.value, now, 1, places)]);
       rows.push({ name: t.name, stats, previous, ...(t.slaPct !== undefined ? { slaPct: t.slaPct } : {}) });
     }
     const first = rows[0]?.stats;
