@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { placeTarget } from '../../src/cluster/assignment.js';
-import { createJudge } from '../../src/cluster/judge.js';
+import { createJudge, type JudgeDeps } from '../../src/cluster/judge.js';
 import type { StateChange, StateRecord } from '../../src/domain/state.js';
 import type { Target } from '../../src/kinds/index.js';
 import { openStore } from '../../src/store/keyv.js';
@@ -37,18 +37,22 @@ async function rig(target: Target = api) {
   const decided: StateChange[] = [];
   const told: Array<{ location: string; lost: boolean; remaining: readonly string[] }> = [];
   const verdicts = createStateRepository(store);
-  const judge = createJudge({
-    live: () => members.map((m) => m.location),
-    placement: (id, t) => placeTarget(id, t.locations, members),
-    target: (id) => (id === target.id ? target : undefined),
-    targets: () => [target],
-    verdicts,
-    at: (l) => createStateRepository(store, locationNamespace(l)),
-    decide: async (change) => void decided.push(change),
-    locationChanged: async (location, lost, remaining) => void told.push({ location, lost, remaining }),
-    clock,
-  });
-  return { clock, members, judge, decided, told, verdicts, store };
+  /** A judge over the rig's places and store (a second one is the next leader); `extra` replaces deps. */
+  const make = (extra: Partial<JudgeDeps> = {}) =>
+    createJudge({
+      live: () => members.map((m) => m.location),
+      placement: (id, t) => placeTarget(id, t.locations, members),
+      target: (id) => (id === target.id ? target : undefined),
+      targets: () => [target],
+      verdicts,
+      at: (l) => createStateRepository(store, locationNamespace(l)),
+      decide: async (change) => void decided.push(change),
+      locationChanged: async (location, lost, remaining) => void told.push({ location, lost, remaining }),
+      clock,
+      ...extra,
+    });
+  const judge = make();
+  return { clock, members, judge, decided, told, verdicts, store, make };
 }
 
 describe('the verdict of a target checked from three places', () => {
@@ -97,18 +101,8 @@ describe('the verdict of a target checked from three places', () => {
   it('a rename moves the verdict: the outage is not told again under the new name, and the old id keeps nothing', async () => {
     let current: Target = api;
     const r = await rig(api);
-    // The rig's judge reads the target through these: the rename replaces it.
-    const judge = createJudge({
-      live: () => r.members.map((m) => m.location),
-      placement: (id, t) => placeTarget(id, t.locations, r.members),
-      target: (id) => (id === current.id ? current : undefined),
-      targets: () => [current],
-      verdicts: r.verdicts,
-      at: (l) => createStateRepository(r.store, locationNamespace(l)),
-      decide: async (change) => void r.decided.push(change),
-      locationChanged: async () => undefined,
-      clock: r.clock,
-    });
+    // The target is read through `current`: the rename replaces it.
+    const judge = r.make({ target: (id) => (id === current.id ? current : undefined), targets: () => [current], locationChanged: async () => undefined });
     await judge.load();
     for (const l of ['fra', 'nyc', 'sgp']) await judge.seen(api, l, seen(api.id, 'DOWN', T0));
     expect(r.decided.map((c) => `${c.from}>${c.to}`)).toEqual(['UNKNOWN>DOWN']);
@@ -165,17 +159,7 @@ describe('the verdict of a target checked from three places', () => {
     expect(r.told).toHaveLength(1);
 
     // A new leader: the saved verdict, then each place's records (what they saved): nothing told again.
-    const again = createJudge({
-      live: () => r.members.map((m) => m.location),
-      placement: (id, t) => placeTarget(id, t.locations, r.members),
-      target: (id) => (id === api.id ? api : undefined),
-      targets: () => [api],
-      verdicts: r.verdicts,
-      at: (l) => createStateRepository(r.store, locationNamespace(l)),
-      decide: async (change) => void r.decided.push(change),
-      locationChanged: async () => undefined,
-      clock: r.clock,
-    });
+    const again = r.make({ locationChanged: async () => undefined });
     await createStateRepository(r.store, locationNamespace('fra')).put(seen(api.id, 'UP', T0));
     await createStateRepository(r.store, locationNamespace('sgp')).put(seen(api.id, 'DOWN', T0));
     const before = r.decided.length;
@@ -229,19 +213,7 @@ describe('an edit of where or how it is judged', () => {
     const saved = new Map<string, readonly string[]>();
     const places = { get: async () => saved.get('places'), set: async (l: readonly string[]) => void saved.set('places', l) };
     const told: string[] = [];
-    const make = () =>
-      createJudge({
-        live: () => r.members.map((m) => m.location),
-        placement: (id, t) => placeTarget(id, t.locations, r.members),
-        target: (id) => (id === api.id ? api : undefined),
-        targets: () => [api],
-        verdicts: r.verdicts,
-        at: (l) => createStateRepository(r.store, locationNamespace(l)),
-        decide: async (change) => void r.decided.push(change),
-        locationChanged: async (location, lost, remaining) => void told.push(`${location}:${lost ? 'lost' : 'back'}:${remaining.join(',')}`),
-        places,
-        clock: r.clock,
-      });
+    const make = () => r.make({ locationChanged: async (location, lost, remaining) => void told.push(`${location}:${lost ? 'lost' : 'back'}:${remaining.join(',')}`), places });
     await make().load();
     expect(saved.get('places')).toEqual(['fra', 'nyc', 'sgp']);
     // The leader (in nyc) dies with its place; the next one starts after nyc's members are gone.
