@@ -124,9 +124,14 @@ export function createJudge(deps: JudgeDeps): Judge {
     // A partial outage out of a good state is held until the other places have had the time to confirm
     // theirs (their next check and its retries): the places check one after the other, so a real outage
     // is first seen by one place, and telling "partial" just before "DOWN" would be noise.
-    if (v.state === 'DEGRADED' && v.down.length > 0 && (from === 'UP' || from === 'UNKNOWN') && !vc.dropped.length) {
+    const partial = v.state === 'DEGRADED' && v.down.length > 0 && (from === 'UP' || from === 'UNKNOWN') && !vc.dropped.length;
+    // A place that vanished never counts as seeing it DOWN, but the quorum is over the places left, so its
+    // going can leave the failing ones a quorum: that DOWN waits for the places left to check once more.
+    const leftDown = v.state === 'DOWN' && from !== 'DOWN' && vc.dropped.length > 0;
+    if (partial || leftDown) {
       if (!holds.has(target.id)) {
-        const ms = target.everyMs + Math.max(0, target.confirm - 1) * target.retryMs + target.timeoutMs;
+        const expect = v.state;
+        const ms = leftDown ? target.everyMs + target.timeoutMs : target.everyMs + Math.max(0, target.confirm - 1) * target.retryMs + target.timeoutMs;
         holds.set(
           target.id,
           clock.setTimeout(() => {
@@ -134,7 +139,7 @@ export function createJudge(deps: JudgeDeps): Judge {
             void inOrder(async () => {
               const still = verdicts.get(target.id);
               const t = deps.target(target.id);
-              if (t && still?.state === 'DEGRADED' && judged(t.id)) await commit(t, still, records.get(t.id) ?? (await deps.verdicts.get(t.id)));
+              if (t && still?.state === expect && judged(t.id)) await commit(t, still, records.get(t.id) ?? (await deps.verdicts.get(t.id)));
             }).catch((err: unknown) => logger?.error({ err, event: 'verdict_failed', target: target.id }, 'could not tell a partial outage'));
           }, ms),
         );

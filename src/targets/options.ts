@@ -184,6 +184,10 @@ function crossCheck(t: Target): string[] {
   if (t.retryMs > t.everyMs) {
     errors.push(`retry must not be longer than the interval (${formatDuration(t.everyMs)}), got "${formatDuration(t.retryMs)}"`);
   }
+  // A quorum the named places could never make would be silently `all`.
+  if (t.quorum?.kind === 'count' && t.locations?.kind === 'named' && t.quorum.n > t.locations.names.length) {
+    errors.push(`quorum ${t.quorum.n} is more than the ${t.locations.names.length} location${t.locations.names.length === 1 ? '' : 's'} named in locations (${t.locations.names.join(',')})`);
+  }
   return errors;
 }
 

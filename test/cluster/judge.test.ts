@@ -208,6 +208,25 @@ describe('an edit of where or how it is judged', () => {
     expect(r.told).toEqual([]);
   });
 
+  it('a DOWN left by a vanished place (the failing ones now make the quorum) waits for one more check of the places left', async () => {
+    const target: Target = { ...api, quorum: { kind: 'all' } };
+    const r = await rig(target);
+    await r.judge.load();
+    await r.judge.seen(target, 'fra', seen(api.id, 'UP', T0));
+    await r.judge.seen(target, 'nyc', seen(api.id, 'DOWN', T0));
+    await r.judge.seen(target, 'sgp', seen(api.id, 'DOWN', T0));
+    await r.clock.advance(60_000);
+    await flushPromises();
+    expect(r.judge.record(api.id)?.state).toBe('DEGRADED');
+    // fra's instances are gone: nyc and sgp are all of the places left.
+    r.members.splice(0, 1);
+    await r.judge.relocated();
+    expect(r.judge.record(api.id)?.state).toBe('DEGRADED');
+    await r.clock.advance(api.everyMs + api.timeoutMs);
+    await flushPromises();
+    expect(r.decided.map((c) => `${c.from}>${c.to}`).at(-1)).toBe('DEGRADED>DOWN');
+  });
+
   it('a place lost while no one led is told by the next leader', async () => {
     const r = await rig();
     const saved = new Map<string, readonly string[]>();

@@ -1360,3 +1360,14 @@ describe('sla', () => {
     expect(build(`https://a.example/ ${options}`)).toEqual({ ok: false, errors: [`sla must be an uptime percentage above 0 and at most 100, like 99.9, or 0 for none, got "${options.slice(4)}"`] });
   });
 });
+
+describe('locations and quorum together', () => {
+  it('refuses a quorum the named places could never make, at /add and at an edit', () => {
+    expect(errorsOf(build('https://a.example/ locations=fra,nyc quorum=3'))).toEqual(['quorum 3 is more than the 2 locations named in locations (fra,nyc)']);
+    const ok = valueOf(build('https://a.example/ locations=fra,nyc quorum=2'));
+    expect(ok.quorum).toEqual({ kind: 'count', n: 2 });
+    expect(errorsOf(editTarget(ok, [{ key: 'locations', value: 'fra' }], { now: NOW }))).toEqual(['quorum 2 is more than the 1 location named in locations (fra)']);
+    // Every live place (the default): the number is capped at the places there are.
+    expect(valueOf(build('https://a.example/ quorum=5')).quorum).toEqual({ kind: 'count', n: 5 });
+  });
+});
