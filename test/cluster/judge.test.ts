@@ -184,17 +184,23 @@ describe('the verdict of a target checked from three places', () => {
   });
 });
 
+/** quorum=all, fra UP and nyc, sgp DOWN: a partial outage, told. */
+async function partialAtQuorumAll() {
+  const target: Target = { ...api, quorum: { kind: 'all' } };
+  const r = await rig(target);
+  await r.judge.load();
+  await r.judge.seen(target, 'fra', seen(api.id, 'UP', T0));
+  await r.judge.seen(target, 'nyc', seen(api.id, 'DOWN', T0));
+  await r.judge.seen(target, 'sgp', seen(api.id, 'DOWN', T0));
+  await r.clock.advance(60_000);
+  await flushPromises();
+  expect(r.judge.record(api.id)?.state).toBe('DEGRADED');
+  return { target, r };
+}
+
 describe('an edit of where or how it is judged', () => {
   it('quorum= and locations= edits take the verdict again over what the places see', async () => {
-    const target: Target = { ...api, quorum: { kind: 'all' } };
-    const r = await rig(target);
-    await r.judge.load();
-    await r.judge.seen(target, 'fra', seen(api.id, 'UP', T0));
-    await r.judge.seen(target, 'nyc', seen(api.id, 'DOWN', T0));
-    await r.judge.seen(target, 'sgp', seen(api.id, 'DOWN', T0));
-    await r.clock.advance(60_000);
-    await flushPromises();
-    expect(r.judge.record(api.id)?.state).toBe('DEGRADED');
+    const { target, r } = await partialAtQuorumAll();
     // quorum=majority: two of three is DOWN.
     delete target.quorum;
     await r.judge.relocated();
@@ -209,15 +215,7 @@ describe('an edit of where or how it is judged', () => {
   });
 
   it('a DOWN left by a vanished place (the failing ones now make the quorum) waits for one more check of the places left', async () => {
-    const target: Target = { ...api, quorum: { kind: 'all' } };
-    const r = await rig(target);
-    await r.judge.load();
-    await r.judge.seen(target, 'fra', seen(api.id, 'UP', T0));
-    await r.judge.seen(target, 'nyc', seen(api.id, 'DOWN', T0));
-    await r.judge.seen(target, 'sgp', seen(api.id, 'DOWN', T0));
-    await r.clock.advance(60_000);
-    await flushPromises();
-    expect(r.judge.record(api.id)?.state).toBe('DEGRADED');
+    const { target, r } = await partialAtQuorumAll();
     // fra's instances are gone: nyc and sgp are all of the places left.
     r.members.splice(0, 1);
     await r.judge.relocated();
