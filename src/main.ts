@@ -38,6 +38,8 @@ import { createAlertingPart } from './parts/alerting.js';
 import { createChatPart, type ChatPart } from './parts/chat.js';
 import { createCheckingPart } from './parts/checking.js';
 import { createHttpPart } from './parts/http.js';
+import { createRestApi } from './api/index.js';
+import type { ApiDeps } from './api/api.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
 import { createAccess } from './bot/middleware/access.js';
@@ -127,7 +129,7 @@ export interface AppOptions {
   throttle?: APIThrottlerOptions;
   pollTimeoutS?: number;
   outboxBackoffMs?: { base: number; max: number };
-  /** Grouping window for alerts of one chat (default 5 s). */
+  /** Grouping window for alerts of one chat (default 5 s; the longest spacing in a storm is 60 times it, up to 60 s). */
   groupWindowMs?: number;
   /** While deliveries back off, how often Telegram is probed (default 5 s). */
   probeEveryMs?: number;
@@ -280,7 +282,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         sender: () => createTelegramSender(bot.api),
         records: alertRecords,
         clock,
-        ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs } : {}),
+        ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs, maxIntervalMs: Math.max(options.groupWindowMs, 60 * options.groupWindowMs) } : {}),
       })
     : undefined;
   const channelEnv = config.channelEnv;
@@ -681,6 +683,39 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   });
   const webhookMode = bot !== undefined && config.webhookUrl !== undefined && config.webhookSecret !== undefined;
+  // The REST API: the chat's catalog, grammar and registries, reached by bearer tokens (API_TOKENS).
+  const apiDeps: ApiDeps = {
+    tokens: config.apiTokens,
+    ratePerMinute: config.apiRatePerMinute,
+    chats: bot ? config.allowedChatIds : [0],
+    catalog,
+    engine: shownEngine,
+    policy,
+    incidents,
+    windows,
+    settings: chats,
+    history,
+    destinations,
+    outbox,
+    channels: { specs: CHANNEL_SPECS, env: channelEnv, secrets },
+    tell,
+    clock,
+    allowMetadata: config.allowMetadataTargets,
+    maxTargetsPerChat: config.maxTargetsPerChat,
+    ...(judge && sharing
+      ? {
+          placeNames: (id: string) => {
+            const t = engine.target(id);
+            return t && judge.judged(id) ? sharing.placement(id, t).locations : [];
+          },
+        }
+      : {}),
+    // Of several instances, the leader runs the alert side the API's changes are told through.
+    unavailable: () => (leading ? undefined : 'this instance does not lead: send changes to the leader (its /healthz says leader)'),
+    count: (status, route) => metrics.api(status, route),
+    logger,
+  };
+  const api = createRestApi(apiDeps, VERSION);
   let chatPart: ChatPart | undefined;
   const httpPart = createHttpPart(
     {
@@ -690,6 +725,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       metrics,
       ...(config.statusToken ? { statusToken: config.statusToken } : {}),
       kinds,
+      handlers: [api],
       ...(cluster ? { about: () => clusterHealthz(clusterInfo()!, clock.now()) } : {}),
     },
     logger,

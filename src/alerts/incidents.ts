@@ -20,6 +20,8 @@ export interface IncidentBook {
   pruneResolved(before: number): Promise<number>;
   /** Waits for every pending write. */
   flush(): Promise<void>;
+  /** Incidents of a chat resolved at or after `since`, newest first (read from the store: the REST API, the status page). */
+  recent(chatId: number, since: number, limit: number): Promise<Incident[]>;
 }
 
 /** An incident saved by a version before notifications: its facts rebuilt from what it kept. */
@@ -102,6 +104,13 @@ export function createIncidentBook(store: KeyvStore): IncidentBook {
     },
     async flush() {
       await incidents.flush();
+    },
+    async recent(chatId, since, limit) {
+      const all = await listAll(store.namespace<Incident>('incidents'));
+      return all
+        .filter((i) => i.chatId === chatId && i.resolvedAt !== undefined && i.resolvedAt >= since)
+        .sort((a, b) => b.resolvedAt! - a.resolvedAt!)
+        .slice(0, limit);
     },
   };
 }

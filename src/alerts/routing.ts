@@ -42,6 +42,7 @@ export function eventClass(kind: NotificationKind): EventClass | 'chat' | 'test'
     case 'store-recovered':
     case 'destination-paused':
     case 'location':
+    case 'change':
       return 'chat';
     case 'test':
       return 'test';

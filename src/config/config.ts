@@ -5,6 +5,7 @@ import { parseDuration } from '../domain/duration.js';
 import { LOCATION_RE } from '../domain/locations.js';
 import { CHANNEL_SPECS } from '../alerts/channels/kinds.js';
 import type { LogLevel } from '../lib/logger.js';
+import { parseApiTokens, tokenSecrets, type ApiToken } from '../api/tokens.js';
 import { isPostgresUrl, passwordsOf } from '../store/database-url.js';
 import { CORE_SETTINGS, type SettingDeclaration, type SettingNameOf } from './settings.js';
 
@@ -36,6 +37,12 @@ export interface Config {
   sourceLabel: string;
   targetsFile?: string;
   statusToken?: string;
+  /** `API_TOKENS`: the REST API's tokens (none: the API answers 404). */
+  apiTokens: ApiToken[];
+  /** `API_RATE_LIMIT`: requests per minute per token. */
+  apiRatePerMinute: number;
+  /** The token values of API_TOKENS, kept out of the logs. */
+  apiTokenSecrets: string[];
   checkConcurrency: number;
   /** The most targets one chat may have (`MAX_TARGETS_PER_CHAT`): /add and /import refuse more. */
   maxTargetsPerChat: number;
@@ -233,6 +240,9 @@ export function parseEnv(env: Env): ConfigResult {
   const traceIntervalS = seconds('TRACE_INTERVAL');
   const targetsFile = text('TARGETS_FILE');
   const statusToken = text('STATUS_TOKEN');
+  const apiTokensText = text('API_TOKENS');
+  const apiTokens = parseApiTokens(apiTokensText);
+  if (!apiTokens.ok) errors.push(...apiTokens.errors);
   const config: Config = {
     ...(botToken !== undefined ? { botToken } : {}),
     telegramApiRoot,
@@ -252,6 +262,9 @@ export function parseEnv(env: Env): ConfigResult {
     sourceLabel: text('SOURCE_LABEL') ?? hostname(),
     ...(targetsFile !== undefined ? { targetsFile } : {}),
     ...(statusToken !== undefined ? { statusToken } : {}),
+    apiTokens: apiTokens.ok ? apiTokens.value : [],
+    apiRatePerMinute: integer('API_RATE_LIMIT'),
+    apiTokenSecrets: tokenSecrets(apiTokensText),
     checkConcurrency: integer('CHECK_CONCURRENCY'),
     maxTargetsPerChat: integer('MAX_TARGETS_PER_CHAT'),
     expiryWarnDays: dayList('EXPIRY_WARN_DAYS'),
@@ -276,7 +289,7 @@ export function parseEnv(env: Env): ConfigResult {
 
 /** The secret values of a config, kept out of every log line (DATABASE_URL whole, and its password alone). */
 export function secretsOf(config: Config): Array<string | undefined> {
-  return [config.botToken, config.webhookSecret, config.statusToken, ...config.channelSecrets, config.databaseUrl, ...(config.databaseUrl ? passwordsOf(config.databaseUrl) : [])];
+  return [config.botToken, config.webhookSecret, config.statusToken, ...config.apiTokenSecrets, ...config.channelSecrets, config.databaseUrl, ...(config.databaseUrl ? passwordsOf(config.databaseUrl) : [])];
 }
 
 /** Reads the settings from `env`, throwing a {@link ConfigError} that lists every bad variable. */

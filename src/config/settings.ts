@@ -61,6 +61,13 @@ export const CORE_SETTINGS = {
   SOURCE_ADDRESS: { kind: 'text', meaning: "a local IP address every probe's connections leave from (http, tcp, ec2, dns, ping, mtr)" },
   TARGETS_FILE: { kind: 'text', meaning: 'targets and windows declared as code (YAML or JSON)' },
   STATUS_TOKEN: { kind: 'text', secret: true, meaning: 'bearer token for /api/status' },
+  API_TOKENS: {
+    kind: 'text',
+    secret: true,
+    shownDefault: 'empty = no REST API',
+    meaning: 'REST API (/api/v1) tokens: comma-separated name:token:scope[:chat], scope read or write, chat an id or * (default *)',
+  },
+  API_RATE_LIMIT: { kind: 'integer', default: 120, min: 1, max: 100_000, meaning: 'REST API requests per minute per token (bursts up to this many)' },
   CHECK_CONCURRENCY: { kind: 'integer', default: 100, min: 1, max: 10_000, meaning: 'at most this many checks run at once' },
   MAX_TARGETS_PER_CHAT: { kind: 'integer', default: 1_000, min: 1, max: 100_000, meaning: 'the most targets one chat may have' },
   ALLOW_METADATA_TARGETS: { kind: 'boolean', default: false, meaning: 'allow targets on cloud metadata and link-local addresses' },

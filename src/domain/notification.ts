@@ -96,7 +96,20 @@ export type NotificationBody =
   /** A destination answered that it is gone (401/403/404/410, an invalid key): paused until resumed. */
   | { kind: 'destination-paused'; destination: string; channel: string; why: string }
   /** A location stopped reporting (its instances are gone) or checks again; `remaining`: the places that judge now; `targets`: this chat's targets it checked. */
-  | { kind: 'location'; location: string; lost: boolean; remaining: string[]; targets: number };
+  | { kind: 'location'; location: string; lost: boolean; remaining: string[]; targets: number }
+  /** A change made outside the chat (the REST API), told to the chat like a change made there. */
+  | { kind: 'change'; change: ChangeFacts };
+
+/** What was changed outside the chat, by whom: `➕ api added by token ci-deploy`. */
+export interface ChangeFacts {
+  action: 'added' | 'edited' | 'removed' | 'paused' | 'resumed' | 'window-added' | 'window-removed' | 'channel-added' | 'channel-removed' | 'acknowledged';
+  /** The target, window or destination it was about (its name or id). */
+  subject: string;
+  /** The API token's name. */
+  by: string;
+  /** A short description (`every 30s`, `maintenance now → 14:00 UTC`). */
+  detail?: string;
+}
 
 /** Every kind of notification. */
 export type NotificationKind = NotificationBody['kind'];
@@ -137,6 +150,7 @@ export function notificationTarget(n: NotificationBody): string | undefined {
     case 'test':
     case 'destination-paused':
     case 'location':
+    case 'change':
       return undefined;
     default:
       return unreachable(n);

@@ -14,6 +14,12 @@ export interface CatalogHooks {
   onChanged?(targetId: string, previousId?: string, previous?: Target): void;
 }
 
+/** The refusal of one more target in a chat that has `count` of at most `max` (`MAX_TARGETS_PER_CHAT`), or undefined while there is room. */
+export function chatFullText(count: number, max: number): string | undefined {
+  if (count < max) return undefined;
+  return `this chat has ${count} targets, the most it may have (MAX_TARGETS_PER_CHAT is ${max}): /remove one first`;
+}
+
 /** Why a catalog change was refused, in words for the user. */
 export type CatalogResult<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -13,6 +13,10 @@ export interface Metrics {
   telegramError(method: string): void;
   /** Forgets the series of a removed target. */
   forget(targetId: string): void;
+  /** Records one REST API answer (401s are also counted on their own). */
+  api(status: number, route: string): void;
+  /** Records one status page or badge answer (`hit`: 304 Not Modified). */
+  statusPage(kind: 'page' | 'badge', hit: boolean): void;
 }
 
 const STATES = ['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'MAINTENANCE', 'PAUSED'] as const;
@@ -80,7 +84,15 @@ export function createMetrics(
   if (storeHealth) registerStoreMetrics(registry, storeHealth);
   /** The result labels each target has used, so that its series can be removed. */
   const results = new Map<string, Set<string>>();
+  const apiAnswers = new Counter({ name: 'lookout_api_requests_total', help: 'REST API answers by route and status', labelNames: ['route', 'status'], registers: [registry] });
+  const apiRefused = new Counter({ name: 'lookout_api_unauthorized_total', help: 'REST API requests refused for a missing or wrong token', registers: [registry] });
+  const pages = new Counter({ name: 'lookout_status_page_requests_total', help: 'Status page and badge answers (not_modified: answered 304 from the ETag)', labelNames: ['kind', 'result'], registers: [registry] });
   return {
+    api(status, route) {
+      apiAnswers.inc({ route, status: String(status) });
+      if (status === 401) apiRefused.inc();
+    },
+    statusPage: (kind, hit) => pages.inc({ kind, result: hit ? 'not_modified' : 'rendered' }),
     registry,
     check(event) {
       const id = event.target.id;

@@ -22,6 +22,8 @@ export interface HttpServerDeps {
   statusToken?: string;
   /** The check kinds' own routes (a heartbeat's `/ping/<token>`). */
   kinds?: Pick<RunningKinds, 'route'>;
+  /** Route handlers tried in order before the built-in endpoints (the REST API, the status pages); true when handled. */
+  handlers?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse) => Promise<boolean>>;
   /** Extra routes (the Telegram webhook); return true when handled. */
   extra?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   logger?: Logger;
@@ -63,6 +65,7 @@ const storeFailing = (h: StoreHealth): string =>
 export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (deps.extra && (await deps.extra(req, res))) return;
+    for (const h of deps.handlers ?? []) if (await h(req, res)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (deps.kinds) {
       const answer = await deps.kinds.route({ method: req.method ?? 'GET', path, body: () => readBody(req, KIND_BODY_BYTES) });

@@ -43,6 +43,8 @@ function targetEntrySchema() {
   return z.object({ ...shape, ...ENTRY_BASE }).partial().strict();
 }
 const targetEntry = targetEntrySchema();
+/** The schema of one target entry (the REST API's target body, and what it answers). */
+export const TARGET_ENTRY_SCHEMA = targetEntry;
 
 /** One window entry: a one-off (`start`) or recurring (`cron`) maintenance window or a mute. */
 const windowEntry = z
@@ -60,6 +62,9 @@ const windowEntry = z
   .partial({ chat: true, thread: true, kind: true, start: true, cron: true, tz: true, reason: true })
   .strict();
 
+/** The schema of one window entry. */
+export const WINDOW_ENTRY_SCHEMA = windowEntry;
+
 /** One destination entry: `/notify add` as keys (the kind's own options beside the shared ones). */
 const channelEntry = z
   .object({
@@ -72,6 +77,9 @@ const channelEntry = z
   })
   .partial({ chat: true, events: true, targets: true })
   .catchall(scalar);
+
+/** The schema of one destination entry (the REST API's channel body). */
+export const CHANNEL_ENTRY_SCHEMA = channelEntry;
 
 const documentSchema = z
   .object({
@@ -177,7 +185,7 @@ const optionText = (value: string | number): string => (typeof value === 'number
 const NOT_OPTIONS = new Set(['kind', 'chat', 'thread', 'paused']);
 
 /** The /add arguments an entry stands for; masked values are taken from the stored target. */
-function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | undefined, errors: string[], at: string): CommandArgs {
+export function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target | undefined, errors: string[], at: string): CommandArgs {
   const module = moduleNamed(kind);
   const own = existing?.kind === kind ? existing : undefined;
   const address = entry[module.address.key] as string | number | undefined;
@@ -427,4 +435,19 @@ export function parseDocument(data: unknown, ctx: DocumentContext): Parsed<Docum
   const windows = parseWindows(doc, targets, ctx, errors);
   const channels = parseChannels(doc, targets, ctx, errors);
   return errors.length > 0 ? invalid(...errors) : valid({ targets, windows, channels, given });
+}
+
+/** `targets[0] (api): every must be…` → `every must be…`; `targets[0].every: …` → `every: …`. */
+const withoutEntryPlace = (text: string): string => text.replace(/^targets\[0\](?: \([^)]*\))?(?:: |\.)?/, '');
+
+/**
+ * One target entry on its own (the REST API's body), read exactly as a document entry is: the same
+ * schema, grammar and words, without the `targets[0]` in front of each error.
+ */
+export function parseTargetEntry(entry: unknown, ctx: DocumentContext): Parsed<{ target: Target; given: ReadonlySet<string> }> {
+  const parsed = parseDocument({ version: DOCUMENT_VERSION, targets: [entry] }, ctx);
+  if (!parsed.ok) return invalid(...parsed.errors.map(withoutEntryPlace));
+  const target = parsed.value.targets[0];
+  if (!target) return invalid('the entry declares no target');
+  return valid({ target, given: parsed.value.given?.get(target.id) ?? new Set() });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, defaultLocation, loadConfig, parseEnv, secretsOf, type Config, type ConfigResult, type Env } from '../../src/config/config.js';
@@ -24,6 +25,9 @@ const DEFAULTS: Config = {
   trace: { binary: 'mtr', cycles: 5, intervalS: 1, gracePeriodS: 1, maxHops: 30, timeoutMs: 60_000, mode: 'auto' },
   channelEnv: {},
   channelSecrets: [],
+  apiTokens: [],
+  apiRatePerMinute: 120,
+  apiTokenSecrets: [],
 };
 
 function configOf(result: ConfigResult): Config {
@@ -90,6 +94,8 @@ describe('parseEnv', () => {
         SOURCE_LABEL: 'fra1',
         TARGETS_FILE: './targets.yaml',
         STATUS_TOKEN: 'status-token',
+        API_TOKENS: 'ci:0123456789abcdef0123:write:-100,ro:fedcba98765432100123:read',
+        API_RATE_LIMIT: '30',
         CHECK_CONCURRENCY: '8',
         MAX_TARGETS_PER_CHAT: '50',
         ALLOW_METADATA_TARGETS: 'yes',
@@ -116,6 +122,12 @@ describe('parseEnv', () => {
           sourceLabel: 'fra1',
           targetsFile: './targets.yaml',
           statusToken: 'status-token',
+          apiTokens: [
+            { name: 'ci', scope: 'write', chatId: -100, digest: createHash('sha256').update('0123456789abcdef0123').digest() },
+            { name: 'ro', scope: 'read', digest: createHash('sha256').update('fedcba98765432100123').digest() },
+          ],
+          apiRatePerMinute: 30,
+          apiTokenSecrets: ['0123456789abcdef0123', 'fedcba98765432100123'],
           checkConcurrency: 8,
           maxTargetsPerChat: 50,
           instanceId: 'fra1-a',

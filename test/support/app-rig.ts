@@ -40,7 +40,7 @@ export const FAST_THROTTLE = {
 export async function startAppRig(
   env: Record<string, string> = {},
   existing?: { dataDir: string; telegram: FakeTelegram; server: TargetServer },
-  extra: { clock?: Clock; boardIntervalMs?: number; outboxBackoffMs?: { base: number; max: number }; probeEveryMs?: number } = {},
+  extra: { clock?: Clock; boardIntervalMs?: number; outboxBackoffMs?: { base: number; max: number }; probeEveryMs?: number; groupWindowMs?: number } = {},
 ): Promise<AppRig> {
   const telegram = existing?.telegram ?? (await startFakeTelegram());
   const server = existing?.server ?? (await startTargetServer());
@@ -76,6 +76,7 @@ export async function startAppRig(
     pollTimeoutS: 1,
     outboxBackoffMs: extra.outboxBackoffMs ?? { base: 50, max: 400 },
     ...(extra.probeEveryMs !== undefined ? { probeEveryMs: extra.probeEveryMs } : {}),
+    ...(extra.groupWindowMs !== undefined ? { groupWindowMs: extra.groupWindowMs } : {}),
   };
   const rig: AppRig = {
     app: await startApp(config, options),

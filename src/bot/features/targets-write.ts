@@ -5,6 +5,7 @@ import { formatDuration } from '../../domain/duration.js';
 import { quoteValue } from '../../domain/errors.js';
 import { parseArgs, type CommandArgs } from '../../domain/options.js';
 import { buildTarget, editTarget, isSecretAnywhere } from '../../targets/options.js';
+import { chatFullText } from '../../engine/catalog.js';
 import { moduleOf, targetAddress, type Target } from '../../kinds/index.js';
 import { commandArgs, type LookoutContext } from '../context.js';
 import type { BotDeps } from '../deps.js';
@@ -28,9 +29,7 @@ export const targetCount = (deps: BotDeps, chatId: number): number => deps.engin
 
 /** The refusal of a target past `MAX_TARGETS_PER_CHAT`, or undefined while there is room. */
 export function chatFullError(deps: BotDeps, chatId: number): string | undefined {
-  const count = targetCount(deps, chatId);
-  if (count < deps.maxTargetsPerChat) return undefined;
-  return `this chat has ${count} targets, the most it may have (MAX_TARGETS_PER_CHAT is ${deps.maxTargetsPerChat}): /remove one first`;
+  return chatFullText(targetCount(deps, chatId), deps.maxTargetsPerChat);
 }
 
 /** Builds a target from `/add` arguments and adds it to the chat (no reply: callers answer). */

@@ -75,6 +75,8 @@ export function logFields(n: Notification): Record<string, unknown> {
       return { ...base, destination: n.destination, why: n.why };
     case 'location':
       return { ...base, location: n.location, lost: n.lost, remaining: n.remaining, targets: n.targets };
+    case 'change':
+      return { ...base, action: n.change.action, subject: n.change.subject, by: n.change.by, ...(n.change.detail ? { detail: n.change.detail } : {}) };
     default:
       return unreachable(n);
   }

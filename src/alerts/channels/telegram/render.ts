@@ -1,5 +1,5 @@
 import { formatDuration } from '../../../domain/duration.js';
-import { unreachable, type ClosedWhy, type IncidentFacts, type Notification, type PersonFacts, type SourceFacts, type TargetFacts, type TraceFacts, type WarningFacts } from '../../../domain/notification.js';
+import { unreachable, type ChangeFacts, type ClosedWhy, type IncidentFacts, type Notification, type PersonFacts, type SourceFacts, type TargetFacts, type TraceFacts, type WarningFacts } from '../../../domain/notification.js';
 import { escapeHtml } from '../../../lib/html.js';
 import { formatLatency, formatTime, STATE_ICONS } from '../../format.js';
 import { MESSAGE_LIMIT } from '../../split.js';
@@ -235,6 +235,26 @@ export const formatStoreFailing = (cause: string, since: number): string =>
 export const formatStoreRecovered = (since: number, retried: number): string =>
   `💾 Lookout saves again (it could not since ${formatTime(since)}; ${retried} write${retried === 1 ? '' : 's'} caught up).`;
 
+const CHANGE_WORDS: Readonly<Record<ChangeFacts['action'], [string, string]>> = {
+  added: ['➕', 'added'],
+  edited: ['✏️', 'edited'],
+  removed: ['🗑', 'removed'],
+  paused: ['⏸', 'paused'],
+  resumed: ['▶️', 'resumed'],
+  'window-added': ['🔧', 'window added'],
+  'window-removed': ['✅', 'window removed'],
+  'channel-added': ['📣', 'destination added'],
+  'channel-removed': ['🗑', 'destination removed'],
+  acknowledged: ['👀', 'acknowledged'],
+};
+
+/** `➕ <b>api</b> added by token ci-deploy: every 30s` (a change made through the REST API). */
+export function formatChange(c: ChangeFacts): string {
+  const [icon, words] = CHANGE_WORDS[c.action];
+  const detail = c.detail ? `: ${escapeHtml(clip(c.detail, 300))}` : '';
+  return `${icon} <b>${escapeHtml(clip(c.subject, 100))}</b> ${words} by token ${escapeHtml(clip(c.by, 64))}${detail}`;
+}
+
 /** A place stopped reporting (or checks again): the chat's admins hear which places judge its targets now. */
 export function formatLocationNotice(location: string, lost: boolean, remaining: readonly string[], targets: number): string {
   const n = `${targets} target${targets === 1 ? '' : 's'}`;
@@ -273,6 +293,8 @@ export function formatNotice(n: Notification): string | undefined {
       return `⏸ Alerts to <b>${escapeHtml(n.destination)}</b> (${escapeHtml(n.channel)}) are paused: it answered ${escapeHtml(clip(n.why, 200))}. Fix it, then /notify resume ${escapeHtml(n.destination)}.`;
     case 'location':
       return formatLocationNotice(n.location, n.lost, n.remaining, n.targets);
+    case 'change':
+      return formatChange(n.change);
     case 'down':
     case 'up':
     case 'closed':

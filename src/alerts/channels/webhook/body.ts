@@ -92,6 +92,8 @@ export function webhookBody(n: Notification): WebhookBody {
       return { ...base, detail: n.kind };
     case 'location':
       return { ...base, detail: `location ${n.location} ${n.lost ? 'lost' : 'back'}` };
+    case 'change':
+      return { ...base, detail: `${n.change.subject} ${n.change.action} by token ${n.change.by}` };
     case 'test':
       return { ...base, detail: `a test asked for by ${n.by}` };
     default:

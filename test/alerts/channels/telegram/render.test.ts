@@ -535,6 +535,7 @@ describe('formatNotice', () => {
     'store-failing': { kind: 'store-failing', id: 'sf', ...base, cause: 'SQLITE_BUSY', since: AT },
     'store-recovered': { kind: 'store-recovered', id: 'sr', ...base, since: AT, retried: 2 },
     location: { kind: 'location', id: 'loc', ...base, location: 'nyc', lost: true, remaining: ['fra', 'sgp'], targets: 3 },
+    change: { kind: 'change', id: 'ch', ...base, change: { action: 'added', subject: 'api<1>', by: 'ci-deploy', detail: 'https://a.example/ every 30s' } },
   };
 
   const plain: Array<[NotificationKind, string]> = [
@@ -550,6 +551,7 @@ describe('formatNotice', () => {
     ['store-recovered', formatStoreRecovered(AT, 2)],
     ['test', '🧪 A test notification from Lookout (asked for by Ann &lt;a&gt;).'],
     ['location', '📍 Location <b>nyc</b> stopped reporting (its instances are gone): 3 targets here are judged from fra, sgp until it is back.'],
+    ['change', '➕ <b>api&lt;1&gt;</b> added by token ci-deploy: https://a.example/ every 30s'],
     ['destination-paused', '⏸ Alerts to <b>ops</b> (slack) are paused: it answered HTTP 404 &lt;no_service&gt;. Fix it, then /notify resume ops.'],
   ];
 
