@@ -39,6 +39,8 @@ import { createChatPart, type ChatPart } from './parts/chat.js';
 import { createCheckingPart } from './parts/checking.js';
 import { createHttpPart } from './parts/http.js';
 import { createRestApi } from './api/index.js';
+import { createStatusPages } from './statuspage/pages.js';
+import { createStatusRoutes } from './statuspage/routes.js';
 import type { ApiDeps } from './api/api.js';
 import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
 import { createBotClient, installHandlers, startChat } from './bot/index.js';
@@ -52,6 +54,7 @@ import { createEngine, TAKEOVER_SPREAD_MS, type Engine } from './engine/engine.j
 import { createSelfStats } from './engine/self-stats.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, createSecretRegistry, type Logger, type SecretRegistry } from './lib/logger.js';
+import { createErrorTracker, type ErrorTracker } from './lib/error-tracker.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createHttpAgent } from './kinds/http/probe.js';
@@ -578,6 +581,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   }
 
+  const statusPages = createStatusPages(store, clock.now);
   let stopping: Promise<void> | undefined;
   let judgeTimer: ReturnType<typeof setInterval> | undefined;
   if (bot && config.botToken) {
@@ -640,6 +644,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
               },
             }
           : {}),
+        statusPages,
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
         health,
       },
@@ -716,6 +721,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
   };
   const api = createRestApi(apiDeps, VERSION);
+  // Public status pages and badges: rendered at most once per 5 s whatever the crowd, with ETags.
+  const statusRoutes = createStatusRoutes({
+    pages: statusPages,
+    sources: {
+      targets: (chatId) => catalog.list(chatId),
+      state: (id) => shownEngine.state(id),
+      history,
+      incidents,
+      ...(apiDeps.placeNames ? { placeNames: apiDeps.placeNames } : {}),
+    },
+    now: clock.now,
+    count: (kind, hit) => metrics.statusPage(kind, hit),
+    logger,
+  });
   let chatPart: ChatPart | undefined;
   const httpPart = createHttpPart(
     {
@@ -725,7 +744,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       metrics,
       ...(config.statusToken ? { statusToken: config.statusToken } : {}),
       kinds,
-      handlers: [api],
+      handlers: [api, statusRoutes],
       ...(cluster ? { about: () => clusterHealthz(clusterInfo()!, clock.now()) } : {}),
     },
     logger,
@@ -905,6 +924,8 @@ async function main(): Promise<void> {
   // Several instances: the app being stopped for a restart as a member (its writes still count as waiting).
   let retiring: App | undefined;
   let logger: Logger | undefined;
+  // SENTRY_DSN: its handlers send an uncaught exception or unhandled rejection, then exit 1 (within 2 s).
+  let tracker: ErrorTracker | undefined;
   let signals = 0;
   let stopAsked: NodeJS.Signals | undefined;
   // Several instances on one database: what a stop must also let go of (the lock, the member row, the bus).
@@ -912,6 +933,8 @@ async function main(): Promise<void> {
   const stopNow = (running: App): void => {
     running.stop().then(
       () => (clusterStop ?? (async () => undefined))(),
+    ).then(
+      () => tracker?.close(2_000),
     ).then(
       () => process.exit(0),
       (err: unknown) => {
@@ -955,6 +978,7 @@ async function main(): Promise<void> {
   }
   const secrets = createSecretRegistry(secretsOf(config));
   logger = createLogger(config.logLevel, undefined, { secrets });
+  tracker = createErrorTracker({ dsn: config.sentry.dsn, environment: config.sentry.environment, release: `lookout@${VERSION}`, secrets, logger });
   const log = logger;
   const start = async (): Promise<void> => {
     try {
@@ -1022,6 +1046,7 @@ async function main(): Promise<void> {
       if (stopAsked) {
         // A stop asked for while the app was being started again: nothing runs that could be left half done.
         await leaveCluster();
+        await tracker.close(2_000);
         process.exit(0);
       }
       if (!(err instanceof StoreError)) throw err;
@@ -1097,6 +1122,7 @@ async function main(): Promise<void> {
     retiring = undefined;
     if (stopAsked) {
       await leaveCluster();
+      await tracker.close(2_000);
       process.exit(0);
     }
   }

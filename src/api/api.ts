@@ -44,7 +44,7 @@ export interface ApiDeps {
   maxTargetsPerChat: number;
   /** Several places: the places whose history a target has (its stats are over all of them). */
   placeNames?(targetId: string): readonly string[];
-  /** Why the API cannot change anything now (an instance that does not lead), or undefined. */
+  /** Why the API cannot answer here now (an instance that does not lead), or undefined. */
   unavailable?(): string | undefined;
   /** Counts answers by status, and refused tokens. */
   count?(status: number, route: string): void;
@@ -140,10 +140,9 @@ export function createApi(deps: ApiDeps, routes: readonly ApiRoute[], publicRout
       const { route, names } = hit.c;
       label = `${route.method} ${route.path}`;
       if (route.scope === 'write' && token.scope !== 'write') throw problems.forbidden(`the token ${token.name} may only read`);
-      if (route.scope === 'write') {
-        const why = deps.unavailable?.();
-        if (why) throw problems.unavailable(why);
-      }
+      // Of several instances the leader holds the incidents and tells the chat: it serves the API.
+      const why = deps.unavailable?.();
+      if (why) throw problems.unavailable(why);
       const params: Record<string, string> = {};
       names.forEach((n, i) => {
         let v: string;

@@ -56,7 +56,7 @@ export const PROBLEM_TYPES: Readonly<Record<string, string>> = {
   'unsupported-media-type': 'the body is not application/json (or application/merge-patch+json)',
   validation: 'the body was read and refused: errors[] lists each problem, with its field when it is about one',
   'rate-limited': "the token's rate limit (API_RATE_LIMIT per minute) is reached; retry-after says when to try again",
-  unavailable: 'this instance cannot change anything now (it does not lead); retry-after says when to try again',
+  unavailable: 'this instance does not serve the API now (it does not lead); retry-after says when to try again',
 };
 
 const PARAMS: Readonly<Record<string, string>> = { name: 'a target or destination name', id: 'a window or incident id' };

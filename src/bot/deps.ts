@@ -20,6 +20,7 @@ import type { Tracer } from '../diagnostics/tracer.js';
 import type { HealthReport } from '../health/report.js';
 import type { Access } from './middleware/access.js';
 import type { UpdateRecords } from './update-ledger.js';
+import type { StatusPages } from '../statuspage/pages.js';
 
 /** What the command handlers work with (passed in, never imported). */
 export interface BotDeps {
@@ -61,6 +62,8 @@ export interface BotDeps {
   placeNames?(targetId: string): readonly string[];
   /** Several places: a trace taken from `place` (its answer, or why not, in words). */
   traceFrom?(place: string, host: string, port: number | undefined): Promise<RemoteTrace | string>;
+  /** The chats' public status pages (`/statuspage`). */
+  statusPages: StatusPages;
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */
   download(filePath: string, maxBytes: number): Promise<Buffer>;
 }

@@ -24,6 +24,7 @@ import type { Logger } from '../lib/logger.js';
 import { limitMessageLength } from './message-limits.js';
 import { COMMANDS } from './texts.js';
 import { createUpdateLedger } from './update-ledger.js';
+import { createStatusPageCommands } from './features/statuspage.js';
 
 /** How the bot reaches Telegram. */
 export interface BotOptions {
@@ -86,7 +87,7 @@ export function installHandlers(bot: Bot<LookoutContext>, deps: BotDeps, convers
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);
   };
   // Each command family fails alone; bot.catch is the last line for the plugins around them.
-  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps), createHealth(deps), createNotify(deps), createStaleButtons());
+  bot.errorBoundary(apologise).use(createHelp(), createTargetsRead(deps), createTargetsWrite(deps), createChecks(deps), createWindows(deps), createTrace(deps), createHistoryCommands(deps), createTransfer(deps), createBoardCommands(deps), createOnCall(deps), createHealth(deps), createNotify(deps), createStatusPageCommands(deps), createStaleButtons());
   bot.catch(apologise);
 }
 

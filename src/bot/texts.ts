@@ -48,6 +48,7 @@ export const COMMANDS: ReadonlyArray<{ command: string; description: string; usa
   { command: 'health', description: 'How Lookout itself is doing', usage: '/health' },
   { command: 'history', description: 'Latency and availability chart of a target', usage: '/history NAME [24h|7d|30d]' },
   { command: 'report', description: 'SLA table of every target', usage: '/report [7d|30d]' },
+  { command: 'statuspage', description: 'Publish or remove the public status page of this chat', usage: '/statuspage [on [title="…"] [targets=a,b] [show-urls] [slug=name]|off]' },
   { command: 'export', description: 'Targets and windows as a JSON file', usage: '/export [secrets]' },
   { command: 'import', description: 'Add or update targets from an /export file', usage: '/import (as the caption of the file)' },
 ];

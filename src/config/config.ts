@@ -34,6 +34,8 @@ export interface Config {
   publicUrl: string;
   webhookSecret?: string;
   logLevel: LogLevel;
+  /** `SENTRY_DSN` (a secret: it holds a key; absent: nothing is sent) and `SENTRY_ENVIRONMENT`: where uncaught exceptions go. */
+  sentry: { dsn?: string; environment: string };
   sourceLabel: string;
   targetsFile?: string;
   statusToken?: string;
@@ -82,6 +84,11 @@ type TraceModeSetting = ChoiceOf<'TRACE_MODE'>;
 
 const TOKEN_RE = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
 const CHAT_ID_RE = /^-?\d{1,20}$/;
+// What @sentry/core's DSN parser accepts (an http(s) URL, a public key, a numeric project id last), so a DSN
+// that passes here is never refused there, where the refusal is printed with the key.
+const SENTRY_DSN_RE = /^https?:\/\/\w+(?::\w*)?@(?:\[[:.%\w]+\]|[\w.-]+)(?::\d+)?\/(?:[\w.~%-]+\/)*\d+$/;
+// Sentry's rule for environment names: no white space or "/", at most 64 characters.
+const SENTRY_ENVIRONMENT_RE = /^[^\s/]{1,64}$/;
 
 /**
  * Pure: reads and validates every setting from `env`. Names, defaults, ranges and allowed values are
@@ -208,6 +215,15 @@ export function parseEnv(env: Env): ConfigResult {
     errors.push('HTTP_PORT must not be 0 with WEBHOOK_URL: Telegram posts the updates to this server');
   }
   const logLevel: LogLevel = choice('LOG_LEVEL', (values) => `one of ${values.join(', ')}`);
+  const sentryDsn = text('SENTRY_DSN');
+  // The DSN itself never appears in an error: it holds the project's key.
+  if (sentryDsn !== undefined && !SENTRY_DSN_RE.test(sentryDsn)) {
+    errors.push('SENTRY_DSN must be a Sentry DSN: an http:// or https:// URL with a public key and a numeric project id, like https://<public key>@o0.ingest.sentry.io/<project id>');
+  }
+  const sentryEnvironment = text('SENTRY_ENVIRONMENT') ?? CORE_SETTINGS.SENTRY_ENVIRONMENT.default;
+  if (!SENTRY_ENVIRONMENT_RE.test(sentryEnvironment)) {
+    errors.push(`SENTRY_ENVIRONMENT must be 1-64 characters without spaces or "/" (like production or staging), got ${JSON.stringify(sentryEnvironment)}`);
+  }
 
   // Each channel kind declares the settings it reads; they are checked here with everything else.
   const channelEnv: Record<string, string> = {};
@@ -259,6 +275,7 @@ export function parseEnv(env: Env): ConfigResult {
     publicUrl,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     logLevel,
+    sentry: { ...(sentryDsn !== undefined ? { dsn: sentryDsn } : {}), environment: sentryEnvironment },
     sourceLabel: text('SOURCE_LABEL') ?? hostname(),
     ...(targetsFile !== undefined ? { targetsFile } : {}),
     ...(statusToken !== undefined ? { statusToken } : {}),
@@ -289,7 +306,7 @@ export function parseEnv(env: Env): ConfigResult {
 
 /** The secret values of a config, kept out of every log line (DATABASE_URL whole, and its password alone). */
 export function secretsOf(config: Config): Array<string | undefined> {
-  return [config.botToken, config.webhookSecret, config.statusToken, ...config.apiTokenSecrets, ...config.channelSecrets, config.databaseUrl, ...(config.databaseUrl ? passwordsOf(config.databaseUrl) : [])];
+  return [config.botToken, config.webhookSecret, config.statusToken, ...config.apiTokenSecrets, ...config.channelSecrets, config.sentry.dsn, config.databaseUrl, ...(config.databaseUrl ? passwordsOf(config.databaseUrl) : [])];
 }
 
 /** Reads the settings from `env`, throwing a {@link ConfigError} that lists every bad variable. */

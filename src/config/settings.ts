@@ -57,6 +57,13 @@ export const CORE_SETTINGS = {
     meaning: "where jobs reach Lookout's HTTP server: heartbeat ping URLs start with it",
   },
   LOG_LEVEL: { kind: 'choice', default: 'info', values: LOG_LEVELS, meaning: 'how much is logged (JSON lines on stdout)' },
+  SENTRY_DSN: {
+    kind: 'text',
+    secret: true,
+    shownDefault: 'empty = nothing sent',
+    meaning: 'uncaught exceptions and unhandled rejections go to this Sentry DSN (https://<public key>@<host>/<project id>), scrubbed like the logs',
+  },
+  SENTRY_ENVIRONMENT: { kind: 'text', default: 'production', meaning: 'with SENTRY_DSN: the environment the events are filed under' },
   SOURCE_LABEL: { kind: 'text', shownDefault: 'host name', meaning: "how alerts name the monitor's location" },
   SOURCE_ADDRESS: { kind: 'text', meaning: "a local IP address every probe's connections leave from (http, tcp, ec2, dns, ping, mtr)" },
   TARGETS_FILE: { kind: 'text', meaning: 'targets and windows declared as code (YAML or JSON)' },

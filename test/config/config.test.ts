@@ -28,6 +28,7 @@ const DEFAULTS: Config = {
   apiTokens: [],
   apiRatePerMinute: 120,
   apiTokenSecrets: [],
+  sentry: { environment: 'production' },
 };
 
 function configOf(result: ConfigResult): Config {
@@ -91,6 +92,8 @@ describe('parseEnv', () => {
         WEBHOOK_URL: 'https://lookout.fly.dev/telegram/',
         WEBHOOK_SECRET: 'S3cret_-x',
         LOG_LEVEL: 'DEBUG',
+        SENTRY_DSN: ' https://0123456789abcdef@o1.ingest.sentry.io/42 ',
+        SENTRY_ENVIRONMENT: 'staging',
         SOURCE_LABEL: 'fra1',
         TARGETS_FILE: './targets.yaml',
         STATUS_TOKEN: 'status-token',
@@ -119,6 +122,7 @@ describe('parseEnv', () => {
           webhookUrl: 'https://lookout.fly.dev/telegram',
           webhookSecret: 'S3cret_-x',
           logLevel: 'debug',
+          sentry: { dsn: 'https://0123456789abcdef@o1.ingest.sentry.io/42', environment: 'staging' },
           sourceLabel: 'fra1',
           targetsFile: './targets.yaml',
           statusToken: 'status-token',
@@ -631,5 +635,44 @@ describe('LOCATION', () => {
     expect(parsed.config.location).toBe(defaultLocation(hostname()));
     const good = parseEnv({ LOCATION: 'fra' });
     expect(good.ok && good.config.location).toBe('fra');
+  });
+});
+
+describe('SENTRY_DSN', () => {
+  it.each([
+    'https://0123456789abcdef0123456789abcdef@o450000.ingest.us.sentry.io/4500000000000',
+    'http://publickey@127.0.0.1:9000/42',
+    'https://key:legacysecret@sentry.example.com/sentry/7',
+    'https://key@[::1]:9000/1',
+  ])('accepts %s, and keeps it out of the logs', (dsn) => {
+    const parsed = parseEnv({ SENTRY_DSN: dsn });
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    expect(parsed.config.sentry).toEqual({ dsn, environment: 'production' });
+    expect(secretsOf(parsed.config)).toContain(dsn);
+  });
+
+  it.each([
+    'ftp://key@sentry.example.com/42',
+    'https://sentry.example.com/42',
+    'https://@sentry.example.com/42',
+    'https://s3cretkey@sentry.example.com/',
+    'https://s3cretkey@sentry.example.com/project',
+    'https://s3cretkey@sentry.example.com/42/',
+    'https://s3cretkey@sentry.example.com/42?x=1',
+    's3cretkey@sentry.example.com/42',
+  ])('refuses %s without quoting it (it holds a key)', (dsn) => {
+    const parsed = parseEnv({ SENTRY_DSN: dsn });
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.errors).toEqual([expect.stringMatching(/^SENTRY_DSN must be a Sentry DSN: an http:\/\/ or https:\/\/ URL with a public key and a numeric project id/)]);
+    expect(parsed.errors.join()).not.toContain('s3cretkey');
+  });
+
+  it('SENTRY_ENVIRONMENT: production unless set; no spaces or "/", 64 characters at most', () => {
+    expect(configOf(parseEnv({ SENTRY_ENVIRONMENT: 'eu-staging' })).sentry).toEqual({ environment: 'eu-staging' });
+    for (const bad of ['two words', 'a/b', 'x'.repeat(65)]) {
+      const parsed = parseEnv({ SENTRY_ENVIRONMENT: bad });
+      expect(parsed.ok ? [] : parsed.errors).toEqual([expect.stringContaining('SENTRY_ENVIRONMENT must be 1-64 characters without spaces or "/"')]);
+    }
   });
 });

@@ -1,12 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The app compiled into a folder of the project (so that it finds node_modules and "type": "module"). */
-export async function buildApp(): Promise<{ dist: string; remove(): Promise<void> }> {
+/**
+ * The app compiled into a folder of the project (so that it finds node_modules and "type": "module");
+ * with `only` (paths under src/), just those modules and what they import.
+ */
+export async function buildApp(only?: readonly string[]): Promise<{ dist: string; remove(): Promise<void> }> {
   await mkdir(join(process.cwd(), '.cache'), { recursive: true });
   const dist = await mkdtemp(join(process.cwd(), '.cache', 'test-dist-'));
-  const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', dist], { stdio: 'inherit' });
+  let project = 'tsconfig.build.json';
+  if (only !== undefined) {
+    // tsc takes no file list with -p: a config of its own, extending the build's, names the files.
+    project = join(dist, 'tsconfig.json');
+    const files = only.map((f) => join(process.cwd(), f));
+    await writeFile(project, JSON.stringify({ extends: join(process.cwd(), 'tsconfig.build.json'), compilerOptions: { outDir: dist }, include: [], files }));
+  }
+  const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', project, '--outDir', dist], { stdio: 'inherit' });
   const code = await new Promise((r) => tsc.once('exit', r));
   if (code !== 0) throw new Error(`tsc exited with ${String(code)}`);
   return { dist, remove: () => rm(dist, { recursive: true, force: true }) };
