@@ -45,7 +45,7 @@ const FAILURE_WORDS: Readonly<Record<FailureKind, string>> = {
 const publicReason = (i: Incident, showUrls: boolean): string => (showUrls ? i.reason : i.failure ? FAILURE_WORDS[i.failure] : 'failing');
 
 /** The model of a page at `now` (`refreshSeconds`: how often the page reloads itself). */
-export async function buildPageModel(sources: PageSources, page: StatusPage, now: number, refreshSeconds: number): Promise<StatusPageModel> {
+export async function buildPageModel(sources: PageSources, page: StatusPage, now: number, refreshSeconds: number, refreshOffered = false): Promise<StatusPageModel> {
   const all = await sources.targets(page.chatId);
   const byName = new Map(all.map((t) => [t.name, t]));
   const chosen = page.targets ? page.targets.flatMap((n) => byName.get(n) ?? []) : [...all].sort((a, b) => a.name.localeCompare(b.name));
@@ -81,5 +81,5 @@ export async function buildPageModel(sources: PageSources, page: StatusPage, now
     .filter((i) => i.chatId === page.chatId && shown.has(i.targetId) && !i.suppressed)
     .sort((a, b) => b.openedAt - a.openedAt);
   const recent = (await sources.incidents.recent(page.chatId, now - BAR_DAYS * DAY_MS, 200)).filter((i) => shown.has(i.targetId) && !i.suppressed).slice(0, 10);
-  return { title: page.title, generatedAt: now, refreshSeconds, targets, openIncidents: open.map(view), recentIncidents: recent.map(view) };
+  return { title: page.title, generatedAt: now, refreshSeconds, ...(refreshOffered ? { refreshOffered } : {}), targets, openIncidents: open.map(view), recentIncidents: recent.map(view) };
 }

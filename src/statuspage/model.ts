@@ -40,6 +40,8 @@ export interface StatusPageModel {
   generatedAt: number;
   /** The page reloads itself after this many seconds (meta refresh: works without JS). */
   refreshSeconds: number;
+  /** With refreshSeconds 0: the reader turned reloading off (`?refresh=off`), and the page offers to turn it on again. */
+  refreshOffered?: boolean;
   targets: PageTarget[];
   openIncidents: PageIncident[];
   /** Closed ones, newest first (at most ~10). */

@@ -78,7 +78,7 @@ function stateWords(state: TargetState): string {
   }
 }
 
-/** The banner's words and the state whose icon and colour it borrows. */
+/** The banner's words and the state whose icon it borrows. */
 function overallLook(status: OverallStatus): [string, TargetState] {
   switch (status) {
     case 'operational':
@@ -153,10 +153,20 @@ function renderRecent(i: PageIncident): string {
 
 const reason = (i: PageIncident): string => (i.reason === undefined || i.reason === '' ? '' : `<p class="reason">${escapeHtml(i.reason)}</p>`);
 
+/**
+ * The control WCAG 2.2.1 asks for, before the reader meets the time limit: a page that reloads itself
+ * says so and links to the same page without reloading (`?refresh=off`), which links back.
+ */
+function refreshControl(refresh: number, offered: boolean): string {
+  if (refresh > 0) return `<p class="refresh">This page reloads itself every ${formatDuration(refresh * 1_000)}. <a href="?refresh=off">Stop reloading</a></p>`;
+  return offered ? '<p class="refresh">Automatic reloading is off. <a href="?">Reload automatically</a></p>' : '';
+}
+
 /** The whole page: a complete HTML5 document, refreshing itself every `refreshSeconds` (0: never). */
 export function renderStatusPage(m: StatusPageModel): string {
   const title = escapeHtml(m.title);
-  const [banner, bannerState] = overallLook(overallStatus(m.targets.map((t) => t.state)));
+  const status = overallStatus(m.targets.map((t) => t.state));
+  const [banner, bannerState] = overallLook(status);
   const refresh = Number.isFinite(m.refreshSeconds) && m.refreshSeconds > 0 ? Math.round(m.refreshSeconds) : 0;
   const ongoing =
     m.openIncidents.length === 0
@@ -179,9 +189,9 @@ ${refresh > 0 ? `<meta http-equiv="refresh" content="${refresh}">\n` : ''}<meta 
 <body>
 <a class="skip" href="#main">Skip to main content</a>
 <div class="wrap">
-<header><h1>${title}</h1></header>
+<header><h1>${title}</h1>${refreshControl(refresh, m.refreshOffered === true)}</header>
 <main id="main" tabindex="-1">
-<p class="overall ${stateClass(bannerState)}">${icon(bannerState)}<span>${banner}</span></p>
+<p class="overall o-${status}">${icon(bannerState)}<span>${banner}</span></p>
 ${ongoing}
 <section aria-labelledby="services"><h2 id="services">Services</h2>
 ${targets}
@@ -220,8 +230,10 @@ p{margin:0}
 .head{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem}
 .pill{display:inline-flex;align-items:center;gap:.3rem;padding:.1rem .6rem;border:1px solid transparent;border-radius:999px;color:#fff;font-size:.875rem;font-weight:600;white-space:nowrap}
 .pill svg{width:1rem;height:1rem}
+.o-operational{background:#1a7f37}.o-degraded{background:#9a6700}.o-partial{background:#bc4c00}.o-major{background:#cf222e}.o-maintenance{background:#0969da}.o-unknown{background:#59636e}
 .k-up{background:#1a7f37}.k-degraded{background:#9a6700}.k-down{background:#cf222e}.k-maintenance{background:#0969da}.k-paused,.k-unknown{background:#59636e}
-.meta,.muted,.scale,figcaption,footer{color:var(--muted);font-size:.875rem}
+.meta,.muted,.scale,figcaption,footer,.refresh{color:var(--muted);font-size:.875rem}
+.refresh{margin:.25rem 0 0}
 .meta{margin-top:.25rem;overflow-wrap:anywhere}
 .nl{display:none}
 .addr{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}

@@ -108,10 +108,12 @@ export function createStatusRoutes(deps: StatusRoutesDeps): (req: IncomingMessag
     }
     if (page) {
       const slug = page[1]!;
-      const r = await cached(`page:${slug}`, async () => {
+      // `?refresh=off`: the same page without reloading itself (the reader's control, WCAG 2.2.1).
+      const still = url.searchParams.get('refresh') === 'off';
+      const r = await cached(`page:${slug}:${still ? 'still' : 'reloading'}`, async () => {
         const p = await deps.pages.get(slug);
         if (!p) return { status: 404, type: 'text/html; charset=utf-8', body: '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not found</title><p>There is no status page here.</p></html>' };
-        const model = await buildPageModel(deps.sources, p, deps.now(), refresh);
+        const model = await buildPageModel(deps.sources, p, deps.now(), still ? 0 : refresh, still);
         return { status: 200, type: 'text/html; charset=utf-8', body: renderStatusPage(model) };
       });
       send(req, res, r, 'page');
