@@ -29,6 +29,8 @@ export type CatalogResult<T> = { ok: true; value: T } | { ok: false; error: stri
  */
 export interface Catalog {
   add(target: Target): Promise<CatalogResult<Target>>;
+  /** Adds many new targets at once (a targets file): one store write for all, then the engine; refused whole if a name is taken. */
+  addMany(targets: readonly Target[]): Promise<CatalogResult<Target[]>>;
   /** Replaces `previous` by `next` (which may have a new name). */
   replace(previous: Target, next: Target): Promise<CatalogResult<Target>>;
   remove(target: Target): Promise<void>;
@@ -50,6 +52,18 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
       await engine.upsert(target);
       hooks.onChanged?.(target.id);
       return { ok: true, value: target };
+    },
+
+    async addMany(list) {
+      if (list.length === 0) return { ok: true, value: [] };
+      const stored = new Set((await targets.list()).map((t) => t.id));
+      const taken = list.find((t) => stored.has(t.id));
+      if (taken) return { ok: false, error: `a target named "${taken.name}" already exists in this chat; choose another with name=` };
+      for (const t of list) hooks.onSaved?.(t);
+      await targets.putMany(list);
+      await engine.addMany(list);
+      for (const t of list) hooks.onChanged?.(t.id);
+      return { ok: true, value: [...list] };
     },
 
     async replace(previous, next) {

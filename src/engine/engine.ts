@@ -68,6 +68,8 @@ export interface Engine {
    * (a rename) the target keeps the state it had under its old id.
    */
   upsert(target: Target, previousId?: string): Promise<void>;
+  /** Starts checking many new targets at once (a targets file): their states read in one listing and the new ones written in one batch. */
+  addMany(targets: readonly Target[]): Promise<void>;
   /** Stops checking a target and forgets its state. */
   remove(targetId: string): Promise<void>;
   pause(targetId: string): Promise<StateRecord | undefined>;
@@ -424,6 +426,36 @@ export function createEngine(deps: EngineDeps): Engine {
       entries.set(target.id, entry);
       if (!stored) persist(record);
       scheduleFirst(entry, now);
+    },
+
+    async addMany(targets) {
+      const known = targets.filter((t) => entries.has(t.id));
+      for (const t of known) await api.upsert(t);
+      const fresh = targets.filter((t) => !entries.has(t.id));
+      if (fresh.length === 0) return;
+      const stored = await deps.states.all();
+      const now = clock.now();
+      const created: StateRecord[] = [];
+      for (const target of fresh) {
+        const saved = stored.get(target.id);
+        const record = saved ?? initialState(target.id, now, target.paused);
+        const entry: Entry = { target, record, dirty: false, owned: owns(target.id, target) };
+        entries.set(target.id, entry);
+        if (!saved) created.push(record);
+        scheduleFirst(entry, now);
+      }
+      if (created.length === 0) return;
+      const write = deps.states.putMany(created).then(
+        () => undefined,
+        (err: unknown) => log?.error({ err, event: 'store_write_failed', targets: created.length }, 'could not save the new states'),
+      );
+      pendingWrites.add(write);
+      for (const r of created) lastWrite.set(r.targetId, write);
+      void write.finally(() => {
+        pendingWrites.delete(write);
+        for (const r of created) if (lastWrite.get(r.targetId) === write) lastWrite.delete(r.targetId);
+      });
+      await write;
     },
 
     async remove(targetId) {

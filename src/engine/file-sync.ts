@@ -36,6 +36,9 @@ export interface SyncDeps {
   applyChannels?(channels: readonly unknown[], mode: 'declare' | 'import'): Promise<number>;
 }
 
+/** How many new targets one store write takes. */
+const ADD_BATCH = 1_000;
+
 /** A target's settings without its bookkeeping, to tell whether the file changed it. */
 const settingsOf = (t: Target): string => JSON.stringify({ ...t, createdAt: 0, updatedAt: 0 });
 
@@ -97,6 +100,18 @@ async function applyTargets(
   given?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<Pick<SyncReport, 'added' | 'changed' | 'unchanged'>> {
   const report: Pick<SyncReport, 'added' | 'changed' | 'unchanged'> = { added: [], changed: [], unchanged: [] };
+  // New targets go in batches: one store write per batch and the engine told once per batch (a file of
+  // 10,000 targets is applied in a few seconds, not one target at a time while checks already run).
+  const fresh: Target[] = [];
+  const addFresh = async (): Promise<void> => {
+    for (let i = 0; i < fresh.length; i += ADD_BATCH) {
+      const batch = fresh.slice(i, i + ADD_BATCH);
+      const added = await deps.catalog.addMany(batch);
+      if (!added.ok) throw new Error(`could not add declared targets: ${added.error}`);
+      for (const t of batch) if (t.paused) await deps.catalog.pause(t);
+      report.added.push(...batch.map((t) => t.id));
+    }
+  };
   for (const declared of targets) {
     const previous = stored.get(declared.id);
     // What the entry did not say is kept from the stored target where its kind says so (a heartbeat's token:
@@ -104,10 +119,7 @@ async function applyTargets(
     const keys = given?.get(declared.id);
     const target = previous && keys && previous.kind === declared.kind ? (moduleOf(declared).keep?.(declared, previous, keys) ?? declared) : declared;
     if (!previous) {
-      const added = await deps.catalog.add(target);
-      if (!added.ok) throw new Error(`could not add declared target ${target.id}: ${added.error}`);
-      if (target.paused) await deps.catalog.pause(target);
-      report.added.push(target.id);
+      fresh.push(target);
       continue;
     }
     const next = { ...target, createdAt: previous.createdAt };
@@ -121,5 +133,6 @@ async function applyTargets(
     if (!next.paused && previous.paused) await deps.catalog.resume(next);
     report.changed.push(target.id);
   }
+  await addFresh();
   return report;
 }

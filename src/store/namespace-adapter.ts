@@ -41,9 +41,12 @@ export function createNamespaceAdapter(layer: WriteLayer, connection: () => Conn
     },
     set: (key, value: unknown) => layer.write(space, key, { kind: 'set', value }),
     delete: (key) => layer.write(space, key, { kind: 'delete' }),
-    // Keyv's setMany answers what this resolves with (a boolean per entry), though the adapter type says void.
-    setMany: (async (entries: Array<{ key: string; value: unknown }>) =>
-      Promise.all(entries.map((e) => layer.write(space, e.key, { kind: 'set', value: e.value })))) as unknown as KeyvStoreAdapter['setMany'],
+    // One statement for the batch (layer.writeMany). Keyv's setMany answers what this resolves with (a
+    // boolean per entry), though the adapter type says void.
+    setMany: (async (entries: Array<{ key: string; value: unknown }>) => {
+      await layer.writeMany(space, entries);
+      return entries.map(() => true);
+    }) as unknown as KeyvStoreAdapter['setMany'],
     async deleteMany(keys) {
       const existed = await Promise.all(keys.map((k) => layer.write(space, k, { kind: 'delete' })));
       return existed.some(Boolean);

@@ -172,6 +172,8 @@ export async function openPostgres(url: string, logger?: Logger): Promise<Postgr
       getMany: (keys) => keyv.getMany(keys),
       has: async (key) => Boolean(await keyv.has(key)),
       set: (key, value) => keyv.set(key, value),
+      // One INSERT … SELECT FROM UNNEST: one statement, one transaction.
+      setMany: (entries) => keyv.setMany(entries.map((e) => ({ key: e.key, value: e.value }))),
       delete: (key) => keyv.delete(key),
       async page(prefix, after, limit) {
         const { where: range, params } = keyRange(prefix, after, 1, (n) => `$${n}`);

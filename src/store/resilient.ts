@@ -47,6 +47,11 @@ export interface WriteLayer {
   space(connection: () => Connection): Space;
   /** Writes now when the store is healthy (resolves once on disk); else keeps the write waiting and resolves at once. */
   write(space: Space, key: string, op: WriteOp): Promise<boolean>;
+  /**
+   * Sets many keys in one statement (one transaction) when the store is healthy; a refused batch waits key
+   * by key like single writes; while writes wait, each joins them as a single write would.
+   */
+  writeMany(space: Space, entries: ReadonlyArray<{ key: string; value: unknown }>): Promise<void>;
   /** Runs a read against the namespace's connection (waits while the file is being reopened). */
   read<T>(space: Space, work: (adapter: RowAdapter) => Promise<T>): Promise<T>;
   /** The write of `key` waiting in `space`, if any. */
@@ -275,9 +280,40 @@ export function createWriteLayer(deps: { file: string; clock: Clock; logger?: Lo
     }
   };
 
+  const writeMany = async (space: Space, entries: ReadonlyArray<{ key: string; value: unknown }>): Promise<void> => {
+    // The last value of a key given twice wins, as two single writes would have it.
+    const byKey = new Map(entries.map((e) => [e.key, e.value]));
+    const strings = [...byKey].every(([, v]) => typeof v === 'string');
+    if (byKey.size < 2 || !strings || stopped || !ok || held) {
+      await Promise.all([...byKey].map(([key, value]) => write(space, key, { kind: 'set', value })));
+      return;
+    }
+    const seqs = [...byKey.keys()].map((key) => {
+      const seq = ++seqNo;
+      latest.set(entryOf(space, key), seq);
+      return { key, seq };
+    });
+    const done = (): void => {
+      for (const { key, seq } of seqs) if (latest.get(entryOf(space, key)) === seq) latest.delete(entryOf(space, key));
+    };
+    try {
+      await onDisk(space, (adapter) => adapter.setMany([...byKey].map(([key, value]) => ({ key, value: value as string }))));
+      done();
+    } catch (err) {
+      if (!isStorageFault(err)) {
+        done();
+        throw err;
+      }
+      failedWrites++;
+      startEpisode(describeFault(err, file), { err });
+      await Promise.all(seqs.map(({ key, seq }) => defer({ space, key, op: { kind: 'set', value: byKey.get(key) }, seq })));
+    }
+  };
+
   return {
     space: (connection) => ({ id: ++spaces, connection }),
     write,
+    writeMany,
     read: onDisk,
     pending: (space, key) => waiting.get(entryOf(space, key))?.op,
     pendingUnder(space, prefix) {

@@ -17,6 +17,8 @@ export interface RowAdapter {
   getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>>;
   has(key: string): Promise<boolean>;
   set(key: string, value: unknown): Promise<unknown>;
+  /** Sets every entry in one statement (one transaction: all or none); keys are distinct. */
+  setMany(entries: ReadonlyArray<{ key: string; value: string }>): Promise<void>;
   delete(key: string): Promise<boolean>;
   /** Up to `limit` rows whose keys start with `prefix` ('' = every row) and come after `after`, in byte order of the key. */
   page(prefix: string, after: string | undefined, limit: number): Promise<Row[]>;
@@ -51,6 +53,13 @@ export function sqliteRows(adapter: KeyvSqlite): RowAdapter {
     getMany: (keys) => adapter.getMany(keys),
     has: (key) => adapter.has(key),
     set: (key, value) => adapter.set(key, value),
+    // KeyvSqlite has no setMany: one INSERT over json_each is one statement, so one transaction and one sync.
+    async setMany(entries) {
+      await adapter.query(
+        `INSERT INTO ${table} (key, value) SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?) AS j WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        JSON.stringify(entries.map((e) => [e.key, e.value])),
+      );
+    },
     delete: (key) => adapter.delete(key),
     async page(prefix, after, limit) {
       const { where, params } = keyRange(prefix, after, 1, () => '?');

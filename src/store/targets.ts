@@ -8,6 +8,8 @@ export interface TargetRepository {
   listByChat(chatId: number): Promise<Target[]>;
   get(id: string): Promise<Target | undefined>;
   put(target: Target): Promise<void>;
+  /** Writes many targets in one statement (one transaction). */
+  putMany(targets: readonly Target[]): Promise<void>;
   delete(id: string): Promise<boolean>;
 }
 
@@ -27,6 +29,9 @@ export function createTargetRepository(store: KeyvStore): TargetRepository {
     get: (id) => keyv.get(id),
     put: async (target) => {
       await keyv.set(target.id, target);
+    },
+    putMany: async (targets) => {
+      if (targets.length > 0) await keyv.setMany(targets.map((t) => ({ key: t.id, value: t })));
     },
     delete: (id) => keyv.delete(id),
   };

@@ -121,6 +121,16 @@ describe.each(backends)('repositories over %s', (_name, location) => {
     expect(new Set(list.map((t) => t.id)).size).toBe(2_500);
   });
 
+  it('puts many targets in one batch (replacing those it names again) and reads them back whole', async () => {
+    const repo = createTargetRepository(store);
+    await repo.put(tcp(1, 'a'));
+    const batch = [{ ...tcp(1, 'a'), port: 7000 }, ...Array.from({ length: 1_200 }, (_, i) => http(2, `t${String(i).padStart(4, '0')}`))];
+    await repo.putMany(batch);
+    expect(await repo.get('1/a')).toMatchObject({ port: 7000, threadId: 7 });
+    expect(await repo.get('2/t0042')).toEqual(http(2, 't0042'));
+    expect(await repo.list()).toHaveLength(1_201);
+  });
+
   it('keeps targets and states apart', async () => {
     const targets = createTargetRepository(store);
     const states = createStateRepository(store);

@@ -10,7 +10,7 @@ const FILE = '/data/lookout.sqlite';
 function fakeDisk(now: () => number) {
   const rows = new Map<string, unknown>();
   const attempts: number[] = [];
-  const state = { failWith: undefined as string | undefined, bug: false };
+  const state = { failWith: undefined as string | undefined, bug: false, batches: [] as number[] };
   const refuse = (): void => {
     attempts.push(now());
     if (state.bug) throw new TypeError('a bug');
@@ -30,6 +30,11 @@ function fakeDisk(now: () => number) {
     async set(key: string, value: unknown) {
       refuse();
       rows.set(key, value);
+    },
+    async setMany(entries: Array<{ key: string; value: string }>) {
+      refuse();
+      state.batches.push(entries.length);
+      for (const e of entries) rows.set(e.key, e.value);
     },
     async delete(key: string) {
       refuse();
@@ -55,6 +60,43 @@ function rig() {
 }
 
 describe('the pending-write layer', () => {
+  it('writes a batch in one statement when healthy; a refused batch waits key by key and lands in order', async () => {
+    const r = rig();
+    await r.store.setMany!([
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+      { key: 'a', value: '3' },
+    ]);
+    expect(r.disk.state.batches).toEqual([2]);
+    expect([...r.disk.rows]).toEqual([
+      ['a', '3'],
+      ['b', '2'],
+    ]);
+    r.disk.state.failWith = 'SQLITE_FULL';
+    await r.store.setMany!([
+      { key: 'c', value: '4' },
+      { key: 'd', value: '5' },
+    ]);
+    expect(r.layer.health()).toMatchObject({ ok: false, pendingWrites: 2 });
+    // Read back from memory while they wait.
+    expect(await r.store.get('c')).toBe('4');
+    r.disk.state.failWith = undefined;
+    await r.tick(250);
+    await flushPromises();
+    expect(r.disk.rows.get('c')).toBe('4');
+    expect(r.disk.rows.get('d')).toBe('5');
+    expect(r.layer.health()).toMatchObject({ ok: true, pendingWrites: 0 });
+    // While writes wait, a batch joins them one by one (no statement of its own).
+    r.disk.state.failWith = 'SQLITE_FULL';
+    await r.store.set('e', '6');
+    await r.store.setMany!([
+      { key: 'f', value: '7' },
+      { key: 'g', value: '8' },
+    ]);
+    expect(r.disk.state.batches).toEqual([2]);
+    expect(r.layer.health().pendingWrites).toBe(3);
+  });
+
   it('retries after 250 ms, doubling up to 10 s, until a write lands; then ends the episode once', async () => {
     const r = rig();
     r.disk.state.failWith = 'SQLITE_FULL';
