@@ -56,7 +56,7 @@ export function createCatalog(targets: TargetRepository, engine: Engine, hooks: 
 
     async addMany(list) {
       if (list.length === 0) return { ok: true, value: [] };
-      const stored = new Set((await targets.list()).map((t) => t.id));
+      const stored = await targets.existing(list.map((t) => t.id));
       const taken = list.find((t) => stored.has(t.id));
       if (taken) return { ok: false, error: `a target named "${taken.name}" already exists in this chat; choose another with name=` };
       for (const t of list) hooks.onSaved?.(t);

@@ -433,7 +433,7 @@ export function createEngine(deps: EngineDeps): Engine {
       for (const t of known) await api.upsert(t);
       const fresh = targets.filter((t) => !entries.has(t.id));
       if (fresh.length === 0) return;
-      const stored = await deps.states.all();
+      const stored = await deps.states.getMany(fresh.map((t) => t.id));
       const now = clock.now();
       const created: StateRecord[] = [];
       for (const target of fresh) {

@@ -6,6 +6,8 @@ import { listAll } from './targets.js';
 export interface StateRepository {
   all(): Promise<Map<string, StateRecord>>;
   get(targetId: string): Promise<StateRecord | undefined>;
+  /** The states of these targets (one read), by target id; a target without one is absent. */
+  getMany(targetIds: readonly string[]): Promise<Map<string, StateRecord>>;
   put(record: StateRecord): Promise<void>;
   putMany(records: readonly StateRecord[]): Promise<void>;
   delete(targetId: string): Promise<boolean>;
@@ -21,6 +23,15 @@ export function createStateRepository(store: KeyvStore, namespace = 'states'): S
       return map;
     },
     get: (id) => keyv.get(id),
+    async getMany(ids) {
+      const out = new Map<string, StateRecord>();
+      if (ids.length === 0) return out;
+      const records = await keyv.getMany([...ids]);
+      records.forEach((r, i) => {
+        if (r) out.set(ids[i]!, r);
+      });
+      return out;
+    },
     put: async (record) => {
       await keyv.set(record.targetId, record);
     },
@@ -62,6 +73,10 @@ export function createLocatedStateRepository(
       return out;
     },
     get: (id) => of(id).get(id),
+    async getMany(ids) {
+      const [a, b] = await Promise.all([plain.getMany(ids.filter((id) => !perLocation(id))), here.getMany(ids.filter((id) => perLocation(id)))]);
+      return new Map([...a, ...b]);
+    },
     put: async (record) => {
       if (mine(record)) await of(record.targetId).put(record);
     },

@@ -7,6 +7,8 @@ export interface TargetRepository {
   list(): Promise<Target[]>;
   listByChat(chatId: number): Promise<Target[]>;
   get(id: string): Promise<Target | undefined>;
+  /** Which of these ids are stored (one read). */
+  existing(ids: readonly string[]): Promise<Set<string>>;
   put(target: Target): Promise<void>;
   /** Writes many targets in one statement (one transaction). */
   putMany(targets: readonly Target[]): Promise<void>;
@@ -27,6 +29,10 @@ export function createTargetRepository(store: KeyvStore): TargetRepository {
     list: async () => (await all(keyv)).sort((a, b) => a.id.localeCompare(b.id)),
     listByChat: async (chatId) => (await all(keyv)).filter((t) => t.chatId === chatId).sort((a, b) => a.name.localeCompare(b.name)),
     get: (id) => keyv.get(id),
+    async existing(ids) {
+      const found = ids.length === 0 ? [] : await keyv.getMany([...ids]);
+      return new Set(ids.filter((_, i) => found[i] !== undefined));
+    },
     put: async (target) => {
       await keyv.set(target.id, target);
     },
