@@ -128,6 +128,8 @@ export interface App {
 /** Test and embedding hooks: a clock, Telegram throttling, the poll timeout. */
 export interface AppOptions {
   logger?: Logger;
+  /** Sends an unexpected error to the error tracker (SENTRY_DSN): a failed update handler or HTTP request. */
+  reportError?: (err: unknown, context: Record<string, unknown>) => void;
   clock?: Clock;
   throttle?: APIThrottlerOptions;
   pollTimeoutS?: number;
@@ -646,6 +648,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           : {}),
         statusPages,
         download: createFileDownloader(config.telegramApiRoot, config.botToken),
+        ...(options.reportError ? { reportError: options.reportError } : {}),
         health,
       },
       createGrammyStorage(store, 'conversations'),
@@ -707,6 +710,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clock,
     allowMetadata: config.allowMetadataTargets,
     maxTargetsPerChat: config.maxTargetsPerChat,
+    publicUrl: config.publicUrl,
     ...(judge && sharing
       ? {
           placeNames: (id: string) => {
@@ -745,6 +749,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ...(config.statusToken ? { statusToken: config.statusToken } : {}),
       kinds,
       handlers: [api, statusRoutes],
+      ...(options.reportError ? { reportError: options.reportError } : {}),
       ...(cluster ? { about: () => clusterHealthz(clusterInfo()!, clock.now()) } : {}),
     },
     logger,
@@ -982,7 +987,7 @@ async function main(): Promise<void> {
   const log = logger;
   const start = async (): Promise<void> => {
     try {
-      app = await startApp(config, { logger: log, secrets });
+      app = await startApp(config, { logger: log, secrets, reportError: (err, context) => tracker?.capture(err, context) });
     } catch (err) {
       if (err instanceof TargetsFileError || err instanceof StoreError) {
         process.stderr.write(`lookout: ${err.message}\n`);
@@ -1037,7 +1042,7 @@ async function main(): Promise<void> {
   for (let incarnation = 0; ; incarnation++) {
     let running: App;
     try {
-      running = await startApp(config, { logger: log, secrets, cluster: { membership, bus } });
+      running = await startApp(config, { logger: log, secrets, cluster: { membership, bus }, reportError: (err, context) => tracker?.capture(err, context) });
     } catch (err) {
       if (err instanceof TargetsFileError || (err instanceof StoreError && incarnation === 0)) {
         process.stderr.write(`lookout: ${err.message}\n`);

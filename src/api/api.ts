@@ -42,6 +42,8 @@ export interface ApiDeps {
   clock: Clock;
   allowMetadata: boolean;
   maxTargetsPerChat: number;
+  /** `PUBLIC_URL` (a heartbeat's ping URL starts with it); undefined when the HTTP server is off. */
+  publicUrl?: string;
   /** Several places: the places whose history a target has (its stats are over all of them). */
   placeNames?(targetId: string): readonly string[];
   /** Why the API cannot answer here now (an instance that does not lead), or undefined. */
@@ -104,7 +106,11 @@ function chatOf(token: ApiToken, query: URLSearchParams, chats: readonly number[
     if (!tokenSees(token, id)) throw problems.forbidden(`the token ${token.name} is limited to chat ${token.chatId}`);
     return id;
   }
-  if (token.chatId !== undefined) return token.chatId;
+  if (token.chatId !== undefined) {
+    // A token may name a chat this deployment does not serve: it reaches nothing.
+    if (!chats.includes(token.chatId)) throw problems.forbidden(`the token ${token.name} is limited to chat ${token.chatId}, which is not served here (ALLOWED_CHAT_IDS)`);
+    return token.chatId;
+  }
   if (chats.length === 1) return chats[0]!;
   throw problems.validation([`chat is missing: this token serves several chats, give ?chat=ID (one of ${chats.join(', ')})`], new Set(['chat']));
 }
@@ -163,7 +169,7 @@ export function createApi(deps: ApiDeps, routes: readonly ApiRoute[], publicRout
         announce: (change) =>
           deps.tell({ kind: 'change', change: { ...change, by: token.name }, id: `api:${token.name}:${change.action}:${change.subject}:${deps.clock.now()}:${++changes}`, at: deps.clock.now(), chatId }),
       });
-      if (route.scope === 'write') deps.logger?.info({ event: 'api_change', route: label, chat: chatId, token: token.name, status: result.status }, 'changed through the API');
+      if (route.scope === 'write') deps.logger?.info({ event: 'api_change', route: label, chat: chatId, by: token.name, status: result.status }, 'changed through the API');
       if (result.raw) {
         res.writeHead(result.status, { 'content-type': result.raw.type, 'content-length': Buffer.byteLength(result.raw.data), 'cache-control': 'no-store', ...result.headers });
         res.end(req.method === 'HEAD' ? undefined : result.raw.data);

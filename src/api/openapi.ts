@@ -67,7 +67,7 @@ export function openApiDocument(routes: readonly ApiRoute[], version: string): R
   const all = z.toJSONSchema(z.globalRegistry, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
   for (const [id, json] of Object.entries(all.schemas)) {
-    const { $schema: _drop, id: _id, ...rest } = json;
+    const { $schema: _drop, id: _id, $id: _ref, ...rest } = json;
     schemas[id] = rest;
   }
   const ref = (schema: z.ZodType): Record<string, unknown> => {
@@ -86,6 +86,7 @@ export function openApiDocument(routes: readonly ApiRoute[], version: string): R
       ...names.map((n) => ({ name: n, in: 'path', required: true, description: PARAMS[n] ?? n, schema: { type: 'string' } })),
       { name: 'chat', in: 'query', required: false, description: 'the chat (needed when the token and the deployment serve several)', schema: { type: 'integer' } },
       ...(route.path.endsWith('/stats') || route.path.includes('/chart.') ? [{ name: 'period', in: 'query', required: false, schema: { type: 'string', enum: ['24h', '7d', '30d'] } }] : []),
+      ...(route.path === '/incidents' ? [{ name: 'days', in: 'query', required: false, description: 'resolved in the last N days (1-90, default 7)', schema: { type: 'integer', minimum: 1, maximum: 90 } }] : []),
     ];
     const ok = s.response
       ? { description: 'OK', content: { 'application/json': { schema: ref(s.response) } } }
@@ -104,11 +105,15 @@ export function openApiDocument(routes: readonly ApiRoute[], version: string): R
       responses: {
         [String(s.status)]: ok,
         ...(route.method === 'PUT' ? { '201': { description: 'created', content: { 'application/json': { schema: ref(TargetView) } } } } : {}),
+        ...(s.request ? { '400': problem, '413': problem, '415': problem } : {}),
         '401': problem,
         '403': problem,
         '404': problem,
-        ...(s.request ? { '409': problem, '413': problem, '415': problem, '422': problem } : {}),
+        '405': problem,
+        ...(route.scope === 'write' ? { '409': problem } : {}),
+        '422': problem,
         '429': problem,
+        '503': problem,
       },
     };
     const path = `/api/v1${route.path}`;

@@ -2,7 +2,7 @@ import { parseDestination, type Destination } from '../alerts/destinations.js';
 import { formatDuration } from '../domain/duration.js';
 import { quoteValue } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
-import { isExpired, occurrenceAt, parseMuteSpec, parseWindowSpec, windowId, type Window } from '../domain/window.js';
+import { isExpired, occurrenceAt, parseMuteSpec, parseWindowSpec, type Window } from '../domain/window.js';
 import type { z } from 'zod';
 import type { ApiDeps, ApiRequest, ApiRoute } from './api.js';
 import { objectBody } from './io.js';
@@ -62,7 +62,7 @@ function incidentView(i: Incident): z.infer<typeof IncidentView> {
 const WINDOW_FIELDS: ReadonlySet<string> = new Set(Object.keys(WindowInput.shape));
 
 /** A window from its body, read by the parsers of /maintenance and /mute. */
-async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown, seq: number): Promise<Window> {
+async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown): Promise<Window> {
   const shape = WindowInput.safeParse(body);
   if (!shape.success) {
     throw problems.validation(
@@ -77,7 +77,10 @@ async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown, seq: numb
   const settings = await deps.settings.get(req.chatId);
   const now = deps.clock.now();
   const options = [...(input.cron !== undefined ? [{ key: 'cron', value: input.cron }] : []), ...(input.tz !== undefined ? [{ key: 'tz', value: input.tz }] : [])];
+  // The reason is one word here whatever it says: a reason of "until-up" is not the flag.
   const reason = input.reason?.trim() ? [input.reason.trim()] : [];
+  if (input.kind === 'mute' && input.untilUp) throw problems.validation(['untilUp is for maintenance windows, not mutes'], WINDOW_FIELDS);
+  if (reason[0]?.toLowerCase() === 'until-up' && !input.untilUp) throw problems.validation(['reason: "until-up" would be read as the flag; give untilUp: true, or another reason'], WINDOW_FIELDS);
   const duration = String(input.duration);
   const spec =
     input.kind === 'mute'
@@ -89,7 +92,7 @@ async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown, seq: numb
   if (spec.value.untilUp && !target) throw problems.validation(['untilUp needs a target name: it ends when that target is UP again'], WINDOW_FIELDS);
   const w = spec.value;
   return {
-    id: windowId(now, seq),
+    id: deps.windows.nextId(now),
     chatId: req.chatId,
     ...(target ? { targetId: target.id } : {}),
     kind: input.kind,
@@ -105,7 +108,6 @@ async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown, seq: numb
 
 /** The window, destination and incident routes. */
 export function otherRoutes(deps: ApiDeps): ApiRoute[] {
-  let seq = 0;
   const channelFields: ReadonlySet<string> = new Set(Object.keys(CHANNEL_ENTRY_SCHEMA.shape));
   return [
     {
@@ -124,7 +126,7 @@ export function otherRoutes(deps: ApiDeps): ApiRoute[] {
       scope: 'write',
       summary: 'Add a maintenance window or a mute',
       handle: async (req) => {
-        const w = await windowOf(deps, req, await req.body(), seq++);
+        const w = await windowOf(deps, req, await req.body());
         await deps.windows.add(w);
         await deps.policy.windowsChanged();
         const view = windowView(w, deps.clock.now());
@@ -163,7 +165,8 @@ export function otherRoutes(deps: ApiDeps): ApiRoute[] {
         const body = objectBody(await req.body());
         const shape = CHANNEL_ENTRY_SCHEMA.safeParse(body);
         if (!shape.success) throw problems.validation(shape.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)), channelFields);
-        const { name, kind, address, events, targets, chat: _chat, ...own } = shape.data;
+        const { name, kind, address, events, targets, chat, ...own } = shape.data;
+        if (chat !== undefined && chat !== req.chatId) throw problems.validation([`chat ${chat} is not the chat of this request (${req.chatId}): leave chat out`], channelFields);
         const list = (v: string | string[] | undefined): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.join(',') : v);
         const options = [
           ...(list(events) !== undefined ? [{ key: 'events', value: list(events)! }] : []),

@@ -27,6 +27,7 @@ export const TargetView = z
     since: z.string().optional(),
     lastCheck: LastCheck.optional(),
     entry: z.record(z.string(), z.unknown()).describe('the target as a document entry (secrets masked as ••••; send it back as is to keep them)'),
+    once: z.array(z.string()).optional().describe("shown once, in the answer that made it: a new secret's use, like a heartbeat's ping URL"),
   })
   .meta({ id: 'Target' });
 

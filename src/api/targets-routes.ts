@@ -1,4 +1,5 @@
 import { chatFullText } from '../engine/catalog.js';
+import { formatDuration } from '../domain/duration.js';
 import { quoteValue } from '../domain/errors.js';
 import type { CommandArgs } from '../domain/options.js';
 import { targetAddress, moduleOf, type Target } from '../kinds/index.js';
@@ -19,6 +20,12 @@ import type { CheckOutcome, Stats, TargetView } from './schemas.js';
 
 /** Every key a target body may have: what a problem's `field` may name. */
 const FIELDS: ReadonlySet<string> = new Set([...Object.keys(TARGET_ENTRY_SCHEMA.shape), 'chat']);
+
+/** What the chat's /add shows once about a new secret (a heartbeat's ping URL): told once in the answer that made it. */
+function shownOnce(deps: Pick<ApiDeps, 'publicUrl'>, t: Target): { once: string[] } | Record<string, never> {
+  const lines = moduleOf(t).addedLines?.(t, { publicUrl: deps.publicUrl }) ?? [];
+  return lines.length > 0 ? { once: lines } : {};
+}
 
 /** A target as the API shows it. */
 export function targetView(deps: Pick<ApiDeps, 'engine'>, t: Target): z.infer<typeof TargetView> {
@@ -72,7 +79,7 @@ const contextOf = (deps: ApiDeps, req: ApiRequest, existing?: Target) => ({
 });
 
 /** `settings` of an announcement: the address and the interval. */
-const summary = (t: Target): string => `${targetAddress(t)} every ${Math.round(t.everyMs / 1_000)}s`;
+const summary = (t: Target): string => `${targetAddress(t)}${moduleOf(t).omits?.includes('timeout') ? '' : ` every ${formatDuration(t.everyMs)}`}`;
 
 /** A new target from a body; 409 when the name is taken, 422 with each problem. */
 async function create(deps: ApiDeps, req: ApiRequest, body: Record<string, unknown>): Promise<Target> {
@@ -87,14 +94,24 @@ async function create(deps: ApiDeps, req: ApiRequest, body: Record<string, unkno
   return added.value;
 }
 
+/** Refuses a `paused:` that is not a boolean before anything changes. */
+function checkPaused(paused: unknown): void {
+  if (paused !== undefined && typeof paused !== 'boolean') throw problems.validation([`paused must be true or false, got ${quoteValue(JSON.stringify(paused) ?? String(paused))}`], FIELDS);
+}
+
 /** Pauses or resumes as a body's `paused:` asks (a change of its own, told as such). */
 async function pausedAs(deps: ApiDeps, req: ApiRequest, t: Target, paused: unknown): Promise<Target> {
-  if (typeof paused !== 'boolean' || paused === t.paused) return t;
+  if (paused === undefined || paused === t.paused) return t;
+  if (typeof paused !== 'boolean') throw problems.validation([`paused must be true or false, got ${quoteValue(JSON.stringify(paused) ?? String(paused))}`], FIELDS);
   if (paused) await deps.catalog.pause(t);
   else await deps.catalog.resume(t);
   await req.announce({ action: paused ? 'paused' : 'resumed', subject: t.name });
   return (await deps.catalog.get(t.chatId, t.name)) ?? t;
 }
+
+/** The once-shown lines when an edit changed a target's secrets (a heartbeat's token=new), as /edit shows them. */
+const onceIfNewSecret = (deps: ApiDeps, before: Target, after: Target) =>
+  moduleOf(after).secrets(after).join('\n') !== moduleOf(before).secrets(before).join('\n') ? shownOnce(deps, after) : {};
 
 /** Replaces a target by its edited copy and tells the chat. */
 async function replaced(deps: ApiDeps, req: ApiRequest, previous: Target, next: Target): Promise<Target> {
@@ -120,8 +137,9 @@ function patchOptions(target: Target, patch: Record<string, unknown>): CommandAr
   const local: string[] = [];
   const args = entryArgs(rest as TargetEntry, target.kind, target, local, 'body');
   if (local.length > 0) throw problems.validation(local.map((e) => e.replace(/^body\.?/, '')), FIELDS);
+  // The address key is an option too (`url=`, `host=`; `name=` for kinds addressed by their name, a rename).
   const address = rest[module.address.key];
-  return address !== undefined && module.address.key !== 'name' ? [{ key: module.address.key, value: String(address) }, ...args.options] : args.options;
+  return address !== undefined ? [{ key: module.address.key, value: String(address) }, ...args.options] : args.options;
 }
 
 /** The target routes. */
@@ -141,7 +159,7 @@ export function targetRoutes(deps: ApiDeps): ApiRoute[] {
       summary: 'Add a target (409 when its name is taken)',
       handle: async (req) => {
         const t = await create(deps, req, objectBody(await req.body()));
-        return { status: 201, body: targetView(deps, t), headers: { location: `/api/v1/targets/${encodeURIComponent(t.name)}` } };
+        return { status: 201, body: { ...targetView(deps, t), ...shownOnce(deps, t) }, headers: { location: `/api/v1/targets/${encodeURIComponent(t.name)}` } };
       },
     },
     { method: 'GET', path: '/targets/{name}', scope: 'read', summary: 'One target with its state', handle: async (req) => ({ status: 200, body: targetView(deps, await found(deps, req)) }) },
@@ -152,22 +170,24 @@ export function targetRoutes(deps: ApiDeps): ApiRoute[] {
       summary: 'Create or replace a target by name (idempotent: the same body again changes nothing)',
       handle: async (req) => {
         const body = objectBody(await req.body());
+        checkPaused(body.paused);
         const name = req.params.name!.toLowerCase();
         if (body.name !== undefined && String(body.name).toLowerCase() !== name) throw problems.validation([`name ${quoteValue(String(body.name))} is not the name in the path (${quoteValue(name)}); rename with PATCH`], FIELDS);
         const entry: Record<string, unknown> = { ...body, name };
         const existing = await deps.catalog.get(req.chatId, name);
         if (!existing) {
           const t = await create(deps, req, entry);
-          return { status: 201, body: targetView(deps, await pausedAs(deps, req, t, body.paused)), headers: { location: `/api/v1/targets/${encodeURIComponent(t.name)}` } };
+          return { status: 201, body: { ...targetView(deps, await pausedAs(deps, req, t, body.paused)), ...shownOnce(deps, t) }, headers: { location: `/api/v1/targets/${encodeURIComponent(t.name)}` } };
         }
         if (existing.managed === 'file') throw problems.conflict(`${existing.name} is managed by TARGETS_FILE: change it in the file`);
         const { paused, ...rest } = entry;
         const parsed = parseTargetEntry(rest, contextOf(deps, req, existing));
         if (!parsed.ok) throw problems.validation(parsed.errors, FIELDS);
+        if (parsed.value.target.kind !== existing.kind) throw problems.conflict(`${existing.name} is a ${existing.kind} target: its kind cannot be changed; remove it and add it again`);
         const next = { ...parsed.value.target, createdAt: existing.createdAt, paused: existing.paused };
         const same = JSON.stringify(targetEntryOf(next, true)) === JSON.stringify(targetEntryOf(existing, true)) && next.threadId === existing.threadId;
         const t = same ? existing : await replaced(deps, req, existing, next);
-        return { status: 200, body: targetView(deps, await pausedAs(deps, req, t, paused)) };
+        return { status: 200, body: { ...targetView(deps, await pausedAs(deps, req, t, paused)), ...onceIfNewSecret(deps, existing, t) } };
       },
     },
     {
@@ -177,6 +197,7 @@ export function targetRoutes(deps: ApiDeps): ApiRoute[] {
       summary: 'Change some settings of a target (a JSON merge patch of its entry; name renames it)',
       handle: async (req) => {
         const body = objectBody(await req.body());
+        checkPaused(body.paused);
         const target = await changeable(deps, req);
         const options = patchOptions(target, body);
         let t = target;
@@ -185,7 +206,7 @@ export function targetRoutes(deps: ApiDeps): ApiRoute[] {
           if (!edited.ok) throw problems.validation(edited.errors, FIELDS);
           t = await replaced(deps, req, target, edited.value);
         } else if (body.paused === undefined) throw problems.validation(['nothing to change: give the keys to change, like {"every": "30s"}'], FIELDS);
-        return { status: 200, body: targetView(deps, await pausedAs(deps, req, t, body.paused)) };
+        return { status: 200, body: { ...targetView(deps, await pausedAs(deps, req, t, body.paused)), ...onceIfNewSecret(deps, target, t) } };
       },
     },
     {

@@ -63,7 +63,7 @@ export function tokenSecrets(text: string | undefined): string[] {
 
 /** The token a bearer `authorization` header carries, compared with every token in constant time; undefined when none matches. */
 export function authenticate(header: string | undefined, tokens: readonly ApiToken[]): ApiToken | undefined {
-  const m = header === undefined ? null : /^Bearer ([\x21-\x7e]{1,512})$/.exec(header.trim());
+  const m = header === undefined ? null : /^bearer ([\x21-\x7e]{1,512})$/i.exec(header.trim());
   if (!m) return undefined;
   const given = digestOf(m[1]!);
   let found: ApiToken | undefined;

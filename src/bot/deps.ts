@@ -62,6 +62,8 @@ export interface BotDeps {
   placeNames?(targetId: string): readonly string[];
   /** Several places: a trace taken from `place` (its answer, or why not, in words). */
   traceFrom?(place: string, host: string, port: number | undefined): Promise<RemoteTrace | string>;
+  /** Sends an unexpected handler error to the error tracker (SENTRY_DSN). */
+  reportError?: (err: unknown, context: Record<string, unknown>) => void;
   /** The chats' public status pages (`/statuspage`). */
   statusPages: StatusPages;
   /** Downloads a file a user sent (by Telegram's `file_path`); the token stays inside. */

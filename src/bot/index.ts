@@ -82,6 +82,7 @@ export function installHandlers(bot: Bot<LookoutContext>, deps: BotDeps, convers
     const e = err.error;
     const kind = e instanceof GrammyError ? 'telegram' : e instanceof HttpError ? 'network' : 'handler';
     deps.logger?.error({ err: e, kind, chat: err.ctx.chat?.id, event: 'update_failed' }, 'an update failed');
+    if (kind === 'handler') deps.reportError?.(e, { event: 'update_failed', chat: err.ctx.chat?.id });
     const reply = '⚠️ Something went wrong on my side; nothing was changed. Please try again.';
     if (err.ctx.callbackQuery) await err.ctx.answerCallbackQuery({ text: reply }).catch(() => undefined);
     else if (err.ctx.msg?.text?.startsWith('/') || err.ctx.msg?.text !== undefined) await err.ctx.reply(reply).catch(() => undefined);

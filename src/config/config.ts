@@ -259,6 +259,11 @@ export function parseEnv(env: Env): ConfigResult {
   const apiTokensText = text('API_TOKENS');
   const apiTokens = parseApiTokens(apiTokensText);
   if (!apiTokens.ok) errors.push(...apiTokens.errors);
+  else if (botToken !== undefined) {
+    for (const t of apiTokens.value) {
+      if (t.chatId !== undefined && !allowedChatIds.includes(t.chatId)) errors.push(`API_TOKENS: the token ${t.name} is limited to chat ${t.chatId}, which is not one of ALLOWED_CHAT_IDS`);
+    }
+  }
   const config: Config = {
     ...(botToken !== undefined ? { botToken } : {}),
     telegramApiRoot,

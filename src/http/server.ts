@@ -27,6 +27,8 @@ export interface HttpServerDeps {
   /** Extra routes (the Telegram webhook); return true when handled. */
   extra?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   logger?: Logger;
+  /** An unexpected error answered 500 also goes to the error tracker. */
+  reportError?: (err: unknown, context: Record<string, unknown>) => void;
 }
 
 /** A started HTTP server. */
@@ -125,6 +127,7 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<HttpServer>
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       deps.logger?.error({ err, event: 'http_failed' }, 'an HTTP request failed');
+      deps.reportError?.(err, { event: 'http_failed', method: req.method, path: (req.url ?? '/').split('?')[0]!.slice(0, 100) });
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
       else res.destroy();
     });

@@ -1,4 +1,4 @@
-import { activeWindowsFor, isExpired, nextBoundary, type Window } from '../domain/window.js';
+import { activeWindowsFor, isExpired, nextBoundary, windowId, type Window } from '../domain/window.js';
 import { createBook } from './book.js';
 import type { KeyvStore } from './keyv.js';
 
@@ -8,6 +8,8 @@ export interface WindowRegistry {
   /** Windows of one chat (or all), in creation order. */
   list(chatId?: number): Window[];
   get(id: string): Window | undefined;
+  /** A new window id, unused and never handed out before by this registry (the chat, the API and /import share it). */
+  nextId(now: number): string;
   add(window: Window): Promise<void>;
   remove(id: string): Promise<boolean>;
   /** Windows covering a target now. */
@@ -22,6 +24,9 @@ export interface WindowRegistry {
 
 /** The window registry over the `windows` namespace. */
 export function createWindowRegistry(store: KeyvStore): WindowRegistry {
+  // One sequence for every caller: two windows made in the same second by different callers get different ids.
+  let seq = 0;
+  const handed = new Set<string>();
   const book = createBook(store.namespace<Window>('windows'));
   const all = (): Window[] => book.cached().sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   return {
@@ -30,6 +35,15 @@ export function createWindowRegistry(store: KeyvStore): WindowRegistry {
     },
     list: (chatId) => all().filter((w) => chatId === undefined || w.chatId === chatId),
     get: (id) => book.cached().find((w) => w.id === id),
+    nextId(now) {
+      for (;;) {
+        const id = windowId(now, seq++);
+        if (!handed.has(id) && !book.cached().some((w) => w.id === id)) {
+          handed.add(id);
+          return id;
+        }
+      }
+    },
     async add(window) {
       await book.put(window);
     },

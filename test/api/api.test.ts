@@ -153,6 +153,54 @@ describe('REST API: targets', () => {
   });
 });
 
+describe('REST API: what the review found', () => {
+  it('a heartbeat: its ping URL shown once on create, renamed by PATCH name, no interval in the announcement', async () => {
+    const made = await call('POST', '/targets', { kind: 'heartbeat', name: 'nightly', every: '1h' });
+    expect(made.status, made.text).toBe(201);
+    const body = made.json as { once?: string[]; entry: Record<string, unknown> };
+    expect(body.once?.join('\n')).toMatch(new RegExp(`/ping/[A-Za-z0-9_-]{16,}`));
+    expect(JSON.stringify(body.entry)).not.toMatch(/\/ping\/[A-Za-z0-9_-]{16,}/);
+    const told = textOf(await announced('<b>nightly</b> added by token'));
+    expect(told).not.toContain('every 10s');
+    // As /edit in the chat: a heartbeat's name is its address, refused with the chat's words (not "nothing to change").
+    const renamed = await call('PATCH', '/targets/nightly', { name: 'nightly2' });
+    expect(renamed.status, renamed.text).toBe(422);
+    expect(ProblemSchema.parse(renamed.json).detail).toContain("a heartbeat target's name");
+    const edited = await call('PATCH', '/targets/nightly', { every: '2h' });
+    expect(edited.status, edited.text).toBe(200);
+    expect((edited.json as { once?: string[] }).once).toBeUndefined();
+    expect((await call('DELETE', '/targets/nightly')).status).toBe(204);
+  });
+
+  it('PUT does not change a kind; a bad paused changes nothing; Bearer in any case', async () => {
+    expect((await call('PUT', '/targets/kinded', { url: `${rig.server.url}/health` })).status).toBe(201);
+    const other = await call('PUT', '/targets/kinded', { kind: 'tcp', host: '127.0.0.1:1' });
+    expect(other.status).toBe(409);
+    expect(ProblemSchema.parse(other.json).detail).toContain('cannot be changed');
+    const bad = await call('PATCH', '/targets/kinded', { every: '2m', paused: 'yes' });
+    expect(bad.status).toBe(422);
+    expect(TargetView.parse((await call('GET', '/targets/kinded')).json).entry.every).not.toBe('2m');
+    expect((await call('PUT', '/targets/kinded', { url: `${rig.server.url}/health`, paused: null })).status).toBe(422);
+    const lower = await request(`http://127.0.0.1:${port}/api/v1/targets/kinded`, { headers: { authorization: `bearer ${WRITE}` } });
+    expect(lower.statusCode).toBe(200);
+    await lower.body.text();
+    await call('DELETE', '/targets/kinded');
+  });
+
+  it('windows made in the same second by the chat and the API get different ids', async () => {
+    await call('PUT', '/targets/idem', { url: `${rig.server.url}/health` });
+    await rig.say('/maintenance idem now 1h', 'Maintenance window added');
+    const api = WindowView.parse((await call('POST', '/windows', { target: 'idem', duration: '1h' })).json);
+    const listed = (await call('GET', '/windows')).json as { windows: Array<{ id: string }> };
+    expect(listed.windows).toHaveLength(2);
+    expect(new Set(listed.windows.map((w) => w.id)).size).toBe(2);
+    for (const w of listed.windows) await call('DELETE', `/windows/${w.id}`);
+    expect(api.id).toBeDefined();
+    expect((await call('POST', '/windows', { target: 'idem', kind: 'mute', duration: '1h', untilUp: true })).status).toBe(422);
+    await call('DELETE', '/targets/idem');
+  });
+});
+
 describe('REST API: tokens', () => {
   it('401 without or with a wrong token (counted), 403 to write with a read token or to another chat', async () => {
     const none = await call('GET', '/targets', undefined, null);

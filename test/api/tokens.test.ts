@@ -39,6 +39,7 @@ describe('API_TOKENS', () => {
     expect(authenticate(`Bearer ${A}`, tokens.value)?.name).toBe('ci');
     expect(authenticate(`Bearer ${B}`, tokens.value)?.name).toBe('ro');
     expect(authenticate(`Bearer ${A}x`, tokens.value)).toBeUndefined();
+    expect(authenticate(`bearer ${A}`, tokens.value)?.name).toBe('ci');
     expect(authenticate(A, tokens.value)).toBeUndefined();
     expect(authenticate(undefined, tokens.value)).toBeUndefined();
     expect(authenticate('Basic Zm9vOmJhcg==', tokens.value)).toBeUndefined();

@@ -97,7 +97,7 @@ describe('parseEnv', () => {
         SOURCE_LABEL: 'fra1',
         TARGETS_FILE: './targets.yaml',
         STATUS_TOKEN: 'status-token',
-        API_TOKENS: 'ci:0123456789abcdef0123:write:-100,ro:fedcba98765432100123:read',
+        API_TOKENS: 'ci:0123456789abcdef0123:write:42,ro:fedcba98765432100123:read',
         API_RATE_LIMIT: '30',
         CHECK_CONCURRENCY: '8',
         MAX_TARGETS_PER_CHAT: '50',
@@ -127,7 +127,7 @@ describe('parseEnv', () => {
           targetsFile: './targets.yaml',
           statusToken: 'status-token',
           apiTokens: [
-            { name: 'ci', scope: 'write', chatId: -100, digest: createHash('sha256').update('0123456789abcdef0123').digest() },
+            { name: 'ci', scope: 'write', chatId: 42, digest: createHash('sha256').update('0123456789abcdef0123').digest() },
             { name: 'ro', scope: 'read', digest: createHash('sha256').update('fedcba98765432100123').digest() },
           ],
           apiRatePerMinute: 30,
@@ -201,6 +201,11 @@ describe('parseEnv', () => {
       [{ BOT_TOKEN: TOKEN, ALLOWED_CHAT_IDS: ' , ,, ' }],
     ])('requires ALLOWED_CHAT_IDS with BOT_TOKEN: %j', (env) => {
       expect(parseEnv(env)).toEqual({ ok: false, errors: [ALLOWED_REQUIRED] });
+    });
+
+    it('refuses an API token limited to a chat the bot does not serve, without repeating the token', () => {
+      const result = parseEnv({ ...BOT, API_TOKENS: 'rogue:0123456789abcdef0123:write:-1005555555555' });
+      expect(result).toEqual({ ok: false, errors: ['API_TOKENS: the token rogue is limited to chat -1005555555555, which is not one of ALLOWED_CHAT_IDS'] });
     });
 
     it('does not require ALLOWED_CHAT_IDS when headless', () => {

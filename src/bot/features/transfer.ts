@@ -6,7 +6,6 @@ import { parseDocumentText } from '../../config/targets-file.js';
 import { applyDestinations, destinationEntry, documentDestination, type Destination } from '../../alerts/destinations.js';
 import { documentOf } from '../../targets/document-export.js';
 import type { Target } from '../../kinds/index.js';
-import { windowId } from '../../domain/window.js';
 import { applyImport } from '../../engine/file-sync.js';
 import { escapeHtml } from '../../lib/html.js';
 import { commandArgs, type LookoutContext } from '../context.js';
@@ -30,7 +29,6 @@ export function isImportCaption(caption: string | undefined, botUsername: string
 /** Targets and windows as a file: /export (everyone; secrets only for admins in a private chat) and /import (admins). */
 export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
   const transfer = new Composer<LookoutContext>();
-  let seq = 0;
 
   transfer.command('export', async (ctx) => {
     const words = commandArgs(ctx).split(/\s+/).filter(Boolean);
@@ -90,7 +88,7 @@ export function createTransfer(deps: BotDeps): Composer<LookoutContext> {
       ...(threadId !== undefined ? { forceThreadId: threadId } : {}),
       tz: () => settings.tz,
       existing: (id) => stored.get(id),
-      windowId: () => windowId(now, seq++),
+      windowId: () => deps.windows.nextId(now),
       maxTargetsPerChat: deps.maxTargetsPerChat,
       parseChannel: (chatId, input, known) =>
         documentDestination(deps.channels.specs, deps.channels.env, now, { stored: (chat, name) => deps.destinations.byName(chat, name) })(chatId, input, new Set([...known, ...[...stored.values()].map((t) => t.name)])),

@@ -13,7 +13,6 @@ import {
   parseMuteSpec,
   parseTimeZone,
   parseWindowSpec,
-  windowId,
   type Window,
   type WindowSpec,
 } from '../../domain/window.js';
@@ -33,7 +32,6 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
   const windows = new Composer<LookoutContext>();
   const admin = deps.access.requireAdmin('change windows and mutes');
   const adminSettings = deps.access.requireAdmin('change settings');
-  let seq = 0;
 
   /** `NAME` or `all`: the target id it covers (undefined = all), or a reply saying why not. */
   async function scopeOf(ctx: LookoutContext, word: string | undefined, command: string): Promise<{ targetId?: string; label: string } | undefined> {
@@ -68,7 +66,7 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
   async function addWindow(ctx: LookoutContext, scope: { targetId?: string; label: string }, kind: Window['kind'], spec: WindowSpec): Promise<Window> {
     const now = deps.clock.now();
     const window: Window = {
-      id: windowId(now, seq++),
+      id: deps.windows.nextId(now),
       chatId: ctx.chat!.id,
       ...(ctx.msg?.is_topic_message && ctx.msg.message_thread_id !== undefined ? { threadId: ctx.msg.message_thread_id } : {}),
       ...(scope.targetId !== undefined ? { targetId: scope.targetId } : {}),
