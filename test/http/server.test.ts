@@ -111,6 +111,32 @@ describe('HTTP endpoints', () => {
     }
   });
 
+  it('a handler that throws is a 500, logged and handed to the error tracker', async () => {
+    const reported: Array<{ err: unknown; context: Record<string, unknown> }> = [];
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      engine: { running: true, targets: () => [], state: () => undefined },
+      store: { ping: async () => true, health: () => ({ ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 }) },
+      metrics: createMetrics(() => 0),
+      handlers: [
+        async () => {
+          throw new Error('a bug in a handler');
+        },
+      ],
+      reportError: (err, context) => reported.push({ err, context }),
+    });
+    try {
+      const answer = await get(server.port, '/anything?secret=x');
+      expect(answer.status).toBe(500);
+      expect(reported).toHaveLength(1);
+      expect((reported[0]!.err as Error).message).toBe('a bug in a handler');
+      expect(reported[0]!.context).toEqual({ event: 'http_failed', method: 'GET', path: '/anything' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('/healthz is 503 with the cause while the store cannot save, and /metrics counts it', async () => {
     let health: StoreHealth = { ok: true, pendingWrites: 0, failedWrites: 0, episodes: 0 };
     const server = await startHttpServer({
