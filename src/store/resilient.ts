@@ -250,6 +250,17 @@ export function createWriteLayer(deps: { file: string; clock: Clock; logger?: Lo
     return before ? Promise.resolve(before.op.kind === 'set') : onDiskNow(w.space, w.key);
   };
 
+  /** A write the storage refused (a fault, not a bug): counted and the episode started; a bug runs `done` and is the caller's to throw. */
+  const refusedByStorage = (err: unknown, done: () => void): boolean => {
+    if (!isStorageFault(err)) {
+      done();
+      return false;
+    }
+    failedWrites++;
+    startEpisode(describeFault(err, file), { err });
+    return true;
+  };
+
   const write = async (space: Space, key: string, op: WriteOp): Promise<boolean> => {
     const entry = entryOf(space, key);
     const seq = ++seqNo;
@@ -270,12 +281,7 @@ export function createWriteLayer(deps: { file: string; clock: Clock; logger?: Lo
       done();
       return result;
     } catch (err) {
-      if (!isStorageFault(err)) {
-        done();
-        throw err;
-      }
-      failedWrites++;
-      startEpisode(describeFault(err, file), { err });
+      if (!refusedByStorage(err, done)) throw err;
       return defer({ space, key, op, seq });
     }
   };
@@ -300,12 +306,7 @@ export function createWriteLayer(deps: { file: string; clock: Clock; logger?: Lo
       await onDisk(space, (adapter) => adapter.setMany([...byKey].map(([key, value]) => ({ key, value: value as string }))));
       done();
     } catch (err) {
-      if (!isStorageFault(err)) {
-        done();
-        throw err;
-      }
-      failedWrites++;
-      startEpisode(describeFault(err, file), { err });
+      if (!refusedByStorage(err, done)) throw err;
       await Promise.all(seqs.map(({ key, seq }) => defer({ space, key, op: { kind: 'set', value: byKey.get(key) }, seq })));
     }
   };
