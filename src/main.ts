@@ -729,7 +729,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const statusRoutes = createStatusRoutes({
     pages: statusPages,
     sources: {
-      targets: (chatId) => catalog.list(chatId),
+      // From memory: the engine knows every target (a page is built every 5 s while read; no store listing).
+      targets: async (chatId) => shownEngine.targets().filter((t) => t.chatId === chatId),
       state: (id) => shownEngine.state(id),
       history,
       incidents,

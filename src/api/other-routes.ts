@@ -2,7 +2,7 @@ import { parseDestination, type Destination } from '../alerts/destinations.js';
 import { formatDuration } from '../domain/duration.js';
 import { quoteValue } from '../domain/errors.js';
 import type { Incident } from '../domain/incident.js';
-import { isExpired, occurrenceAt, parseMuteSpec, parseWindowSpec, type Window } from '../domain/window.js';
+import { isExpired, occurrenceAt, parseMuteSpec, parseWindowSpec, windowOf, type Window } from '../domain/window.js';
 import type { z } from 'zod';
 import type { ApiDeps, ApiRequest, ApiRoute } from './api.js';
 import { objectBody } from './io.js';
@@ -62,7 +62,7 @@ function incidentView(i: Incident): z.infer<typeof IncidentView> {
 const WINDOW_FIELDS: ReadonlySet<string> = new Set(Object.keys(WindowInput.shape));
 
 /** A window from its body, read by the parsers of /maintenance and /mute. */
-async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown): Promise<Window> {
+async function windowFromBody(deps: ApiDeps, req: ApiRequest, body: unknown): Promise<Window> {
   const shape = WindowInput.safeParse(body);
   if (!shape.success) {
     throw problems.validation(
@@ -90,20 +90,7 @@ async function windowOf(deps: ApiDeps, req: ApiRequest, body: unknown): Promise<
       : parseWindowSpec({ positional: [...(input.start !== undefined ? [input.start] : input.cron === undefined ? ['now'] : []), duration, ...(input.untilUp ? ['until-up'] : []), ...reason], options }, { tz: settings.tz, now });
   if (!spec.ok) throw problems.validation(spec.errors, WINDOW_FIELDS);
   if (spec.value.untilUp && !target) throw problems.validation(['untilUp needs a target name: it ends when that target is UP again'], WINDOW_FIELDS);
-  const w = spec.value;
-  return {
-    id: deps.windows.nextId(now),
-    chatId: req.chatId,
-    ...(target ? { targetId: target.id } : {}),
-    kind: input.kind,
-    ...(w.start !== undefined ? { start: w.start } : {}),
-    durationMs: w.durationMs,
-    ...(w.cron !== undefined ? { cron: w.cron } : {}),
-    tz: w.tz,
-    ...(w.reason !== undefined ? { reason: w.reason } : {}),
-    ...(w.untilUp ? { untilUp: true } : {}),
-    createdAt: now,
-  };
+  return windowOf({ id: deps.windows.nextId(now), chatId: req.chatId, ...(target ? { targetId: target.id } : {}), kind: input.kind, createdAt: now }, spec.value);
 }
 
 /** The window, destination and incident routes. */
@@ -126,7 +113,7 @@ export function otherRoutes(deps: ApiDeps): ApiRoute[] {
       scope: 'write',
       summary: 'Add a maintenance window or a mute',
       handle: async (req) => {
-        const w = await windowOf(deps, req, await req.body());
+        const w = await windowFromBody(deps, req, await req.body());
         await deps.windows.add(w);
         await deps.policy.windowsChanged();
         const view = windowView(w, deps.clock.now());

@@ -56,6 +56,37 @@ export interface WindowSpec {
   untilUp?: boolean;
 }
 
+/** Where a new window belongs and who made it: with a {@link WindowSpec}, everything {@link windowOf} needs. */
+export interface WindowPlace {
+  id: string;
+  chatId: number;
+  threadId?: number;
+  /** Undefined: every target of the chat. */
+  targetId?: string;
+  kind: Window['kind'];
+  createdBy?: number;
+  createdAt: number;
+}
+
+/** A new window from what /maintenance, /mute and the REST API parsed, and where it goes. */
+export function windowOf(place: WindowPlace, spec: WindowSpec): Window {
+  return {
+    id: place.id,
+    chatId: place.chatId,
+    ...(place.threadId !== undefined ? { threadId: place.threadId } : {}),
+    ...(place.targetId !== undefined ? { targetId: place.targetId } : {}),
+    kind: place.kind,
+    ...(spec.start !== undefined ? { start: spec.start } : {}),
+    durationMs: spec.durationMs,
+    ...(spec.cron !== undefined ? { cron: spec.cron } : {}),
+    tz: spec.tz,
+    ...(spec.reason !== undefined ? { reason: spec.reason } : {}),
+    ...(spec.untilUp ? { untilUp: true } : {}),
+    ...(place.createdBy !== undefined ? { createdBy: place.createdBy } : {}),
+    createdAt: place.createdAt,
+  };
+}
+
 /** Limits of windows, in one place so messages and rules cannot drift apart. */
 export const WINDOW_LIMITS = {
   durationMinMs: 60_000,

@@ -13,6 +13,7 @@ import {
   parseMuteSpec,
   parseTimeZone,
   parseWindowSpec,
+  windowOf,
   type Window,
   type WindowSpec,
 } from '../../domain/window.js';
@@ -65,21 +66,18 @@ export function createWindows(deps: BotDeps): Composer<LookoutContext> {
 
   async function addWindow(ctx: LookoutContext, scope: { targetId?: string; label: string }, kind: Window['kind'], spec: WindowSpec): Promise<Window> {
     const now = deps.clock.now();
-    const window: Window = {
-      id: deps.windows.nextId(now),
-      chatId: ctx.chat!.id,
-      ...(ctx.msg?.is_topic_message && ctx.msg.message_thread_id !== undefined ? { threadId: ctx.msg.message_thread_id } : {}),
-      ...(scope.targetId !== undefined ? { targetId: scope.targetId } : {}),
-      kind,
-      ...(spec.start !== undefined ? { start: spec.start } : {}),
-      durationMs: spec.durationMs,
-      ...(spec.cron !== undefined ? { cron: spec.cron } : {}),
-      tz: spec.tz,
-      ...(spec.reason !== undefined ? { reason: spec.reason } : {}),
-      ...(spec.untilUp ? { untilUp: true } : {}),
-      ...(ctx.from ? { createdBy: ctx.from.id } : {}),
-      createdAt: now,
-    };
+    const window = windowOf(
+      {
+        id: deps.windows.nextId(now),
+        chatId: ctx.chat!.id,
+        ...(ctx.msg?.is_topic_message && ctx.msg.message_thread_id !== undefined ? { threadId: ctx.msg.message_thread_id } : {}),
+        ...(scope.targetId !== undefined ? { targetId: scope.targetId } : {}),
+        kind,
+        ...(ctx.from ? { createdBy: ctx.from.id } : {}),
+        createdAt: now,
+      },
+      spec,
+    );
     await deps.windows.add(window);
     await deps.policy.windowsChanged();
     deps.logger?.info({ event: 'window_added', chat: window.chatId, window: window.id, kind, by: ctx.from?.id }, 'window added');
