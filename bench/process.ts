@@ -39,11 +39,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** CPU ms (user + system) of processes so far, from /proc. */
 function cpuMsOf(pids: readonly number[]): number {
-  return pids.reduce((sum, pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return sum + ((Number(fields[11]) + Number(fields[12])) * 1_000) / TICKS;
-  }, 0);
+  return systemMsOf(pids) + userMsOf(pids);
 }
+
+/** CPU ms of one field of /proc/PID/stat (11 user, 12 system, after the command). */
+const statMs = (pids: readonly number[], field: number): number =>
+  pids.reduce((sum, pid) => sum + (Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[field]) * 1_000) / TICKS, 0);
+const userMsOf = (pids: readonly number[]): number => statMs(pids, 11);
+const systemMsOf = (pids: readonly number[]): number => statMs(pids, 12);
 
 /** RSS and PSS (MB) of processes, from /proc. */
 function memoryOf(pids: readonly number[]): { rssMb: number; pssMb: number } {
@@ -63,6 +66,8 @@ interface Figures {
   checksPerS: number;
   lateness: { p50: number; p99: number; max: number };
   cpuMsPerCheck: number;
+  /** Of which in the kernel (system time). */
+  systemMsPerCheck: number;
   rssMb: number;
   pssMb: number;
   allCheckedS: number;
@@ -82,6 +87,7 @@ async function measure(system: string, pids: () => number[], counting: CountingT
   await sleep(INTERVAL_S * 1_000);
   await counting.record();
   const cpu0 = cpuMsOf(pids());
+  const sys0 = systemMsOf(pids());
   const t0 = Date.now();
   let rssMb = 0;
   let pssMb = 0;
@@ -92,6 +98,7 @@ async function measure(system: string, pids: () => number[], counting: CountingT
     pssMb = Math.max(pssMb, m.pssMb);
   }
   const cpu = cpuMsOf(pids()) - cpu0;
+  const sys = systemMsOf(pids()) - sys0;
   const elapsed = Date.now() - t0;
   const arrivals = await counting.recorded();
   const checks = arrivals.reduce((n, a) => n + a.length, 0);
@@ -103,12 +110,13 @@ async function measure(system: string, pids: () => number[], counting: CountingT
     checksPerS: round(checks / (elapsed / 1_000), 1),
     lateness: { p50: round(quantile([...late], 0.5), 1), p99: round(quantile([...late], 0.99), 1), max: round(Math.max(...late), 1) },
     cpuMsPerCheck: round(cpu / checks, 3),
+    systemMsPerCheck: round(sys / checks, 3),
     rssMb,
     pssMb,
     allCheckedS,
     ...(fileAppliedS?.() !== undefined ? { fileAppliedS: fileAppliedS()! } : {}),
   };
-  say(`${system}: ${figures.checksPerS} checks/s, lateness p50 ${figures.lateness.p50} / p99 ${figures.lateness.p99} / max ${figures.lateness.max} ms, CPU ${figures.cpuMsPerCheck} ms/check, RSS ${rssMb} MB (PSS ${pssMb})`);
+  say(`${system}: ${figures.checksPerS} checks/s, lateness p50 ${figures.lateness.p50} / p99 ${figures.lateness.p99} / max ${figures.lateness.max} ms, CPU ${figures.cpuMsPerCheck} ms/check (${figures.systemMsPerCheck} in the kernel), RSS ${rssMb} MB (PSS ${pssMb})`);
   return figures;
 }
 
@@ -129,7 +137,9 @@ async function runLookout(counting: CountingTargets, dir: string): Promise<Figur
   await writeFile(targetsFile, targetsYaml(counting.origin, TARGETS, INTERVAL_S));
   const port = await closedPort();
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=256', entry], {
+  // BENCH_NODE_ARGS: extra node flags for a look inside (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, ['--max-old-space-size=256', ...extra, entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

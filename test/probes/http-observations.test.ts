@@ -6,6 +6,7 @@ import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
 import type { HttpTarget } from '../../src/kinds/http/index.js';
+import type { OriginPools } from '../../src/kinds/http/origin-pools.js';
 import { createHttpAgent, createHttpProbe, type HttpProbeOptions } from '../../src/kinds/http/probe.js';
 import { loopbackLookup } from '../support/fake-lookup.js';
 import { probeContext, runProbe } from '../support/probe-context.js';
@@ -89,7 +90,7 @@ describe('http probe observations over plain http', () => {
 
 describe.skipIf(!hasOpenssl())('http probe observations over TLS', () => {
   let certs: TestCertificates;
-  let agent: Agent;
+  let agent: OriginPools;
   const tlsServers: HttpsServer[] = [];
 
   beforeAll(() => {

@@ -5,6 +5,7 @@ import { Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../../src/domain/check.js';
 import type { HttpTarget } from '../../src/kinds/http/index.js';
+import type { OriginPools } from '../../src/kinds/http/origin-pools.js';
 import { createHttpAgent, createHttpProbe, type HttpProbeOptions } from '../../src/kinds/http/probe.js';
 import { loopbackLookup } from '../support/fake-lookup.js';
 import { probeContext, runProbe, TEST_NOW } from '../support/probe-context.js';
@@ -34,7 +35,7 @@ const check = (target: HttpTarget, options: HttpProbeOptions = {}): Promise<Chec
   runProbe(createHttpProbe({ dispatcher: agent, ...options }), target);
 
 /** Resolves once `agent` holds a free connection to `origin` (a few event loop turns at most). */
-async function untilIdle(agent: Agent, origin: string): Promise<void> {
+async function untilIdle(agent: OriginPools, origin: string): Promise<void> {
   for (let turn = 0; turn < 100; turn++) {
     const stats = agent.stats[origin];
     if (stats && 'free' in stats && stats.free > 0) return;

@@ -1,9 +1,10 @@
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { buildConnector, errors, request, type Dispatcher } from 'undici';
 import type { CheckResult, Observations } from '../../domain/check.js';
 import { formatExpect, statusExpected } from '../../domain/target.js';
+import { OriginPools } from './origin-pools.js';
 import { evaluate, MAX_ASSERT_BODY_BYTES, parseAssertion, type Assertion } from './assert.js';
 import type { HttpTarget } from './index.js';
 import { guardedLookup, literalRefusal } from '../../probes/address-guard.js';
@@ -100,6 +101,32 @@ function certExpiryRecordingConnector(options: buildConnector.BuildOptions, expi
   };
 }
 
+/** The one error our sockets are closed with after an answer that asked for a fresh connection (see quietResetConnector). */
+const RESET = new errors.InformationalError('reset');
+void RESET.stack;
+
+/**
+ * undici closes a connection it was told not to reuse (`reset: true`, each check's fresh connection) with
+ * `socket.destroy(new InformationalError('reset'))`, and Node's stream destroy reads that error's stack, which
+ * formats it: about 5 % of a successful check's CPU for an error nobody sees (the answer is complete; undici
+ * ignores errors with the code `UND_ERR_INFO`). Our sockets get that informational close with one error made
+ * here once; every other error reaches the socket unchanged.
+ */
+function quietResetConnector(connect: buildConnector.connector): buildConnector.connector {
+  return (target, callback) => {
+    connect(target, (...args) => {
+      const [err, socket] = args;
+      if (err === null) {
+        const destroy = socket.destroy;
+        socket.destroy = function (this: typeof socket, error?: Error) {
+          return destroy.call(this, (error as { code?: unknown } | undefined)?.code === 'UND_ERR_INFO' ? RESET : error);
+        };
+      }
+      callback(...args);
+    });
+  };
+}
+
 /**
  * A connector that refuses cloud metadata and link-local IP literals before anything is opened (a socket
  * does not ask the lookup about a literal); names are judged by the guarded lookup the connect options carry.
@@ -114,11 +141,11 @@ function literalGuardingConnector(connect: buildConnector.connector, allowMetada
 }
 
 /**
- * The one undici Agent all http checks share. It records each https peer's certificate expiry, and it
- * connects to no cloud metadata or link-local address (literal or resolved) unless `allowMetadata` is set;
- * redirects are never followed, so an answer cannot send a check there either.
+ * The one dispatcher all http checks share: a pool per origin kept between checks (`OriginPools`). It records
+ * each https peer's certificate expiry, and it connects to no cloud metadata or link-local address (literal or
+ * resolved) unless `allowMetadata` is set; redirects are never followed, so an answer cannot send a check there either.
  */
-export function createHttpAgent(lookup?: LookupFunction, options: HttpAgentOptions = {}): Agent {
+export function createHttpAgent(lookup?: LookupFunction, options: HttpAgentOptions = {}): OriginPools {
   const expiries = new Map<string, number>();
   const allowMetadata = options.allowMetadata === true;
   const guarded = allowMetadata ? lookup : guardedLookup({ ...(lookup ? { lookup } : {}) });
@@ -127,9 +154,9 @@ export function createHttpAgent(lookup?: LookupFunction, options: HttpAgentOptio
     ...(guarded ? { lookup: guarded } : {}),
     ...(options.ca ? { ca: options.ca } : {}),
   };
-  const connect = literalGuardingConnector(certExpiryRecordingConnector(connectOptions, expiries), allowMetadata);
+  const connect = literalGuardingConnector(quietResetConnector(certExpiryRecordingConnector(connectOptions, expiries)), allowMetadata);
   // undici hands its clients' `localAddress` to the connector (not the connect options).
-  const agent = new Agent({ connections: null, keepAliveTimeout: 4_000, connect, ...(options.sourceAddress !== undefined ? { localAddress: options.sourceAddress } : {}) });
+  const agent = new OriginPools({ pool: { connections: null, keepAliveTimeout: 4_000, connect, ...(options.sourceAddress !== undefined ? { localAddress: options.sourceAddress } : {}) } });
   certExpiriesByAgent.set(agent, expiries);
   return agent;
 }
