@@ -1,3 +1,4 @@
+import { TargetSeries } from './target-series.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CheckEvent } from '../engine/engine.js';
 import type { StoreHealth } from '../store/keyv.js';
@@ -22,7 +23,6 @@ export interface Metrics {
 /** How often the event loop delay histogram samples (ms). */
 export const EVENT_LOOP_SAMPLE_MS = 1000;
 
-const STATES = ['UNKNOWN', 'UP', 'DEGRADED', 'DOWN', 'MAINTENANCE', 'PAUSED'] as const;
 
 /** Creates the metrics; `outboxDepth`, `targetCount`, `depthByChannel` and `storeHealth` (its series only when given) are read at scrape time. */
 export function createMetrics(
@@ -33,26 +33,17 @@ export function createMetrics(
   /** Several instances: the place this one checks from, a `location` label on every per-target check series. */
   location?: string,
 ): Metrics {
-  const placed = location !== undefined ? ['location'] : [];
-  const at = location !== undefined ? { location } : {};
   const registry = new Registry();
   // The event loop delay is sampled once a second, not every 10 ms (prom-client's default): that 100 Hz timer
   // woke the idle process 100 times a second and was most of what an idle Lookout cost (430 → 70 ms of CPU a
   // minute). A stall still shows when it covers a sample; the scheduler's own histogram
   // (lookout_scheduler_lateness_seconds) sees every check's delay.
   collectDefaultMetrics({ register: registry, prefix: 'lookout_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
-  const checks = new Counter({ name: 'lookout_checks_total', help: 'Checks by target and result', labelNames: ['target', 'result', ...placed], registers: [registry] });
+  // The per-target series live in one compact record per target (see TargetSeries).
+  const series = new TargetSeries(location);
+  series.register(registry);
   // One series for all: cheap to scrape alone (`/metrics?name=lookout_checks_run_total`) where the per-target ones are megabytes.
   const run = new Counter({ name: 'lookout_checks_run_total', help: 'Checks this instance ran', registers: [registry] });
-  const duration = new Histogram({
-    name: 'lookout_check_duration_seconds',
-    help: 'Check duration by target',
-    labelNames: ['target', ...placed],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  const up = new Gauge({ name: 'lookout_target_up', help: '1 when the target is UP or DEGRADED, else 0', labelNames: ['target', ...placed], registers: [registry] });
-  const state = new Gauge({ name: 'lookout_target_state', help: '1 for the state the target is in', labelNames: ['target', 'state', ...placed], registers: [registry] });
   const lateness = new Histogram({
     name: 'lookout_scheduler_lateness_seconds',
     help: 'How late checks start after their scheduled time',
@@ -89,8 +80,6 @@ export function createMetrics(
     },
   });
   if (storeHealth) registerStoreMetrics(registry, storeHealth);
-  /** The result labels each target has used, so that its series can be removed. */
-  const results = new Map<string, Set<string>>();
   const apiAnswers = new Counter({ name: 'lookout_api_requests_total', help: 'REST API answers by route and status', labelNames: ['route', 'status'], registers: [registry] });
   const apiRefused = new Counter({ name: 'lookout_api_unauthorized_total', help: 'REST API requests refused for a missing or wrong token', registers: [registry] });
   const pages = new Counter({ name: 'lookout_status_page_requests_total', help: 'Status page and badge answers (not_modified: answered 304 from the ETag)', labelNames: ['kind', 'result'], registers: [registry] });
@@ -102,17 +91,10 @@ export function createMetrics(
     statusPage: (kind, hit) => pages.inc({ kind, result: hit ? 'not_modified' : 'rendered' }),
     registry,
     check(event) {
-      const id = event.target.id;
       const result = event.result.ok ? 'ok' : (event.result.failure ?? 'error');
-      checks.inc({ target: id, result, ...at });
+      series.check(event.target.id, result, event.result.latencyMs / 1_000, event.record.state);
       run.inc();
-      const seen = results.get(id) ?? new Set<string>();
-      if (!seen.has(result)) results.set(id, seen.add(result));
-      duration.observe({ target: id, ...at }, event.result.latencyMs / 1_000);
       lateness.observe(Math.max(0, event.latenessMs) / 1_000);
-      const s = event.record.state;
-      up.set({ target: id, ...at }, s === 'UP' || s === 'DEGRADED' ? 1 : 0);
-      for (const name of STATES) state.set({ target: id, state: name, ...at }, name === s ? 1 : 0);
     },
     delivery(outcome, channel) {
       deliveries.inc({ outcome });
@@ -120,12 +102,7 @@ export function createMetrics(
     },
     telegramError: (method) => telegram.inc({ method }),
     forget(targetId) {
-      // prom-client's remove() takes every label of a series, so each series of the target is named.
-      for (const result of results.get(targetId) ?? []) checks.remove({ target: targetId, result, ...at });
-      results.delete(targetId);
-      for (const name of STATES) state.remove({ target: targetId, state: name, ...at });
-      duration.remove({ target: targetId, ...at });
-      up.remove({ target: targetId, ...at });
+      series.forget(targetId);
     },
   };
 }

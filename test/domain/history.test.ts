@@ -127,6 +127,25 @@ describe('failed checks and latency', () => {
   });
 });
 
+describe('failure reasons', () => {
+  it('summaries without failures share one empty reasons map; the first failure gives a summary its own', () => {
+    const [a, b, c] = [emptySummary(), emptySummary(), emptySummary()];
+    // Shared: a target's open minute and hour buckets allocate no map until something fails.
+    expect(a.reasons).toBe(b.reasons);
+    addCheck(a, { ok: true, latencyMs: 10 });
+    expect(a.reasons).toBe(b.reasons);
+    addCheck(a, { ok: false, latencyMs: 1, reason: 'connection refused' });
+    expect(a.reasons).not.toBe(b.reasons);
+    expect([...a.reasons]).toEqual([['connection refused', 1]]);
+    expect(b.reasons.size).toBe(0);
+    // Merging into an empty summary writes its own map too, never the shared one.
+    const merged = summarize([encodeBucket(0, a), encodeBucket(60_000, b)]);
+    expect([...merged.reasons]).toEqual([['connection refused', 1]]);
+    expect(c.reasons.size).toBe(0);
+    expect(emptySummary().reasons.size).toBe(0);
+  });
+});
+
 describe('timeline', () => {
   const H = 3_600_000;
   const timeline: TimelinePoint[] = [
