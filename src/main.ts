@@ -11,8 +11,6 @@ import { createLogChannel, logDestination } from './alerts/channels/log/channel.
 import type { ChannelContext } from './alerts/channels/spec.js';
 import { applyDestinations, createDestinations, type Destination } from './alerts/destinations.js';
 import { createAlertRecords } from './alerts/channels/telegram/alert-records.js';
-import { classifyTelegramError, countFailedCalls, createTelegramSender } from './alerts/channels/telegram/api.js';
-import { createBoardApi } from './alerts/channels/telegram/board-api.js';
 import { createTelegramChannel, telegramDestination } from './alerts/channels/telegram/channel.js';
 import { channelOf, createOutbox, type Outbox } from './alerts/outbox.js';
 import { createStateNotices } from './alerts/state-notices.js';
@@ -23,9 +21,8 @@ import { createTracer } from './diagnostics/tracer.js';
 import { createAlertPolicy, type AlertPolicy, type Tell } from './alerts/policy.js';
 import type { LookoutContext } from './bot/context.js';
 import { createFileDownloader } from './bot/files.js';
-import { createLeaderElector } from './cluster/leader.js';
-import { createBus, type Bus } from './cluster/bus.js';
-import { createMembership, newMemberId, type Membership } from './cluster/members.js';
+import type { Bus } from './cluster/bus.js';
+import type { Membership } from './cluster/members.js';
 import { createSharing, type Sharing } from './cluster/sharing.js';
 import { createRemoteTracer, type RemoteTrace } from './cluster/remote-trace.js';
 import { ownerOf } from './cluster/assignment.js';
@@ -35,15 +32,14 @@ import { clusterHealthz, registerClusterMetrics } from './health/cluster.js';
 import { withTimeout } from './lib/timeout.js';
 import { startParts, type Part } from './parts/part.js';
 import { createAlertingPart } from './parts/alerting.js';
-import { createChatPart, type ChatPart } from './parts/chat.js';
+import type { ChatPart } from './parts/chat.js';
 import { createCheckingPart } from './parts/checking.js';
 import { createHttpPart } from './parts/http.js';
 import { createRestApi } from './api/index.js';
 import { createStatusPages } from './statuspage/pages.js';
 import { createStatusRoutes } from './statuspage/routes.js';
 import type { ApiDeps } from './api/api.js';
-import { NOTIFY_TEST_WAIT_MS } from './bot/features/notify.js';
-import { createBotClient, installHandlers, startChat } from './bot/index.js';
+import { NOTIFY_TEST_WAIT_MS } from './bot/texts.js';
 import { createAccess } from './bot/middleware/access.js';
 import { ConfigError, loadConfig, secretsOf, type Config } from './config/config.js';
 import { readDeclared, TargetsFileError } from './config/targets-file.js';
@@ -279,12 +275,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   remoteTracer?.start();
   // The bot's client exists before anything that delivers: sending needs no getMe, so alerts never
   // wait for the chat to come up. Its handlers are installed further down, once their parts exist.
-  const bot = config.botToken
-    ? createBotClient({ token: config.botToken, apiRoot: config.telegramApiRoot, ...(options.throttle ? { throttle: options.throttle } : {}) })
+  // grammy is loaded only with a token: a headless process never loads it.
+  const tg = config.botToken ? await import('./bot/runtime.js') : undefined;
+  const bot = tg && config.botToken
+    ? tg.createBotClient({ token: config.botToken, apiRoot: config.telegramApiRoot, ...(options.throttle ? { throttle: options.throttle } : {}) })
     : undefined;
-  const telegramChannel = bot
+  const telegramChannel = tg && bot
     ? createTelegramChannel({
-        sender: () => createTelegramSender(bot.api),
+        sender: () => tg.createTelegramSender(bot.api),
+        classify: tg.classifyTelegramError,
         records: alertRecords,
         clock,
         ...(options.groupWindowMs !== undefined ? { windowMs: options.groupWindowMs, maxIntervalMs: Math.max(options.groupWindowMs, 60 * options.groupWindowMs) } : {}),
@@ -497,12 +496,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     clock,
     logger,
     api: () => {
-      if (!bot) throw new Error('the status board needs a bot');
-      return createBoardApi(bot.api);
+      if (!tg || !bot) throw new Error('the status board needs a bot');
+      return tg.createBoardApi(bot.api);
     },
     render: async (chatId) => formatBoard(engine.targets().filter((t) => t.chatId === chatId), (id) => stateOf(id)),
     ...(options.boardIntervalMs !== undefined ? { minIntervalMs: options.boardIntervalMs } : {}),
-    classify: classifyTelegramError,
+    // Boards are not started without a bot, so the fallback only answers a call that cannot happen.
+    classify: (err) => tg?.classifyTelegramError(err) ?? { action: 'drop', why: 'no bot' },
   });
   engine.onChange((_change, target) => boards.changed(target.chatId));
   const catalog = createCatalog(engineTargets, engine, {
@@ -586,8 +586,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const statusPages = createStatusPages(store, clock.now);
   let stopping: Promise<void> | undefined;
   let judgeTimer: ReturnType<typeof setInterval> | undefined;
-  if (bot && config.botToken) {
-    installHandlers(
+  if (tg && bot && config.botToken) {
+    tg.installHandlers(
       bot,
       {
         catalog,
@@ -653,7 +653,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
       createGrammyStorage(store, 'conversations'),
     );
-    countFailedCalls(bot.api, (method) => {
+    tg.countFailedCalls(bot.api, (method) => {
       metrics.telegramError(method);
       selfStats.telegramError();
     });
@@ -756,8 +756,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     webhookMode ? (req, res) => chatPart?.route(req, res) ?? Promise.resolve(false) : undefined,
   );
-  chatPart = bot
-    ? createChatPart({
+  chatPart = tg && bot
+    ? tg.createChatPart({
         bot,
         pollTimeoutS: options.pollTimeoutS ?? 30,
         ...(webhookMode ? { webhook: { url: config.webhookUrl!, secret: config.webhookSecret!, listening: httpPart.listening } } : {}),
@@ -1012,6 +1012,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const url = config.databaseUrl;
+  // Loaded only here: a single instance on SQLite loads no PostgreSQL code (pg is ~17 MB of RSS).
+  const { createBus, createLeaderElector, createMembership, newMemberId } = await import('./cluster/postgres-parts.js');
   const instance = config.instanceId ?? newMemberId();
   // Several instances on one database. Every one checks its share of the targets; the one holding the
   // lock also leads (the chat, the alert policy, the outbox). A leader that loses the lock stops the chat

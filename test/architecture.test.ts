@@ -59,4 +59,34 @@ describe('the architecture', () => {
     );
     expect(found).toEqual([]);
   });
+
+  it('a headless process on SQLite loads no grammy, PostgreSQL or rasteriser code at start', () => {
+    // main.ts's static value imports (import type is erased; `await import()` is lazy): none of the
+    // modules they reach may import these packages, which main loads only with a bot token or a database URL.
+    const lazy = /^(grammy|@grammyjs\/.*|pg|@keyv\/postgres|@resvg\/resvg-js)$/;
+    const valueImports = (file: string): { local: string[]; packages: string[] } => {
+      const text = readFileSync(file, 'utf8');
+      const typeOnly = (clause: string): boolean => {
+        const braces = /^\{([^}]*)\}$/.exec(clause.trim());
+        return braces !== null && braces[1]!.split(',').map((x) => x.trim()).filter(Boolean).every((x) => x.startsWith('type '));
+      };
+      const specs = [...text.matchAll(/^(?:import|export)(?! type )([^'"]*?)from '([^']+)';/gm)].filter((m) => !typeOnly(m[1]!)).map((m) => m[2]!);
+      return {
+        local: specs.filter((x) => x.startsWith('.')).map((x) => resolve(dirname(file), x.replace(/\.js$/, '.ts'))),
+        packages: specs.filter((x) => !x.startsWith('.') && !x.startsWith('node:')),
+      };
+    };
+    const reached = new Set<string>();
+    const found: string[] = [];
+    const walk = (file: string, path: string[]): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      const { local, packages } = valueImports(file);
+      for (const p of packages.filter((x) => lazy.test(x))) found.push([...path, file].map((x) => relative(SRC, x)).join(' → ') + ` → ${p}`);
+      for (const next of local) walk(next, [...path, file]);
+    };
+    walk(join(SRC, 'main.ts'), []);
+    expect(reached.size).toBeGreaterThan(100);
+    expect(found).toEqual([]);
+  });
 });

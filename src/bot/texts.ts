@@ -9,6 +9,10 @@ import { LIMITS } from '../domain/target.js';
 import { KIND_LIST, moduleOf, targetAddress, type Target } from '../kinds/index.js';
 import { formatPct } from '../reports/texts.js';
 
+/** How long `/notify test` waits for the destination to take the test (then it says it is still trying). Here, not in
+ * features/notify.ts, so the process reads it without loading grammy. */
+export const NOTIFY_TEST_WAIT_MS = 15_000;
+
 /** The bot's commands, for /help and setMyCommands. */
 export const COMMANDS: ReadonlyArray<{ command: string; description: string; usage: string }> = [
   { command: 'help', description: 'What Lookout does and its commands', usage: '/help' },

@@ -14,9 +14,9 @@ import pg from 'pg';
 import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { closeClient, createStepLoop, newClient, reasonOf, whereOf, within } from './connection.js';
+import { MAX_MESSAGE_BYTES, MessageTooLarge } from './message-size.js';
 
-/** The largest message (the JSON of topic and payload, in UTF-8 bytes) the bus sends; PostgreSQL's limit is 8000. */
-export const MAX_MESSAGE_BYTES = 7_900;
+export { MAX_MESSAGE_BYTES, MessageTooLarge } from './message-size.js';
 
 /** The channel all instances of one database listen on unless told otherwise. */
 export const DEFAULT_CHANNEL = 'lookout';
@@ -52,17 +52,6 @@ export interface Bus {
   readonly listening: boolean;
   /** The PostgreSQL backend pid of the LISTEN connection, while connected (for tests and diagnostics). */
   readonly backendPid: number | undefined;
-}
-
-/** Thrown by publish for a message over {@link MAX_MESSAGE_BYTES}. */
-export class MessageTooLarge extends Error {
-  constructor(
-    readonly topic: string,
-    readonly bytes: number,
-  ) {
-    super(`a bus message on '${topic}' is ${bytes} bytes, more than ${MAX_MESSAGE_BYTES}: send a key and let the receiver read the rest from the store`);
-    this.name = 'MessageTooLarge';
-  }
 }
 
 interface Envelope {

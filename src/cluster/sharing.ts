@@ -25,7 +25,8 @@ import type { Logger } from '../lib/logger.js';
 import type { KeyvStore } from '../store/keyv.js';
 import type { TargetRepository } from '../store/targets.js';
 import { ownerOf, placeTarget, type Placement, type PlacedMember } from './assignment.js';
-import { MessageTooLarge, type Bus } from './bus.js';
+import type { Bus } from './bus.js';
+import { MessageTooLarge } from './message-size.js';
 import type { Membership } from './members.js';
 
 /** One state change in the journal, as its owner saw it, or a notification an instance asks the leader to send. */

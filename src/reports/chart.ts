@@ -1,4 +1,9 @@
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
+
+// The rasteriser (a native addon, ~7 MB of RSS) is loaded on the first PNG, not with the module: status
+// pages and a headless process use chartSvg/formatLatency only. createRequire keeps renderPng synchronous.
+const require = createRequire(import.meta.url);
+let resvg: typeof import('@resvg/resvg-js') | undefined;
 import type { PeriodName } from './period.js';
 import { PERIODS, type PeriodStats } from './period.js';
 
@@ -152,6 +157,7 @@ export function chartSvg(title: string, period: PeriodName, stats: PeriodStats, 
 
 /** Rasterises an SVG to PNG with the system's fonts (DejaVu in the Docker image). */
 export function renderPng(svg: string): Buffer {
-  const resvg = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'original' } });
-  return resvg.render().asPng();
+  resvg ??= require('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  const image = new resvg.Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'original' } });
+  return image.render().asPng();
 }

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { createNamespaceAdapter } from './namespace-adapter.js';
 import { createWriteLayer, DEFAULT_RETRY, type RetryBackoff, type StoreHealth } from './resilient.js';
-import { openPostgres, redactUrl } from './postgres.js';
+import { redactUrl } from './database-url.js';
 import type { Connection } from './resilient.js';
 import { openSqliteFile } from './sqlite-file.js';
 
@@ -108,6 +108,8 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
   const layer = createWriteLayer({ file: where, clock, retry, ...(options.logger ? { logger: options.logger } : {}) });
   let backend: Backend;
   if (location.kind === 'postgres') {
+    // Loaded only for a PostgreSQL store: pg and @keyv/postgres are ~17 MB of a SQLite process's RSS.
+    const { openPostgres } = await import('./postgres.js');
     const db = await openPostgres(location.url, options.logger);
     backend = { where, dialect: 'postgres', slot: db.slot, verify: () => undefined, stop: async () => undefined, close: db.close };
   } else {

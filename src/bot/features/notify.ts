@@ -9,8 +9,6 @@ import { forgetSecretMessage } from './targets-write.js';
 import { errorText } from '../texts.js';
 
 const html = { parse_mode: 'HTML' } as const;
-/** How long `/notify test` waits for the destination to take the test (then it says it is still trying). */
-export const NOTIFY_TEST_WAIT_MS = 15_000;
 const clip = (text: string, max = 40): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 /** One line of `/notify list`. */

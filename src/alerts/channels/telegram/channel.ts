@@ -1,10 +1,10 @@
 import type { Notification } from '../../../domain/notification.js';
 import type { Clock } from '../../../lib/clock.js';
 import { planBatch, type Blip, type Planned } from '../../batch.js';
-import { DeliveryError, type Channel, type PartInfo } from '../../channel.js';
+import { DeliveryError, type Channel, type DeliveryVerdict, type PartInfo } from '../../channel.js';
 import { splitMessage } from '../../split.js';
 import type { AlertRecord, AlertRecords } from './alert-records.js';
-import { classifyTelegramError, type MessageSender, type SendOptions } from './api.js';
+import type { MessageSender, SendOptions } from './api.js';
 import {
   COMPACT_MESSAGE_MAX,
   formatAlertMessage,
@@ -39,6 +39,8 @@ export function parseTelegramDestination(destination: string): TelegramAddress {
 /** What the Telegram channel needs. */
 export interface TelegramChannelDeps {
   sender: () => MessageSender;
+  /** What a failed Bot API call means (api.ts's classifyTelegramError; passed in so this module loads no grammy). */
+  classify: (err: unknown) => DeliveryVerdict;
   records: AlertRecords;
   clock: Clock;
   /** Grouping window (default 5 s) and the longest pause between groups in a storm (default 60 s). */
@@ -62,7 +64,7 @@ export function createTelegramChannel(deps: TelegramChannelDeps): Channel {
   return {
     kind: 'telegram',
     grouping: { windowMs: deps.windowMs ?? 5_000, maxIntervalMs: deps.maxIntervalMs ?? 60_000, immediate: (n) => n.kind === 'acknowledged' || n.kind === 'destination-paused' || n.kind === 'test' },
-    classify: classifyTelegramError,
+    classify: deps.classify,
     probe: () => deps.sender().probe?.() ?? Promise.resolve(true),
 
     async deliver(destination, batch, done, signal) {

@@ -2,6 +2,7 @@ import { GrammyError } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertRecords, type AlertRecords } from '../../../../src/alerts/channels/telegram/alert-records.js';
 import { createTelegramChannel, parseTelegramDestination, telegramDestination } from '../../../../src/alerts/channels/telegram/channel.js';
+import { classifyTelegramError } from '../../../../src/alerts/channels/telegram/api.js';
 import { createOutbox, type Outbox } from '../../../../src/alerts/outbox.js';
 import type { Notification } from '../../../../src/domain/notification.js';
 import { openStore, type KeyvStore } from '../../../../src/store/keyv.js';
@@ -20,7 +21,7 @@ let outbox: Outbox;
 async function startOutbox(on: KeyvStore = store, using: ScriptedSender = sender): Promise<Outbox> {
   records = createAlertRecords(on);
   await records.load();
-  const channel = createTelegramChannel({ sender: () => using, records, clock });
+  const channel = createTelegramChannel({ sender: () => using, classify: classifyTelegramError, records, clock });
   const box = createOutbox({ store: on, channels: new Map([['telegram', channel]]), clock, baseBackoffMs: 100, maxBackoffMs: 100 });
   await box.start();
   return box;
