@@ -3,6 +3,7 @@
 /** The most characters of a user's value an error message repeats. */
 export const QUOTE_MAX_CHARS = 40;
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
@@ -10,6 +11,8 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
  * characters written as escapes (`\n`, `\u0000`), so an error stays short and on one line.
  */
 export function clipText(value: string, max = QUOTE_MAX_CHARS): string {
+  // The common case (short, printable) without a walk over code points: every entry of a file clips its name.
+  if (value.length <= max && !CONTROL.test(value)) return value;
   let out = '';
   let count = 0;
   for (const ch of value) {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Keyv } from 'keyv';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { deserialize, serialize } from './codec.js';
 import type { Logger } from '../lib/logger.js';
 import { createNamespaceAdapter } from './namespace-adapter.js';
 import { createWriteLayer, DEFAULT_RETRY, type RetryBackoff, type StoreHealth } from './resilient.js';
@@ -87,7 +88,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
   if (location.kind === 'memory') {
     const namespace = <T>(name: string): Keyv<T> => {
       let keyv = instances.get(name);
-      if (!keyv) instances.set(name, (keyv = quietKeyv(new Keyv<unknown>({ namespace: name, throwOnErrors: true }))));
+      if (!keyv) instances.set(name, (keyv = quietKeyv(new Keyv<unknown>({ namespace: name, throwOnErrors: true, serialize, deserialize }))));
       return keyv as Keyv<T>;
     };
     return {
@@ -122,7 +123,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
   const namespace = <T>(name: string): Keyv<T> => {
     let keyv = instances.get(name);
     if (!keyv) {
-      keyv = quietKeyv(new Keyv<unknown>({ store: createNamespaceAdapter(layer, backend.slot(), file, backend.dialect), namespace: name, throwOnErrors: true }));
+      keyv = quietKeyv(new Keyv<unknown>({ store: createNamespaceAdapter(layer, backend.slot(), file, backend.dialect), namespace: name, throwOnErrors: true, serialize, deserialize }));
       instances.set(name, keyv);
     }
     return keyv as Keyv<T>;

@@ -214,14 +214,25 @@ export function entryArgs(entry: TargetEntry, kind: TargetKind, existing: Target
   return { positional: address === undefined ? [kind] : [kind, optionText(address)], options };
 }
 
+/** The keys an entry of the kind may hold (its options, its address, its own entry keys), made once per kind: a file has thousands of entries. */
+const ENTRY_KEYS = new Map<TargetKind, ReadonlySet<string>>();
+function entryKeysOf(kind: TargetKind): ReadonlySet<string> {
+  let keys = ENTRY_KEYS.get(kind);
+  if (!keys) {
+    const module = moduleNamed(kind);
+    keys = new Set([...optionKeys(kind), module.address.key, ...Object.keys(module.entryKeys ?? {})]);
+    ENTRY_KEYS.set(kind, keys);
+  }
+  return keys;
+}
+
 /** Which kind an entry is: `kind:`, else the first kind (in registration order) whose address key it has. */
 function entryKind(entry: TargetEntry, at: string, errors: string[]): TargetKind | undefined {
   const addressed = KIND_LIST.filter((m) => m.address.key !== 'name');
-  const present = addressed.filter((m) => entry[m.address.key] !== undefined);
-  const kind = entry.kind ?? present[0]?.kind ?? KIND_NAMES[0]!;
+  const kind = entry.kind ?? addressed.find((m) => entry[m.address.key] !== undefined)?.kind ?? KIND_NAMES[0]!;
   const module = moduleNamed(kind);
   const wanted = module.address.key;
-  const keys = new Set([...optionKeys(kind), wanted, ...Object.keys(module.entryKeys ?? {})]);
+  const keys = entryKeysOf(kind);
   const wrong = [...new Set(addressed.map((m) => m.address.key))].filter((k) => !keys.has(k) && entry[k] !== undefined);
   if (wrong.length > 0) {
     errors.push(`${at}: a ${kind} target takes ${wanted}:, not ${wrong.map((k) => `${k}:`).join(' or ')}`);
