@@ -151,7 +151,7 @@ export async function startRig(entry: string, options: RigOptions): Promise<Rig>
   });
   const start = (inst: Instance): void => {
     // The run dir as cwd: no .env of the checkout is read. The heap limit of `npm start` and the image.
-    const child = spawn(process.execPath, ['--max-old-space-size=256', entry], { cwd: runDir, env: envOf(inst), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--max-old-space-size=256', '--max-semi-space-size=8', entry], { cwd: runDir, env: envOf(inst), stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(runDir, `${inst.id}.log`), { flags: 'a' });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);

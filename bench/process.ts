@@ -139,7 +139,7 @@ async function runLookout(counting: CountingTargets, dir: string): Promise<Figur
   const startedAt = Date.now();
   // BENCH_NODE_ARGS: extra node flags for a look inside (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, ['--max-old-space-size=256', ...extra, entry], {
+  const child = spawn(process.execPath, ['--max-old-space-size=256', '--max-semi-space-size=8', ...extra, entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   await writeFile(targetsFile, `${lines.join('\n')}\n`);
   const port = await closedPort();
   const origin = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=256', entry], {
+  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=256', '--max-semi-space-size=8', entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'info',
       SOURCE_LABEL: 'storm-bench',
     };
-    const child = spawn(process.execPath, ['--max-old-space-size=256', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--max-old-space-size=256', '--max-semi-space-size=8', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = createWriteStream(join(dir, `lookout-${runs}.log`));
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);

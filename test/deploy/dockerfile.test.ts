@@ -41,6 +41,6 @@ describe('Dockerfile', () => {
 
   it('ships only production dependencies and starts the built app', () => {
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
-    expect(instruction('CMD')[0]).toBe('CMD ["node", "--max-old-space-size=256", "dist/main.js"]');
+    expect(instruction('CMD')[0]).toBe('CMD ["node", "--max-old-space-size=256", "--max-semi-space-size=8", "dist/main.js"]');
   });
 });

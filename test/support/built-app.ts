@@ -37,7 +37,7 @@ export interface RunningApp {
 export function runApp(dist: string, env: Record<string, string>): RunningApp {
   let out = '';
   let signal: NodeJS.Signals | null = null;
-  const child = spawn(process.execPath, ['--max-old-space-size=256', join(dist, 'main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
+  const child = spawn(process.execPath, ['--max-old-space-size=256', '--max-semi-space-size=8', join(dist, 'main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dist });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((r) =>
