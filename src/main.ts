@@ -236,6 +236,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     concurrency: config.checkConcurrency,
     timerResolutionMs: TIMER_RESOLUTION_MS,
+    startSlots: true,
     stopGraceMs: STOP_BUDGET_MS.checks,
     // Several instances: only this one's share (sharing is made below, before anything is checked).
     // The target is passed: its locations= decide who checks it (the engine may ask before it holds the target).

@@ -9,6 +9,7 @@ import type { TargetRepository } from '../store/targets.js';
 import { withTimeout } from '../lib/timeout.js';
 import { createLimiter } from './limiter.js';
 import { phaseOffset } from './jitter.js';
+import { onSlot, slotMsFor } from './slots.js';
 import { createScheduler } from './scheduler.js';
 
 /** One finished check, as subscribers see it. */
@@ -55,6 +56,11 @@ export interface EngineDeps {
    * all fire at the same instant. Default none: one place keeps the phases it always had.
    */
   phaseSalt?: string;
+  /**
+   * While the configured check rate is low, due times are rounded up to start-time slots that a few checks
+   * share (engine/slots.ts), saving a wake-up per check. Default off: a due time is its phase.
+   */
+  startSlots?: boolean;
 }
 
 /** The check engine: schedules every target, runs probes, keeps states, emits changes. */
@@ -159,6 +165,24 @@ export function createEngine(deps: EngineDeps): Engine {
   let abandoned = false;
   let checks = 0;
 
+  // The slot follows the configured rate (checks/s of the targets this instance checks), counted again when
+  // the number of targets changed or a second passed: once per batch of a targets file, not per target.
+  let slotMs = 1;
+  let slotCountedAt = -Infinity;
+  let slotCountedSize = -1;
+  const slotted = (t: number): number => {
+    if (deps.startSlots !== true) return t;
+    const now = clock.now();
+    if (entries.size !== slotCountedSize || now - slotCountedAt >= 1_000) {
+      let rate = 0;
+      for (const e of entries.values()) if (e.owned && !e.target.paused && e.record.state !== 'PAUSED') rate += 1_000 / e.target.everyMs;
+      slotMs = slotMsFor(rate);
+      slotCountedAt = now;
+      slotCountedSize = entries.size;
+    }
+    return onSlot(t, slotMs);
+  };
+
   const scheduler = createScheduler(clock, (id, scheduledAt) => {
     const entry = entries.get(id);
     if (!entry || entry.inFlight || !entry.owned) return;
@@ -205,10 +229,10 @@ export function createEngine(deps: EngineDeps): Engine {
   /** The next due time: keeps the target's phase on the regular cadence, retries after `delay`. */
   const nextDue = (entry: Entry, scheduledAt: number, delayMs: number, finishedAt: number): number => {
     const every = entry.target.everyMs;
-    if (delayMs < every) return finishedAt + delayMs;
+    if (delayMs < every) return slotted(finishedAt + delayMs);
     let next = scheduledAt + every;
     if (next <= finishedAt) next += Math.ceil((finishedAt - next + 1) / every) * every;
-    return next;
+    return slotted(next);
   };
 
   const runCheck = (entry: Entry, scheduledAt: number, manual: boolean): Promise<CheckEvent | undefined> => {
@@ -273,11 +297,11 @@ export function createEngine(deps: EngineDeps): Engine {
     const every = entry.target.everyMs;
     const last = entry.record.lastCheckAt;
     if (last !== undefined && last + every > now) {
-      scheduler.schedule(entry.target.id, last + every);
+      scheduler.schedule(entry.target.id, slotted(last + every));
     } else if (last !== undefined) {
-      scheduler.schedule(entry.target.id, now + phaseOf(entry.target.id, Math.min(every, restartSpreadMs)));
+      scheduler.schedule(entry.target.id, slotted(now + phaseOf(entry.target.id, Math.min(every, restartSpreadMs))));
     } else {
-      scheduler.schedule(entry.target.id, now + phaseOf(entry.target.id, every));
+      scheduler.schedule(entry.target.id, slotted(now + phaseOf(entry.target.id, every)));
     }
   };
 
@@ -340,7 +364,7 @@ export function createEngine(deps: EngineDeps): Engine {
         // TAKEOVER_SPREAD_MS (not over an interval, as after a restart), or kept at their due time.
         const last = entry.record.lastCheckAt;
         if (running && entry.record.state !== 'PAUSED' && !entry.target.paused) {
-          scheduler.schedule(id, last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOf(id, Math.min(entry.target.everyMs, takeoverSpreadMs)));
+          scheduler.schedule(id, slotted(last !== undefined && last + entry.target.everyMs > at ? last + entry.target.everyMs : at + phaseOf(id, Math.min(entry.target.everyMs, takeoverSpreadMs))));
         }
         taken.push(id);
       }
@@ -364,8 +388,9 @@ export function createEngine(deps: EngineDeps): Engine {
         let record = stored ?? initialState(target.id, now, target.paused);
         if (target.paused && record.state !== 'PAUSED') record = pauseState(record, now).record;
         entries.set(target.id, { target, record, dirty: stored === undefined, owned: owns(target.id, target) });
-        scheduleFirst(entries.get(target.id)!, now);
       }
+      // Scheduled once all are known: the start slots follow the rate of them all.
+      for (const entry of entries.values()) scheduleFirst(entry, now);
       log?.info({ event: 'engine_started', targets: targets.length }, `checking ${targets.length} targets`);
     },
 
@@ -436,14 +461,17 @@ export function createEngine(deps: EngineDeps): Engine {
       const stored = await deps.states.getMany(fresh.map((t) => t.id));
       const now = clock.now();
       const created: StateRecord[] = [];
+      const added: Entry[] = [];
       for (const target of fresh) {
         const saved = stored.get(target.id);
         const record = saved ?? initialState(target.id, now, target.paused);
         const entry: Entry = { target, record, dirty: false, owned: owns(target.id, target) };
         entries.set(target.id, entry);
+        added.push(entry);
         if (!saved) created.push(record);
-        scheduleFirst(entry, now);
       }
+      // Scheduled once all are known: the start slots follow the rate of the whole batch (counted once).
+      for (const entry of added) scheduleFirst(entry, now);
       if (created.length === 0) return;
       const write = deps.states.putMany(created).then(
         () => undefined,

@@ -36,7 +36,7 @@ interface Rig {
 const rigs: Rig[] = [];
 const dirs: string[] = [];
 
-async function rig(opts: { store?: KeyvStore; clock?: FakeClock; concurrency?: number; phaseSalt?: string } = {}): Promise<Rig> {
+async function rig(opts: { store?: KeyvStore; clock?: FakeClock; concurrency?: number; phaseSalt?: string; startSlots?: boolean } = {}): Promise<Rig> {
   const clock = opts.clock ?? new FakeClock(1_000_000);
   const probe = new ScriptedProbe(clock);
   const store = opts.store ?? (await openStore({ kind: 'memory' }));
@@ -50,7 +50,7 @@ async function rig(opts: { store?: KeyvStore; clock?: FakeClock; concurrency?: n
       await baseStates.put(rec);
     },
   };
-  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: opts.concurrency ?? 10, ...(opts.phaseSalt !== undefined ? { phaseSalt: opts.phaseSalt } : {}) });
+  const engine = createEngine({ targets, states, probes: createProbeRegistry([probe]), clock, concurrency: opts.concurrency ?? 10, ...(opts.phaseSalt !== undefined ? { phaseSalt: opts.phaseSalt } : {}), ...(opts.startSlots !== undefined ? { startSlots: opts.startSlots } : {}) });
   Object.assign(r, { clock, probe, store, targets, states, engine, changes: [], checks: [] });
   engine.onChange((c) => r.changes.push(c));
   engine.onCheck((e) => r.checks.push(e));
@@ -78,6 +78,37 @@ describe('engine scheduling', () => {
     expect(r.probe.callsOf(t.id)).toEqual([first, first + 10_000, first + 20_000, first + 30_000].filter((x) => x <= 1_035_000));
     expect(r.checks[0]?.latenessMs).toBe(0);
     expect(r.checks[0]?.scheduledAt).toBe(first);
+  });
+
+  it('startSlots: a lightly loaded engine starts checks on shared slots, each target every interval on its own slot', async () => {
+    const r = await rig({ startSlots: true });
+    await r.engine.start();
+    // 40 targets every 10 s: 4 checks/s, so 1 s slots (about 4 checks share each).
+    const ts = Array.from({ length: 40 }, (_, i) => target(`t${i}`));
+    for (const t of ts) await r.targets.put(t);
+    await r.engine.addMany(ts);
+    await r.clock.advance(35_000);
+    const starts = new Set<number>();
+    for (const t of ts) {
+      const calls = r.probe.callsOf(t.id);
+      expect(calls[0]).toBe(Math.ceil((1_000_000 + phaseOffset(t.id, t.everyMs)) / 1_000) * 1_000);
+      for (const c of calls) expect(c % 1_000).toBe(0);
+      for (let i = 1; i < calls.length; i++) expect(calls[i]! - calls[i - 1]!).toBe(10_000);
+      starts.add(calls[0]!);
+    }
+    expect(starts.size).toBeLessThanOrEqual(10);
+    // Run on their slot, not late: the lateness a check reports stays the event loop's.
+    expect(r.checks.every((c) => c.latenessMs === 0)).toBe(true);
+  });
+
+  it('startSlots: at a high rate (200 checks/s and more) due times stay the phases themselves', async () => {
+    const r = await rig({ startSlots: true, concurrency: 1_000 });
+    await r.engine.start();
+    const ts = Array.from({ length: 250 }, (_, i) => target(`h${i}`, { everyMs: 1_000 }));
+    for (const t of ts) await r.targets.put(t);
+    await r.engine.addMany(ts);
+    await r.clock.advance(1_000);
+    for (const t of ts) expect(r.probe.callsOf(t.id)[0]).toBe(1_000_000 + phaseOffset(t.id, t.everyMs));
   });
 
   it('places checking one target (phaseSalt: LOCATION) get phases of their own, so they do not fire at the same instant', async () => {
